@@ -1,1 +1,4 @@
-export {};
+export * from './connections';
+export * from './postgres';
+export * from './kafka';
+export * from './wait-for';

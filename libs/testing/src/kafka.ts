@@ -1,0 +1,28 @@
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { testConnections, type TestConnections } from './connections';
+
+export function testKafka(clientId: string, conn: TestConnections = testConnections()): Kafka {
+  return new Kafka({ clientId, brokers: conn.kafkaBrokers, logLevel: logLevel.ERROR });
+}
+
+/** Creates topics and waits until every partition has a leader. */
+export async function createTestTopics(topics: ITopicConfig[], conn: TestConnections = testConnections()): Promise<void> {
+  const admin = testKafka('ionet-test-admin', conn).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((t) => ({ numPartitions: 1, replicationFactor: 1, ...t })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTestTopics(prefix: string, conn: TestConnections = testConnections()): Promise<void> {
+  const admin = testKafka('ionet-test-admin', conn).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
