@@ -1,0 +1,2 @@
+export const REDIS = Symbol('ionet.redis');
+export const KAFKA = Symbol('ionet.kafka');

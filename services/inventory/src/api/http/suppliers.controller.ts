@@ -1,0 +1,36 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Caller, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequireScopes, type AuthContext } from '@ionet/platform';
+import { SuppliersService } from '../../application/suppliers.service';
+import { RegisterSupplierDto, SupplierDto, SupplierPageDto } from './supplier.dto';
+
+const uuid = new ParseUUIDPipe({
+  exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.'),
+});
+
+@ApiTags('suppliers')
+@Controller('v1/suppliers')
+@RequireScopes('ops', 'supplier')
+export class SuppliersController {
+  constructor(private readonly suppliers: SuppliersService) {}
+
+  @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiCreatedResponse({ type: SupplierDto })
+  async register(@Caller() caller: AuthContext, @Body() body: RegisterSupplierDto): Promise<SupplierDto> {
+    return SupplierDto.of(await this.suppliers.register(caller, body));
+  }
+
+  @Get(':supplierId')
+  @ApiOkResponse({ type: SupplierDto })
+  async get(@Caller() caller: AuthContext, @Param('supplierId', uuid) supplierId: string): Promise<SupplierDto> {
+    return SupplierDto.of(await this.suppliers.get(caller, supplierId));
+  }
+
+  @Get()
+  @ApiOkResponse({ type: SupplierPageDto })
+  async list(@Caller() caller: AuthContext, @Query() page: PageQueryDto): Promise<SupplierPageDto> {
+    const result = await this.suppliers.list(caller, page.limit ?? PAGE_LIMIT_DEFAULT, page.cursor);
+    return { items: result.items.map(SupplierDto.of), ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
+  }
+}
