@@ -19,3 +19,15 @@ export function serviceDatabaseUrl(env, service) {
   url.pathname = `/ionet_${service}`;
   return url.toString();
 }
+
+/** The HTTP port of each service under `npm start`. */
+export const SERVICE_PORTS = {
+  inventory: 4101,
+  verification: 4102,
+  matching: 4103,
+  leasing: 4104,
+  billing: 4105,
+  tokenomics: 4106,
+  governance: 4107,
+  ledger: 4108,
+};

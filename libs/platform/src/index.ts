@@ -21,3 +21,4 @@ export * from './persistence/migrate';
 export * from './persistence/platform-tables.migration';
 export * from './platform.module';
 export * from './platform.tokens';
+export * from './queues/queues';

@@ -2,3 +2,4 @@ export * from './connections';
 export * from './postgres';
 export * from './kafka';
 export * from './wait-for';
+export * from './service-app';

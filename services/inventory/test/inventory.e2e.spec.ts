@@ -1,0 +1,160 @@
+import { ApiKeyService } from '@ionet/platform';
+import { startTestService, testNamespace, type RunningTestService } from '@ionet/testing';
+import { randomUUID } from 'node:crypto';
+import { inventoryService } from '../src/inventory.module';
+import type { InventoryConfig } from '../src/inventory.config';
+
+const TOKEN_PROGRAM = 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA';
+
+describe('inventory over HTTP', () => {
+  const ns = testNamespace('inventory-e2e');
+  let svc: RunningTestService<InventoryConfig>;
+  let supplierKeyA: string;
+  let supplierKeyB: string;
+
+  beforeAll(async () => {
+    svc = await startTestService(inventoryService, { schema: ns.schema, serviceName: 'inventory' });
+    const keys = svc.app.get(ApiKeyService);
+    supplierKeyA = (await keys.issue('tenant-a', ['supplier'])).key;
+    supplierKeyB = (await keys.issue('tenant-b', ['supplier'])).key;
+  });
+
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  const call = (method: string, path: string, opts: { key?: string; body?: unknown; idempotencyKey?: string; rawBody?: string } = {}) =>
+    fetch(`${svc.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+        ...(opts.body !== undefined || opts.rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
+      },
+      body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+    });
+
+  it('answers health, readiness (Postgres, Redis, Kafka), metrics and the OpenAPI document without a key', async () => {
+    expect(await (await call('GET', '/health/live')).json()).toEqual({ status: 'ok' });
+    const ready = await call('GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    const report = (await ready.json()) as { checks: Record<string, { status: string }> };
+    expect(Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: 'up', redis: 'up', kafka: 'up' });
+
+    const openapi = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, unknown>; components: { securitySchemes: unknown } };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/suppliers', '/v1/suppliers/{supplierId}']));
+    expect(openapi.components.securitySchemes).toHaveProperty('apiKey');
+    const docs = await call('GET', '/docs');
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+
+    const metrics = await (await call('GET', '/metrics')).text();
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/health\/ready"[^}]*\} [1-9]/);
+    expect(metrics).toContain('process_cpu_seconds_total');
+  });
+
+  it('refuses a request without a key (401), with an unknown key (401) and with the wrong scope (403), as problem+json', async () => {
+    const none = await call('GET', '/v1/suppliers');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('content-type')).toContain('application/problem+json');
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    expect(await none.json()).toMatchObject({ code: 'AUTH.MISSING_API_KEY', status: 401 });
+
+    const unknown = await call('GET', '/v1/suppliers', { key: 'ionet_supplier_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    expect(await unknown.json()).toMatchObject({ code: 'AUTH.INVALID_API_KEY', status: 401 });
+
+    const customerKey = (await svc.app.get(ApiKeyService).issue('tenant-c', ['customer'])).key;
+    const wrongScope = await call('GET', '/v1/suppliers', { key: customerKey });
+    expect(wrongScope.status).toBe(403);
+    expect(await wrongScope.json()).toMatchObject({ code: 'AUTH.INSUFFICIENT_SCOPE', requiredScopes: ['ops', 'supplier'] });
+  });
+
+  it('refuses a bad body with a 400 problem naming each field, and unknown fields too', async () => {
+    const res = await call('POST', '/v1/suppliers', {
+      key: supplierKeyA,
+      idempotencyKey: randomUUID(),
+      body: { name: '', source: 'garage', extra: true },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { code: string; errors: { field: string }[] };
+    expect(problem.code).toBe('VALIDATION.FAILED');
+    expect(problem.errors.map((e) => e.field).sort()).toEqual(['extra', 'name', 'source']);
+
+    const malformed = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: randomUUID(), rawBody: '{"name":' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ status: 400, code: expect.any(String) });
+  });
+
+  it('maps a domain refusal to a problem with its stable code', async () => {
+    const res = await call('POST', '/v1/suppliers', {
+      key: supplierKeyA,
+      idempotencyKey: randomUUID(),
+      body: { name: 'Render pool', source: 'partner_network' },
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ code: 'SUPPLIER.PARTNER_NETWORK_REQUIRED' });
+  });
+
+  it('needs an Idempotency-Key on POST, replays the first response for a retry, and refuses the key with another body', async () => {
+    const missing = await call('POST', '/v1/suppliers', { key: supplierKeyA, body: { name: 'A', source: 'individual' } });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REQUIRED' });
+
+    const idempotencyKey = randomUUID();
+    const body = { name: 'Ridge Farm', source: 'mining_farm', payoutWallet: TOKEN_PROGRAM };
+    const first = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body });
+    expect(first.status).toBe(201);
+    const created = (await first.json()) as { supplierId: string; tenantId: string };
+    expect(created.tenantId).toBe('tenant-a');
+
+    const retry = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.json()).toEqual(created);
+
+    const reused = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body: { ...body, name: 'Other' } });
+    expect(reused.status).toBe(422);
+    expect(await reused.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED' });
+
+    // The same key from another tenant is that tenant's own key: no clash.
+    const otherTenant = await call('POST', '/v1/suppliers', { key: supplierKeyB, idempotencyKey, body });
+    expect(otherTenant.status).toBe(201);
+    expect(((await otherTenant.json()) as { supplierId: string }).supplierId).not.toBe(created.supplierId);
+
+    const listA = (await (await call('GET', '/v1/suppliers', { key: supplierKeyA })).json()) as { items: { name: string }[] };
+    expect(listA.items.filter((s) => s.name === 'Ridge Farm')).toHaveLength(1);
+  });
+
+  it('shows a tenant only its own suppliers, pages with a cursor, and lets ops see all', async () => {
+    for (const name of ['B1', 'B2', 'B3']) {
+      const res = await call('POST', '/v1/suppliers', { key: supplierKeyB, idempotencyKey: randomUUID(), body: { name, source: 'data_center' } });
+      expect(res.status).toBe(201);
+    }
+    const page1 = (await (await call('GET', '/v1/suppliers?limit=2', { key: supplierKeyB })).json()) as { items: { name: string; supplierId: string }[]; nextCursor?: string };
+    expect(page1.items).toHaveLength(2);
+    expect(page1.nextCursor).toBeDefined();
+    const page2 = (await (await call('GET', `/v1/suppliers?limit=2&cursor=${page1.nextCursor}`, { key: supplierKeyB })).json()) as {
+      items: { name: string; supplierId: string }[];
+      nextCursor?: string;
+    };
+    const namesB = [...page1.items, ...page2.items].map((s) => s.name);
+    // tenant-b also owns the 'Ridge Farm' it registered in the idempotency test above.
+    expect(namesB).toEqual(['Ridge Farm', 'B1', 'B2', 'B3']);
+    expect(page2.nextCursor).toBeUndefined();
+
+    const foreign = await call('GET', `/v1/suppliers/${page1.items[0]!.supplierId}`, { key: supplierKeyA });
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toMatchObject({ code: 'SUPPLIER.NOT_FOUND' });
+
+    const asOps = await call('GET', `/v1/suppliers/${page1.items[0]!.supplierId}`, { key: svc.opsKey });
+    expect(asOps.status).toBe(200);
+    const all = (await (await call('GET', '/v1/suppliers?limit=200', { key: svc.opsKey })).json()) as { items: { tenantId: string }[] };
+    expect(new Set(all.items.map((s) => s.tenantId))).toEqual(new Set(['tenant-a', 'tenant-b']));
+
+    const badCursor = await call('GET', '/v1/suppliers?cursor=zzz', { key: supplierKeyB });
+    expect(await badCursor.json()).toMatchObject({ status: 400, code: 'PAGINATION.INVALID_CURSOR' });
+    const badId = await call('GET', '/v1/suppliers/not-a-uuid', { key: supplierKeyB });
+    expect(await badId.json()).toMatchObject({ status: 400, code: 'REQUEST.INVALID_ID' });
+  });
+});
