@@ -1,4 +1,4 @@
-import { ApiKeyService } from '@ionet/platform';
+import { ApiKeyService, ConfigError, createServiceApp } from '@ionet/platform';
 import { startTestService, testNamespace, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import { inventoryService } from '../src/inventory.module';
@@ -33,6 +33,13 @@ describe('inventory over HTTP', () => {
       },
       body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
+
+  it('refuses to start with a malformed variable, naming it', async () => {
+    const env = { SERVICE_NAME: 'inventory', DATABASE_URL: 'postgres://x@127.0.0.1/db', REDIS_URL: 'redis://127.0.0.1:6379', KAFKA_BROKERS: '127.0.0.1:9092' };
+    await expect(createServiceApp(inventoryService, { ...env, HTTP_PORT: 'eighty' })).rejects.toThrow(ConfigError);
+    await expect(createServiceApp(inventoryService, { ...env, HTTP_PORT: 'eighty' })).rejects.toThrow(/HTTP_PORT: must be a port number/);
+    await expect(createServiceApp(inventoryService, { ...env, KAFKA_BROKERS: 'kafka' })).rejects.toThrow(/KAFKA_BROKERS/);
+  });
 
   it('answers health, readiness (Postgres, Redis, Kafka), metrics and the OpenAPI document without a key', async () => {
     expect(await (await call('GET', '/health/live')).json()).toEqual({ status: 'ok' });
