@@ -18,6 +18,19 @@ describe('ProblemMapper', () => {
     expect(mapper.toProblem(new DomainError('STAKE.BELOW_MINIMUM', 'x')).problem.status).toBe(422);
   });
 
+  it('maps any error with an AREA.REASON code the same way, but not system error codes', () => {
+    class StakeError extends Error {
+      constructor(readonly code: string, message: string) {
+        super(message);
+      }
+    }
+    expect(mapper.toProblem(new StakeError('STAKE.BELOW_MINIMUM', 'needs 16000 IO')).problem).toMatchObject({ status: 422, code: 'STAKE.BELOW_MINIMUM', detail: 'needs 16000 IO' });
+    const system = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(mapper.toProblem(system)).toMatchObject({ internal: true, problem: { status: 500 } });
+    const pg = Object.assign(new Error('duplicate key'), { code: '23505' });
+    expect(mapper.toProblem(pg).problem.status).toBe(500);
+  });
+
   it('passes platform problems through unchanged', () => {
     const err = ProblemError.of('unauthenticated', 'AUTH.MISSING_API_KEY', 'send an API key');
     expect(mapper.toProblem(err).problem).toMatchObject({ status: 401, code: 'AUTH.MISSING_API_KEY', title: 'Unauthorized' });

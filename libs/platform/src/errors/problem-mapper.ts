@@ -25,11 +25,12 @@ export class ProblemMapper {
   toProblem(error: unknown, instance?: string): { problem: Problem; internal: boolean } {
     const withInstance = (p: Problem): Problem => (instance ? { ...p, instance } : p);
     if (error instanceof ProblemError) return { problem: withInstance(error.problem), internal: false };
-    if (error instanceof DomainError) {
-      const reason = error.code.slice(error.code.lastIndexOf('.') + 1);
-      const kind = this.reasonKinds[error.code] ?? this.reasonKinds[reason] ?? 'unprocessable';
-      const context = Object.keys(error.context).length ? { context: error.context } : {};
-      return { problem: withInstance(problem(PROBLEM_STATUS[kind], error.code, error.detail, context)), internal: false };
+    const coded = asCodedError(error);
+    if (coded) {
+      const reason = coded.code.slice(coded.code.lastIndexOf('.') + 1);
+      const kind = this.reasonKinds[coded.code] ?? this.reasonKinds[reason] ?? 'unprocessable';
+      const context = coded.context && Object.keys(coded.context).length ? { context: coded.context } : {};
+      return { problem: withInstance(problem(PROBLEM_STATUS[kind], coded.code, coded.detail, context)), internal: false };
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
@@ -48,6 +49,22 @@ export class ProblemMapper {
     }
     return { problem: withInstance(problem(500, 'INTERNAL', 'An unexpected error occurred; it has been logged.')), internal: true };
   }
+}
+
+const DOMAIN_CODE = /^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$/;
+
+/** A DomainError, or any Error carrying an `AREA.REASON` code: the pure libraries and domain folders
+ *  define their own typed errors without importing the platform (and Nest with it). */
+function asCodedError(error: unknown): { code: string; detail: string; context?: Record<string, unknown> } | undefined {
+  if (error instanceof DomainError) return error;
+  if (!(error instanceof Error)) return undefined;
+  const { code, detail, context } = error as Error & { code?: unknown; detail?: unknown; context?: unknown };
+  if (typeof code !== 'string' || !DOMAIN_CODE.test(code)) return undefined;
+  return {
+    code,
+    detail: typeof detail === 'string' ? detail : error.message,
+    context: context && typeof context === 'object' ? (context as Record<string, unknown>) : undefined,
+  };
 }
 
 function httpCode(status: number): string {

@@ -3,8 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, canAccessTenant, decodeCursor, toPage, type AuthContext, type Page } from '@ionet/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { registerSupplier, type PartnerNetwork, type Supplier, type SupplierSource } from '../domain/supplier/supplier';
+import { decideSupplier, initialSupplierState, type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
 import { SupplierEntity } from '../infrastructure/persistence/supplier.entity';
+
+export interface Supplier {
+  supplierId: string;
+  tenantId: string;
+  name: string;
+  source: SupplierSource;
+  partnerNetwork: PartnerNetwork | null;
+  payoutWallet: string | null;
+  registeredAt: Date;
+}
 
 export interface RegisterSupplierInput {
   name: string;
@@ -23,10 +33,18 @@ export class SuppliersService {
     const tenantId = input.tenantId ?? caller.tenantId;
     if (!canAccessTenant(caller, tenantId)) throw new DomainError('SUPPLIER.FORBIDDEN', 'You may register suppliers only for your own tenant.');
     // The edge, not the domain, reads the clock and makes ids.
-    const result = registerSupplier({ ...input, supplierId: randomUUID(), tenantId, at: new Date() });
-    if (!result.ok) throw new DomainError(result.refusal.code, result.refusal.detail);
-    await this.dataSource.getRepository(SupplierEntity).insert({ ...result.supplier });
-    return result.supplier;
+    const [registered] = decideSupplier({ type: 'RegisterSupplier', ...input, supplierId: randomUUID(), tenantId, at: new Date() }, initialSupplierState);
+    const supplier: Supplier = {
+      supplierId: registered!.supplierId,
+      tenantId: registered!.tenantId,
+      name: registered!.name,
+      source: registered!.source,
+      partnerNetwork: registered!.partnerNetwork,
+      payoutWallet: registered!.payoutWallet,
+      registeredAt: registered!.at,
+    };
+    await this.dataSource.getRepository(SupplierEntity).insert({ ...supplier });
+    return supplier;
   }
 
   async get(caller: AuthContext, supplierId: string): Promise<Supplier> {

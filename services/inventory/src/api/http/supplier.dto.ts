@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PARTNER_NETWORKS, SUPPLIER_NAME_LENGTH_MAX, SUPPLIER_SOURCES, type PartnerNetwork, type Supplier, type SupplierSource } from '../../domain/supplier/supplier';
+import type { Supplier } from '../../application/suppliers.service';
+import { PARTNER_NETWORKS, SUPPLIER_NAME_LENGTH_MAX, SUPPLIER_SOURCES, type PartnerNetwork, type SupplierSource } from '../../domain/supplier/supplier.decider';
 
 export class RegisterSupplierDto {
   @ApiProperty({ example: 'North Ridge Mining', maxLength: SUPPLIER_NAME_LENGTH_MAX })

@@ -1,0 +1,25 @@
+/** An expected refusal of an inventory command, with a stable code (mapped to problem+json at the edge). */
+export class InventoryError extends Error {
+  constructor(
+    readonly code: InventoryErrorCode,
+    readonly detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'InventoryError';
+  }
+}
+
+export type InventoryErrorCode =
+  | 'SUPPLIER.ALREADY_EXISTS'
+  | 'SUPPLIER.NOT_FOUND'
+  | 'SUPPLIER.INVALID_NAME'
+  | 'SUPPLIER.INVALID_WALLET'
+  | 'SUPPLIER.PARTNER_NETWORK_REQUIRED'
+  | 'SUPPLIER.PARTNER_NETWORK_UNEXPECTED'
+  | 'DEVICE.ALREADY_EXISTS'
+  | 'DEVICE.NOT_FOUND'
+  | 'DEVICE.INVALID_SPEC'
+  | 'DEVICE.INVALID_PRICE'
+  | 'DEVICE.INVALID_AGENT_KEY'
+  | 'DEVICE.INVALID_WALLET'
+  | 'DEVICE.PRICE_UNCHANGED';
