@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Domain code and the pure economic libraries stay free of frameworks, I/O and ambient time.
-    files: ['services/*/src/domain/**/*.ts', 'libs/ledger/src/**/*.ts', 'libs/tokenomics/src/**/*.ts'],
+    files: ['services/*/src/domain/**/*.ts', 'libs/ledger/src/**/*.ts', 'libs/tokenomics/src/**/*.ts', 'libs/simulation/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

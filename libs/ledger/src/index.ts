@@ -1,0 +1,4 @@
+export * from './assets';
+export * from './account-names';
+export * from './ledger.errors';
+export * from './ledger';

@@ -1,0 +1,3 @@
+export * from './prng';
+export * from './economy.simulation';
+export * from './seed-range';

@@ -1,0 +1,13 @@
+export * from './tokenomics.errors';
+export * from './math/exact';
+export * from './emission/emission-schedule';
+export * from './emission/epoch-clock';
+export * from './parameters/tokenomics-parameters';
+export * from './parameters/parameter-schedule';
+export * from './rewards/reward-allocation';
+export * from './fees/fees';
+export * from './fees/buyback';
+export * from './staking/staking.commands';
+export * from './staking/staking.events';
+export * from './staking/staking.state';
+export { decide as decideStaking, evolve as evolveStaking, handle as handleStaking } from './staking/staking.decider';

@@ -1,0 +1,86 @@
+import { SlashReason } from './staking.commands';
+
+export interface StakedDevice {
+  readonly deviceId: string;
+  readonly ownerWallet: string;
+  readonly model: string;
+  readonly gpuCount: number;
+  readonly ownerStakeBaseUnits: bigint;
+  readonly leased: boolean;
+  /** The offer occupying the device (open, active or exiting) until it is cancelled or withdrawn. */
+  readonly offerId: string | null;
+}
+
+export type OfferStatus = 'open' | 'active' | 'exiting' | 'withdrawn' | 'cancelled';
+
+export interface CoStakeOffer {
+  readonly offerId: string;
+  readonly deviceId: string;
+  readonly ownerWallet: string;
+  readonly requestedBaseUnits: bigint;
+  readonly coStakerShareBps: number;
+  readonly status: OfferStatus;
+  readonly coStakerWallet: string | null;
+  readonly coStakeBaseUnits: bigint;
+  readonly waitEndsAtMs: number | null;
+  readonly releasesAtMs: number | null;
+}
+
+export interface PendingUnstake {
+  readonly unstakeId: string;
+  readonly deviceId: string;
+  readonly wallet: string;
+  readonly amountBaseUnits: bigint;
+  readonly releasesAtMs: number;
+  readonly withdrawn: boolean;
+}
+
+export type SlashStatus = 'open' | 'appealed' | 'restored' | 'burned';
+
+export interface Slash {
+  readonly slashId: string;
+  readonly deviceId: string;
+  readonly reason: SlashReason;
+  readonly ownerWallet: string;
+  readonly fromOwnerBaseUnits: bigint;
+  readonly coStakerWallet: string | null;
+  readonly fromCoStakerBaseUnits: bigint;
+  readonly appealDeadlineMs: number;
+  readonly status: SlashStatus;
+}
+
+/**
+ * The staking book: all devices, offers, unstakes and slashes. One aggregate, because the co-staking
+ * claim cap spans devices; a service may shard it by device and keep the cap in a projection.
+ */
+export interface StakingState {
+  readonly devices: Readonly<Record<string, StakedDevice>>;
+  readonly offers: Readonly<Record<string, CoStakeOffer>>;
+  readonly unstakes: Readonly<Record<string, PendingUnstake>>;
+  readonly slashes: Readonly<Record<string, Slash>>;
+}
+
+export const INITIAL_STAKING_STATE: StakingState = { devices: {}, offers: {}, unstakes: {}, slashes: {} };
+
+/** An exiting co-stake still counts toward the device's stake during the wait, not in the cooldown. */
+export function coStakeCountsAt(offer: CoStakeOffer, atMs: number): boolean {
+  return offer.status === 'active' || (offer.status === 'exiting' && offer.waitEndsAtMs !== null && atMs < offer.waitEndsAtMs);
+}
+
+/** Only an active co-stake earns: the wait period counts toward the minimum but earns nothing. */
+export function coStakeEarns(offer: CoStakeOffer): boolean {
+  return offer.status === 'active';
+}
+
+export function currentOffer(state: StakingState, deviceId: string): CoStakeOffer | null {
+  const offerId = state.devices[deviceId]?.offerId;
+  return offerId ? state.offers[offerId] : null;
+}
+
+/** Stake that counts toward the device's minimum at `atMs`: owner's plus a counting co-stake. */
+export function countedStakeBaseUnits(state: StakingState, deviceId: string, atMs: number): bigint {
+  const device = state.devices[deviceId];
+  if (!device) return 0n;
+  const offer = currentOffer(state, deviceId);
+  return device.ownerStakeBaseUnits + (offer && coStakeCountsAt(offer, atMs) ? offer.coStakeBaseUnits : 0n);
+}
