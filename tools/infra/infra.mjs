@@ -290,20 +290,34 @@ async function startPostgres() {
       fail(`PostgreSQL does not answer at ${redact(settings.postgresAdminUrl)} (${probe.detail}) and no initdb/pg_ctl was found to start one: install PostgreSQL 15+, set IONET_POSTGRES_URL, or use docker compose up`);
     }
     const url = new URL(settings.postgresAdminUrl);
+    const asOwner = postgresRunner();
     if (!existsSync(join(pgDir, 'PG_VERSION'))) {
       say(`postgres: initialising a local cluster in ${pgDir}`);
       mkdirSync(pgDir, { recursive: true });
-      const res = spawnSync(initdb, ['-D', pgDir, '-U', url.username || 'postgres', '--auth=trust', '-E', 'UTF8'], { encoding: 'utf8' });
+      asOwner.prepare(pgDir);
+      const res = asOwner.run(initdb, ['-D', pgDir, '-U', url.username || 'postgres', '--auth=trust', '-E', 'UTF8']);
       if (res.status !== 0) fail(`initdb failed:\n${res.stdout}${res.stderr}`);
     }
-    const res = spawnSync(pgCtl, ['-D', pgDir, '-l', join(pgDir, 'server.log'), '-o', `-p ${url.port || 5432} -k /tmp -c listen_addresses=${url.hostname}`, '-w', 'start'], {
-      encoding: 'utf8',
-    });
+    const res = asOwner.run(pgCtl, ['-D', pgDir, '-l', join(pgDir, 'server.log'), '-o', `-p ${url.port || 5432} -k /tmp -c listen_addresses=${url.hostname}`, '-w', 'start']);
     if (res.status !== 0) fail(`pg_ctl start failed:\n${res.stdout}${res.stderr}`);
     writeFileSync(join(local, 'postgres.started'), pgCtl);
     say(`postgres: started a local server from ${pgDir}`);
   }
   await createDatabases();
+}
+
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user when there is one. */
+function postgresRunner() {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasPostgresUser = isRoot && spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && !hasPostgresUser) fail('PostgreSQL cannot run as root and there is no `postgres` user to run it as: create one, or point IONET_POSTGRES_URL at a running server');
+  return {
+    prepare: (dir) => {
+      if (hasPostgresUser) spawnSync('chown', ['-R', 'postgres', dir]);
+    },
+    run: (bin, args) =>
+      hasPostgresUser ? spawnSync('runuser', ['-u', 'postgres', '--', bin, ...args], { encoding: 'utf8' }) : spawnSync(bin, args, { encoding: 'utf8' }),
+  };
 }
 
 async function createDatabases() {
@@ -364,9 +378,9 @@ async function status() {
   const [kafka, postgres, redis] = await Promise.all([kafkaHealthy(), postgresHealthy(), redisHealthy()]);
   const kafkaPid = readPid(kafkaPidFile);
   const rows = [
-    ['kafka', settings.kafkaBrokers.join(','), kafka, kafkaPid && pidAlive(kafkaPid) ? `started by infra, pid ${kafkaPid}` : 'external'],
-    ['postgres', redact(settings.postgresAdminUrl), postgres, existsSync(join(local, 'postgres.started')) ? 'started by infra' : 'external'],
-    ['redis', redact(settings.redisUrl), redis, readPid(redisPidFile) ? 'started by infra' : 'external'],
+    ['kafka', settings.kafkaBrokers.join(','), kafka, kafkaPid && pidAlive(kafkaPid) ? `started by infra, pid ${kafkaPid}` : owner(kafka)],
+    ['postgres', redact(settings.postgresAdminUrl), postgres, existsSync(join(local, 'postgres.started')) ? 'started by infra' : owner(postgres)],
+    ['redis', redact(settings.redisUrl), redis, readPid(redisPidFile) ? 'started by infra' : owner(redis)],
   ];
   say('component  address                                        health     owner                      detail');
   for (const [name, addr, probe, owner] of rows) {
@@ -375,12 +389,17 @@ async function status() {
   return rows.every(([, , probe]) => probe.ok);
 }
 
+function owner(probe) {
+  return probe.ok ? 'external' : '-';
+}
+
 async function down() {
   const stoppedKafka = await stopByPidFile('kafka', kafkaPidFile);
   if (!stoppedKafka) say('kafka: not started by infra, nothing to stop');
   if (existsSync(join(local, 'postgres.started'))) {
     const pgCtl = readFileSync(join(local, 'postgres.started'), 'utf8').trim();
-    spawnSync(pgCtl, ['-D', pgDir, '-m', 'fast', '-w', 'stop'], { stdio: 'inherit' });
+    const res = postgresRunner().run(pgCtl, ['-D', pgDir, '-m', 'fast', '-w', 'stop']);
+    if (res.status !== 0) say(`postgres: pg_ctl stop failed: ${res.stderr}`);
     rmSync(join(local, 'postgres.started'), { force: true });
     say('postgres: stopped the local server');
   }
