@@ -1,0 +1,345 @@
+// The eventing bench: event store appends (vs raw COPY and Emmett), relay throughput (vs Kafka's
+// ProducerPerformance), commit-to-projection latency at a fixed rate, and replay (vs a raw kafkajs
+// consumer). Durable settings throughout: synchronous_commit on, acks=all.
+import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const { Pool, Client } = require('pg');
+const { Kafka, logLevel } = require('kafkajs');
+const { create, toBinary } = require('@bufbuild/protobuf');
+const { timestampFromDate } = require('@bufbuild/protobuf/wkt');
+const ev = require('@ionet/eventing');
+const ct = require('@ionet/contracts');
+
+const KAFKA_LIBS = process.env.IONET_KAFKA_LIBS ?? '/root/.cache/ionet/kafka-3.9.1/libs';
+const BROKERS = (process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const quietLogger = { log: () => {}, warn: () => {}, error: (m) => console.error(m) };
+
+export async function run({ root, flags }) {
+  const opts = {
+    singleCommands: Number(flags['single-commands'] ?? 5_000),
+    batchedEvents: Number(flags['batched-events'] ?? 100_000),
+    eventsPerAppend: Number(flags['events-per-append'] ?? 100),
+    latencyRatePerS: Number(flags['latency-rate'] ?? 1_000),
+    latencySeconds: Number(flags['latency-seconds'] ?? 10),
+    replayEvents: Number(flags['replay-events'] ?? 1_000_000),
+  };
+  const runId = `b${Date.now().toString(36)}`;
+  const dbName = 'ionet_bench';
+  const emmettDb = `ionet_bench_emmett_${runId}`;
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  if (!(await admin.query('select 1 from pg_database where datname = $1', [dbName])).rowCount) await admin.query(`create database ${dbName}`);
+  await admin.query(`create database ${emmettDb}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const kafka = new Kafka({ clientId: `ionet-bench-${runId}`, brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  const rows = [];
+  const notes = [];
+  const add = (group, name, value, unit, target, extra = {}) => {
+    rows.push({ group, name, value: Math.round(value * 10) / 10, unit, target: target ?? '', ...extra });
+    console.log(`  ${group.padEnd(10)} ${name.padEnd(58)} ${String(Math.round(value * 10) / 10).padStart(12)} ${unit}`);
+  };
+  const schemas = [];
+  const newSchema = async (label) => {
+    const schema = `bench_${runId}_${label}`;
+    const client = new Client({ connectionString: dbUrl.toString() });
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+    await client.end();
+    schemas.push(schema);
+    const config = { connectionString: dbUrl.toString(), options: `-c search_path=${schema}`, max: 16 };
+    const pool = new Pool(config);
+    await ev.installEventingSchema(pool);
+    return { schema, config, pool };
+  };
+  const topicPrefix = `bench.${runId}.`;
+  const createTopic = async (topic, partitions) => {
+    await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+  };
+
+  try {
+    const sync = (await admin.query('show synchronous_commit')).rows[0].synchronous_commit;
+    console.log(`eventing bench ${runId}: synchronous_commit=${sync}, options ${JSON.stringify(opts)}`);
+    if (sync !== 'on') notes.push(`synchronous_commit is ${sync}, not on`);
+
+    // Appends.
+    const appendDb = await newSchema('append');
+    const store = new ev.EventStore({ pool: appendDb.pool, producer: 'bench' });
+    const priceEvent = (i) => ({
+      schema: ct.inventoryV1.DevicePriceSetSchema,
+      data: { deviceId: `dev-${i}`, supplierId: 'sup-bench', askPricePerGpuHour: ct.money(BigInt(2_000_000 + (i % 1000)), ct.Asset.USDC), setAt: timestampFromDate(new Date(1_764_000_000_000 + i)) },
+      occurredAt: new Date(1_764_000_000_000 + i),
+    });
+    let t = performance.now();
+    await inParallel(opts.singleCommands, 16, (i) => store.append(undefined, { streamId: `single-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [priceEvent(i)] }));
+    add('append', 'event store: single-event commands (16 concurrent)', opts.singleCommands / ((performance.now() - t) / 1000), 'events/s');
+    const appendsBatched = Math.ceil(opts.batchedEvents / opts.eventsPerAppend);
+    t = performance.now();
+    await inParallel(appendsBatched, 8, (j) =>
+      store.append(undefined, { streamId: `batched-${j}`, streamType: 'device', expectedVersion: 'no_stream', events: Array.from({ length: opts.eventsPerAppend }, (_, k) => priceEvent(j * opts.eventsPerAppend + k)) }),
+    );
+    const batchedRate = opts.batchedEvents / ((performance.now() - t) / 1000);
+    add('append', `event store: batched, ${opts.eventsPerAppend} events per append (8 concurrent)`, batchedRate, 'events/s', '>= 10000 and >= 1.5x Emmett');
+
+    // Raw COPY of the same rows into a copy of the events table (server-side file, durable commit).
+    await appendDb.pool.query('create table events_copy (like events including all)');
+    const copyFile = path.join('/tmp', `ionet-bench-${runId}.csv`);
+    const sample = (await appendDb.pool.query(`select event_id, stream_id, stream_type, version, event_type, schema_version, encode(payload, 'hex') as payload, occurred_at, producer from events where stream_id like 'batched-%' order by position`)).rows;
+    writeFileSync(copyFile, sample.map((r) => `${randomUUID()},${r.stream_id},${r.stream_type},${r.version},${r.event_type},${r.schema_version},\\x${r.payload},${r.occurred_at.toISOString()},${r.producer}`).join('\n') + '\n');
+    chmodSync(copyFile, 0o644);
+    t = performance.now();
+    await appendDb.pool.query(`copy events_copy (event_id, stream_id, stream_type, version, event_type, schema_version, payload, occurred_at, producer) from '${copyFile}' (format csv)`);
+    add('append', 'raw PostgreSQL COPY of the same rows (one transaction)', sample.length / ((performance.now() - t) / 1000), 'events/s');
+    rmSync(copyFile, { force: true });
+
+    // Emmett, same events, same durability, its own database.
+    const emmettUrl = new URL(ADMIN_URL);
+    emmettUrl.pathname = `/${emmettDb}`;
+    const { getPostgreSQLEventStore } = await import('@event-driven-io/emmett-postgresql');
+    const emmett = getPostgreSQLEventStore(emmettUrl.toString());
+    const emmettEvent = (i) => ({ type: 'DevicePriceSet', data: { deviceId: `dev-${i}`, supplierId: 'sup-bench', askPrice: { amountBaseUnits: String(2_000_000 + (i % 1000)), asset: 'USDC' }, setAt: new Date(1_764_000_000_000 + i).toISOString() } });
+    await emmett.appendToStream('warmup', [emmettEvent(0)]);
+    t = performance.now();
+    await inParallel(opts.singleCommands, 16, (i) => emmett.appendToStream(`single-${i}`, [emmettEvent(i)]));
+    add('append', 'Emmett PostgreSQL: single-event commands (16 concurrent)', opts.singleCommands / ((performance.now() - t) / 1000), 'events/s');
+    t = performance.now();
+    await inParallel(appendsBatched, 8, (j) => emmett.appendToStream(`batched-${j}`, Array.from({ length: opts.eventsPerAppend }, (_, k) => emmettEvent(j * opts.eventsPerAppend + k))));
+    const emmettBatched = opts.batchedEvents / ((performance.now() - t) / 1000);
+    add('append', `Emmett PostgreSQL: batched, ${opts.eventsPerAppend} events per append (8 concurrent)`, emmettBatched, 'events/s');
+    add('append', 'event store batched / Emmett batched', batchedRate / emmettBatched, 'x', '>= 1.5');
+    await emmett.close?.();
+
+    // Relay: everything appended above, from a zero checkpoint.
+    const totalEvents = opts.singleCommands + opts.batchedEvents;
+    await createTopic(ct.topicName('inventory', topicPrefix), 12);
+    await createTopic(ct.topicName('dlq', topicPrefix), 1);
+    const relay = new ev.OutboxRelay({ connection: appendDb.config, kafka, topicPrefix, batchSizeMax: 5_000, logger: quietLogger });
+    t = performance.now();
+    // drain() stops at the visibility horizon (a transaction open anywhere in the cluster holds it
+    // back), so it is called until every event went out.
+    let relayed = 0;
+    for (const deadline = Date.now() + 120_000; relayed < totalEvents && Date.now() < deadline; ) {
+      relayed += await relay.drain(10_000);
+      if (relayed < totalEvents) await sleep(5);
+    }
+    const relaySeconds = (performance.now() - t) / 1000;
+    await relay.stop();
+    const offsets = await kafkaAdmin.fetchTopicOffsets(ct.topicName('inventory', topicPrefix));
+    const onTopic = offsets.reduce((s, p) => s + Number(p.high), 0);
+    const sampleEvents = await store.readAll(ev.GLOBAL_CURSOR_START, 200);
+    const messageBytes = Math.round(sampleEvents.reduce((s, e) => s + ct.encodeEnvelope(e.metadata, e.payload).length, 0) / sampleEvents.length);
+    add('relay', `outbox relay, idempotent, acks=all (${relayed} events, ~${messageBytes} B)`, relayed / relaySeconds, 'msg/s', '>= 15000');
+    if (onTopic !== totalEvents || relayed !== totalEvents) notes.push(`relay published ${relayed}, topic holds ${onTopic}, expected ${totalEvents}`);
+    const perfTopic = `${topicPrefix}producer-performance`;
+    await createTopic(perfTopic, 12);
+    const perf = spawnSync('java', ['-cp', `${KAFKA_LIBS}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', perfTopic, '--num-records', String(totalEvents), '--record-size', String(messageBytes), '--throughput', '-1', '--producer-props', `bootstrap.servers=${BROKERS[0]}`, 'acks=all', 'enable.idempotence=true'], { encoding: 'utf8' });
+    const perfLine = perf.stdout.trim().split('\n').filter((l) => l.includes('records/sec')).pop() ?? '';
+    const perfRate = Number(/([\d.]+) records\/sec/.exec(perfLine)?.[1] ?? NaN);
+    add('relay', `Kafka ProducerPerformance, acks=all, idempotent (${totalEvents} x ${messageBytes} B)`, perfRate, 'msg/s', '', { detail: perfLine });
+    if (perf.status !== 0) notes.push(`ProducerPerformance failed: ${perf.stderr.slice(-500)}`);
+
+    // Latency: command commit -> projection applied, at a fixed rate.
+    const latencyDb = await newSchema('latency');
+    await latencyDb.pool.query('create table device_prices (device_id text primary key, price bigint not null, version bigint not null)');
+    const latencyPrefix = `${topicPrefix}lat.`;
+    await createTopic(ct.topicName('inventory', latencyPrefix), 3);
+    await createTopic(ct.topicName('dlq', latencyPrefix), 1);
+    const latencyStore = new ev.EventStore({ pool: latencyDb.pool, producer: 'bench' });
+    const committedAt = new Map();
+    const latencies = [];
+    let pending = [];
+    const latencyRelay = new ev.OutboxRelay({ connection: latencyDb.config, kafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger });
+    const consumer = new ev.ConsumerRunner({
+      kafka,
+      groupId: `${latencyPrefix}projection`,
+      topics: [ct.topicName('inventory', latencyPrefix)],
+      transactions: new ev.PgTransactionRunner(latencyDb.pool),
+      deadLetterTopic: ct.topicName('dlq', latencyPrefix),
+      fetchWaitMsMax: 100,
+      partitionsConsumedConcurrently: 4,
+      logger: quietLogger,
+      handleBatch: async (events, ctx) => {
+        await ctx.tx.query(
+          `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
+           on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
+          [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
+        );
+        pending.push(...events.map((e) => e.metadata.eventId));
+      },
+      onProgress: () => {
+        const now = performance.now();
+        for (const id of pending) {
+          const at = committedAt.get(id);
+          if (at !== undefined) latencies.push(now - at);
+        }
+        pending = [];
+      },
+    });
+    await latencyRelay.start();
+    await consumer.start();
+    // Warm-up: the group has joined and one event went the whole way before measuring.
+    const warmupId = ct.newEventId();
+    await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
+    committedAt.set(warmupId, performance.now());
+    for (let i = 0; i < 600 && latencies.length === 0; i++) await sleep(50);
+    latencies.length = 0;
+    const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
+    const started = performance.now();
+    const inflight = [];
+    for (let i = 0; i < latencyCommands; i++) {
+      const due = started + (i * 1000) / opts.latencyRatePerS;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const eventId = ct.newEventId();
+      inflight.push(
+        latencyStore
+          .append(undefined, { streamId: `lat-${i % 500}`, streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(i), eventId }] })
+          .then(() => committedAt.set(eventId, performance.now())),
+      );
+    }
+    await Promise.all(inflight);
+    const achievedRate = latencyCommands / ((performance.now() - started) / 1000);
+    const deadline = Date.now() + 30_000;
+    while (latencies.length < latencyCommands && Date.now() < deadline) await sleep(50);
+    latencies.sort((a, b) => a - b);
+    add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms');
+    add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s`, percentile(latencies, 0.99), 'ms', '<= 25');
+    if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
+    await consumer.stop();
+    await latencyRelay.stop();
+
+    // Replay: a topic of N events, read by a raw kafkajs consumer and rebuilt by ProjectionManager.
+    const replayDb = await newSchema('replay');
+    const replayPrefix = `${topicPrefix}replay.`;
+    const replayTopic = ct.topicName('inventory', replayPrefix);
+    await createTopic(replayTopic, 12);
+    await createTopic(ct.topicName('dlq', replayPrefix), 1);
+    t = performance.now();
+    await produceReplayTopic(kafka, replayTopic, opts.replayEvents);
+    console.log(`  (produced ${opts.replayEvents} events for the replay in ${Math.round(performance.now() - t)} ms)`);
+    const raw = await rawConsume(kafka, replayTopic, `${replayPrefix}raw`, opts.replayEvents);
+    add('replay', `raw kafkajs consumer, eachBatch, no processing (${opts.replayEvents} events)`, raw.rate, 'events/s');
+    const manager = new ev.ProjectionManager({ kafka, transactions: new ev.PgTransactionRunner(replayDb.pool), deadLetterTopic: ct.topicName('dlq', replayPrefix), logger: quietLogger, consumer: { partitionsConsumedConcurrently: 4, maxBytesPerPartition: 4 * 1_048_576 } });
+    const definition = {
+      name: 'device_price_counts',
+      groupId: `${replayPrefix}device-price-counts`,
+      topics: [replayTopic],
+      tables: [{ name: 'device_price_counts', columnsSql: 'device_id text not null, events bigint not null, price_sum bigint not null', primaryKey: ['device_id'] }],
+      async apply(events, ctx) {
+        const byDevice = new Map();
+        for (const e of events) {
+          const entry = byDevice.get(e.event.deviceId) ?? { events: 0n, sum: 0n };
+          entry.events += 1n;
+          entry.sum += BigInt(e.event.askPricePerGpuHour.amountBaseUnits);
+          byDevice.set(e.event.deviceId, entry);
+        }
+        const table = ctx.table('device_price_counts');
+        await ctx.tx.query(
+          `insert into ${table} (device_id, events, price_sum) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
+           on conflict (device_id) do update set events = ${table}.events + excluded.events, price_sum = ${table}.price_sum + excluded.price_sum`,
+          [[...byDevice.keys()], [...byDevice.values()].map((v) => v.events.toString()), [...byDevice.values()].map((v) => v.sum.toString())],
+        );
+      },
+    };
+    await manager.install(definition);
+    let firstProgressAt;
+    t = performance.now();
+    const rebuilt = await manager.rebuild(definition, { onProgress: () => (firstProgressAt ??= performance.now()) });
+    const rebuildSteady = rebuilt.eventsApplied / ((performance.now() - firstProgressAt) / 1000);
+    add('replay', `ProjectionManager.rebuild (decode, dedupe, apply, offsets in PG; ${rebuilt.eventsApplied} events)`, rebuildSteady, 'events/s', '>= 100000', { wallSeconds: (performance.now() - t) / 1000 });
+    const check = (await replayDb.pool.query('select sum(events)::bigint as n from device_price_counts')).rows[0].n;
+    if (String(check) !== String(opts.replayEvents)) notes.push(`replay projection holds ${check} events, expected ${opts.replayEvents}`);
+    for (const db of [appendDb, latencyDb, replayDb]) await db.pool.end();
+  } finally {
+    const cleanup = new Client({ connectionString: dbUrl.toString() });
+    await cleanup.connect();
+    for (const schema of schemas) await cleanup.query(`drop schema if exists ${schema} cascade`);
+    await cleanup.end();
+    await admin.query(`drop database if exists ${emmettDb} with (force)`);
+    await admin.end();
+    const topics = (await kafkaAdmin.listTopics()).filter((t) => t.startsWith(topicPrefix));
+    if (topics.length) await kafkaAdmin.deleteTopics({ topics });
+    await kafkaAdmin.disconnect();
+  }
+  const result = { bench: 'eventing', runId, at: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, options: opts, rows, notes };
+  mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench', 'results', 'eventing.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log('\n' + table(rows));
+  for (const note of notes) console.log(`note: ${note}`);
+  console.log(`\nwrote bench/results/eventing.json`);
+}
+
+async function inParallel(count, concurrency, task) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) await task(next++);
+  }));
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+async function produceReplayTopic(kafka, topic, count) {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const batchSize = 10_000;
+  const payloads = Array.from({ length: 1_000 }, (_, i) =>
+    toBinary(ct.inventoryV1.DevicePriceSetSchema, create(ct.inventoryV1.DevicePriceSetSchema, { deviceId: `dev-${i}`, supplierId: 'sup-bench', askPricePerGpuHour: ct.money(BigInt(2_000_000 + i), ct.Asset.USDC), setAt: timestampFromDate(new Date(1_764_000_000_000 + i)) })),
+  );
+  const occurredAt = new Date(1_764_000_000_000);
+  for (let start = 0; start < count; start += batchSize) {
+    const messages = [];
+    for (let i = start; i < Math.min(count, start + batchSize); i++) {
+      const device = i % 1_000;
+      const metadata = { eventId: ct.newEventId(), eventType: 'ionet.inventory.v1.DevicePriceSet', schemaVersion: 1, aggregateType: 'device', aggregateId: `dev-${device}`, aggregateVersion: BigInt(Math.floor(i / 1_000) + 1), occurredAt, correlationId: '', causationId: '', producer: 'bench', traceparent: '', tracestate: '', globalPosition: BigInt(i + 1) };
+      messages.push({ key: metadata.aggregateId, value: Buffer.from(ct.encodeEnvelope(metadata, payloads[device])), headers: { 'ionet-event-type': metadata.eventType, 'ionet-event-id': metadata.eventId } });
+    }
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+async function rawConsume(kafka, topic, groupId, count) {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1_048_576 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let firstAt;
+  // Measured from the group join (after Kafka's initial rebalance delay) to the last message.
+  consumer.on(consumer.events.GROUP_JOIN, () => (firstAt = performance.now()));
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      seen += batch.messages.length;
+      if (seen >= count) done(performance.now());
+    },
+  });
+  const endAt = await finished;
+  await consumer.disconnect();
+  return { rate: count / ((endAt - firstAt) / 1000) };
+}
+
+function table(rows) {
+  const header = ['group', 'measure', 'value', 'unit', 'target'];
+  const lines = rows.map((r) => [r.group, r.name, String(r.value), r.unit, r.target]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
+}

@@ -1,0 +1,43 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { eventContractProblem } from './event-validation';
+import { DevicePriceSetSchema } from './gen/ionet/inventory/v1/events_pb';
+import { ClusterRequestedSchema, ClusterType } from './gen/ionet/matching/v1/events_pb';
+import { Asset } from './gen/ionet/common/v1/money_pb';
+import { ConnectivityTier, SecurityTier } from './gen/ionet/common/v1/device_pb';
+import { amountBaseUnitsOf, money } from './money';
+
+const at = timestampFromDate(new Date('2026-11-25T10:00:00Z'));
+
+describe('event contract rules', () => {
+  it('accepts a complete event', () => {
+    const event = create(DevicePriceSetSchema, { deviceId: 'd1', supplierId: 's1', askPricePerGpuHour: money(2_500_000n, Asset.USDC), setAt: at });
+    expect(eventContractProblem(DevicePriceSetSchema, event)).toBeUndefined();
+  });
+
+  it('names a missing time, an empty id and a bad amount', () => {
+    expect(eventContractProblem(DevicePriceSetSchema, create(DevicePriceSetSchema, { deviceId: 'd1', supplierId: 's1', askPricePerGpuHour: money(1n, Asset.USDC) }))).toEqual({
+      code: 'CONTRACT.MISSING_FIELD',
+      message: 'ionet.inventory.v1.DevicePriceSet: set_at is required',
+    });
+    expect(eventContractProblem(DevicePriceSetSchema, create(DevicePriceSetSchema, { supplierId: 's1', askPricePerGpuHour: money(1n, Asset.USDC), setAt: at }))?.message).toMatch(/device_id is empty/);
+    const badAmount = create(DevicePriceSetSchema, { deviceId: 'd1', supplierId: 's1', askPricePerGpuHour: { amountBaseUnits: '1.5', asset: Asset.USDC }, setAt: at });
+    expect(eventContractProblem(DevicePriceSetSchema, badAmount)?.code).toBe('CONTRACT.INVALID_MONEY');
+  });
+
+  it('lets a field declared optional be absent, but not an unspecified enum', () => {
+    const request = {
+      requestId: 'r1', customerId: 'c1', clusterType: ClusterType.RAY, gpuModel: 'H100-80GB', gpuCount: 8, connectivityTier: ConnectivityTier.HIGH,
+      securityTier: SecurityTier.STANDARD, durationHours: 2, paymentAsset: Asset.USDC, requestedAt: at,
+    };
+    expect(eventContractProblem(ClusterRequestedSchema, create(ClusterRequestedSchema, request))).toBeUndefined();
+    expect(eventContractProblem(ClusterRequestedSchema, create(ClusterRequestedSchema, { ...request, clusterType: ClusterType.UNSPECIFIED }))?.message).toMatch(/cluster_type is unspecified/);
+  });
+
+  it('keeps amounts exact beyond 2^64', () => {
+    const huge = 123_456_789_012_345_678_901_234_567_890n;
+    expect(amountBaseUnitsOf(money(huge, Asset.IO))).toBe(huge);
+    expect(() => amountBaseUnitsOf({ amountBaseUnits: '1e3', asset: Asset.IO } as never)).toThrow(expect.objectContaining({ code: 'CONTRACT.INVALID_MONEY' }));
+    expect(() => money(1n, Asset.UNSPECIFIED)).toThrow(/asset/);
+  });
+});

@@ -1,0 +1,17 @@
+export * as commonV1 from './packages/common-v1';
+export * as inventoryV1 from './packages/inventory-v1';
+export * as verificationV1 from './packages/verification-v1';
+export * as matchingV1 from './packages/matching-v1';
+export * as leasingV1 from './packages/leasing-v1';
+export * as billingV1 from './packages/billing-v1';
+export * as tokenomicsV1 from './packages/tokenomics-v1';
+export * as governanceV1 from './packages/governance-v1';
+export * as ledgerV1 from './packages/ledger-v1';
+export * as dlqV1 from './packages/dlq-v1';
+export { Asset, MoneySchema, type Money } from './gen/ionet/common/v1/money_pb';
+export * from './contract-error';
+export * from './money';
+export * from './topics';
+export * from './event-registry';
+export * from './event-validation';
+export * from './envelope';

@@ -1,0 +1,1 @@
+export * from '../gen/ionet/dlq/v1/dead_letter_pb';

@@ -1,0 +1,1 @@
+export * from '../gen/ionet/inventory/v1/events_pb';

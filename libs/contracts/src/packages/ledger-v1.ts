@@ -1,0 +1,1 @@
+export * from '../gen/ionet/ledger/v1/queries_pb';

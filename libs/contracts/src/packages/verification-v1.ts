@@ -1,0 +1,1 @@
+export * from '../gen/ionet/verification/v1/events_pb';

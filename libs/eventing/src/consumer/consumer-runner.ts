@@ -1,0 +1,399 @@
+import { SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import type { Message } from '@bufbuild/protobuf';
+import type { Batch, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { EventRegistry } from '@ionet/contracts';
+import { decodeKafkaMessage, type DecodedEvent, type DecodeResult } from './message-decoder';
+import type { UpcasterRegistry } from './upcaster-registry';
+import { recordDeadLetters, type DeadLetterInput } from '../dead-letters/dead-letter-record';
+import { DeadLetterPublisher } from '../dead-letters/dead-letter-publisher';
+import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
+import { asContractFailure, errorMessage, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
+import { isInfrastructureError } from '../support/transient-errors';
+import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
+import { startConsumerSpan } from '../support/tracing';
+import type { EventingTransaction, TransactionRunner } from '../support/sql-executor';
+
+export interface ConsumedEvent<T extends Message = Message> extends DecodedEvent<T> {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  headers: IHeaders;
+  /** Context whose active span is this message's consumer span (child of the producer's). */
+  traceContext: Context;
+}
+
+export interface BatchContext {
+  tx: EventingTransaction;
+  /** The key the offsets are stored under (the group id unless resolveScope says otherwise). */
+  scope: string;
+  topic: string;
+  partition: number;
+  /** Keeps the group membership alive during a long batch; errors are swallowed (the offsets row
+   *  lock fences a consumer that lost its partition meanwhile). */
+  heartbeat(): Promise<void>;
+}
+
+export type BatchHandler = (events: ConsumedEvent[], ctx: BatchContext) => Promise<void>;
+
+export interface ConsumerProgress {
+  groupId: string;
+  scope: string;
+  topic: string;
+  partition: number;
+  nextOffset: bigint;
+  highWatermark: bigint;
+  lag: bigint;
+  appliedCount: number;
+  duplicateCount: number;
+  deadLetteredCount: number;
+}
+
+export interface ConsumerRunnerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  transactions: TransactionRunner;
+  handleBatch: BatchHandler;
+  /** Where dead letters are published (`ionet.dlq.v1`, prefixed in tests). */
+  deadLetterTopic: string;
+  registry?: EventRegistry;
+  upcasters?: UpcasterRegistry;
+  /** A new group starts at the beginning of the topics (default) or at their end. */
+  fromBeginning?: boolean;
+  /** Drop a message whose event id this group already applied (a re-published duplicate). */
+  dedupeByEventId?: boolean;
+  /** Offsets key, read inside the batch's transaction (projections use one per generation). */
+  resolveScope?: (tx: EventingTransaction) => Promise<string>;
+  backoff?: BackoffOptions;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Bounds the batch size: kafkajs fetches at most this many bytes per partition. */
+  maxBytesPerPartition?: number;
+  partitionsConsumedConcurrently?: number;
+  /** How long the broker holds an empty fetch; also how long stop() can wait for it. */
+  fetchWaitMsMax?: number;
+  onProgress?: (progress: ConsumerProgress) => void;
+  /** Called when a batch failed with a fault and will be retried (the partition is paused). */
+  onRetry?: (info: { topic: string; partition: number; attempt: number; delayMs: number; error: unknown }) => void;
+  logger?: EventingLogger;
+}
+
+type BatchOutcome =
+  | { kind: 'applied'; scope: string; nextOffset: bigint; appliedCount: number; duplicateCount: number; deadLetteredCount: number }
+  | { kind: 'behind'; scope: string; nextOffset: bigint }
+  | { kind: 'ahead'; scope: string; nextOffset: bigint };
+
+class IsolationRequired extends Error {}
+
+interface Decoded {
+  message: KafkaMessage;
+  result: DecodeResult;
+}
+
+/** Consumes batches and applies each in one database transaction together with the partition's
+ *  next offset, so a crash or a redelivery never applies a message twice (ADR 0202). Contract
+ *  failures are dead-lettered in that same transaction; every other failure pauses the partition
+ *  and retries with capped exponential backoff. */
+export class ConsumerRunner {
+  private consumer: Consumer | undefined;
+  private readonly registry: EventRegistry;
+  private readonly backoff: BackoffOptions;
+  private readonly logger: EventingLogger;
+  private readonly deadLetters: DeadLetterPublisher;
+  private readonly knownOffsetRows = new Set<string>();
+  appliedCount = 0;
+  retryCount = 0;
+
+  constructor(private readonly options: ConsumerRunnerOptions) {
+    this.registry = options.registry ?? EventRegistry.catalogue();
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.logger = options.logger ?? defaultLogger(`Consumer ${options.groupId}`);
+    this.deadLetters = new DeadLetterPublisher(options.kafka, options.transactions, options.deadLetterTopic);
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: this.options.fetchWaitMsMax ?? 500,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    await this.publishDeadLetters();
+  }
+
+  /** Leaves the group cleanly (waits for the batch in flight) so the partitions move at once. */
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
+    await this.deadLetters.close();
+  }
+
+  /** Re-delivers a dead letter's original bytes to this consumer's handler (after a fix), in one
+   *  transaction with marking it re-driven. Throws DEAD_LETTER.REDRIVE_FAILED if it fails again. */
+  async redrive(deadLetterId: string): Promise<'applied' | 'already-applied' | 'already-redriven'> {
+    const failure: { error?: string } = {};
+    const outcome = await this.options.transactions.transaction(async (tx) => {
+      const { rows } = await tx.query<{ source_topic: string; source_partition: number; source_offset: string; original_key: Buffer | null; original_value: Buffer | null; original_headers: Record<string, string[]>; redriven_at: Date | null }>(
+        `select source_topic, source_partition, source_offset, original_key, original_value, original_headers, redriven_at
+           from dead_letters where id = $1 and consumer_group = $2 for update`,
+        [deadLetterId, this.options.groupId],
+      );
+      const row = rows[0];
+      if (!row) throw new EventingError(EVENTING_ERROR_CODES.deadLetterNotFound, `dead letter ${deadLetterId} of ${this.options.groupId} not found`);
+      if (row.redriven_at) return 'already-redriven' as const;
+      const headers: IHeaders = Object.fromEntries(Object.entries(row.original_headers).map(([k, v]) => [k, v.map((b) => Buffer.from(b, 'base64'))]));
+      const message = { key: row.original_key, value: row.original_value, headers, offset: row.source_offset } as KafkaMessage;
+      const result = decodeKafkaMessage(message, this.registry, this.options.upcasters);
+      let applied: 'applied' | 'already-applied' = 'applied';
+      if (!result.ok) {
+        failure.error = `${result.code}: ${result.message}`;
+      } else {
+        const scope = await this.scopeOf(tx);
+        const fresh = await this.claimEventIds(tx, scope, [result.decoded.metadata.eventId]);
+        if (fresh.size === 0) {
+          applied = 'already-applied';
+        } else {
+          const { span, context } = startConsumerSpan(headers, row.source_topic, row.source_partition, row.source_offset, this.options.groupId);
+          const event: ConsumedEvent = { ...result.decoded, topic: row.source_topic, partition: row.source_partition, offset: BigInt(row.source_offset), key: row.original_key, headers, traceContext: context };
+          await tx.query('savepoint ionet_redrive');
+          try {
+            await this.options.handleBatch([event], this.batchContext(tx, scope, row.source_topic, row.source_partition, undefined));
+            await tx.query('release savepoint ionet_redrive');
+            span.end();
+          } catch (err) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+            span.end();
+            const contract = asContractFailure(err);
+            if (!contract) throw err;
+            await tx.query('rollback to savepoint ionet_redrive');
+            await tx.query('delete from consumer_processed_events where group_id = $1 and event_id = $2', [scope, result.decoded.metadata.eventId]);
+            failure.error = `${contract.code}: ${contract.message}`;
+          }
+        }
+      }
+      if (failure.error) {
+        await tx.query(`update dead_letters set redrive_attempts = redrive_attempts + 1, last_redrive_error = $2 where id = $1`, [deadLetterId, failure.error]);
+        return 'failed' as const;
+      }
+      await tx.query(`update dead_letters set redrive_attempts = redrive_attempts + 1, redriven_at = now(), last_redrive_error = null where id = $1`, [deadLetterId]);
+      return applied;
+    });
+    if (outcome === 'failed') throw new EventingError(EVENTING_ERROR_CODES.deadLetterRedriveFailed, `dead letter ${deadLetterId} failed again: ${failure.error}`);
+    return outcome;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.isEmpty()) return;
+    let isolate = false;
+    let decoded: Decoded[] | undefined;
+    // Retries until it succeeds, the consumer stops or the partition is taken away: a fault is
+    // never turned into a dead letter. Each wait is capped by backoff.delayMsMax.
+    for (let attempt = 0; payload.isRunning() && !payload.isStale(); ) {
+      const spans: Span[] = [];
+      try {
+        decoded ??= batch.messages.map((message) => ({ message, result: decodeKafkaMessage(message, this.registry, this.options.upcasters) }));
+        const outcome = await this.options.transactions.transaction((tx) => this.applyBatch(tx, batch, decoded!, isolate, spans, payload));
+        for (const span of spans) span.end();
+        await this.afterCommit(outcome, batch, payload);
+        return;
+      } catch (err) {
+        for (const span of spans) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+          span.end();
+        }
+        if (err instanceof IsolationRequired) {
+          isolate = true;
+          continue;
+        }
+        if (!payload.isRunning() || payload.isStale()) return;
+        const delayMs = backoffDelayMs(attempt, this.backoff);
+        this.retryCount++;
+        const kind = isInfrastructureError(err) ? 'infrastructure fault' : 'handler error';
+        this.logger.warn(`${batch.topic}[${batch.partition}] @${batch.firstOffset()}: ${kind}: ${errorMessage(err)}; paused, retry ${attempt + 1} in ${delayMs} ms`);
+        this.options.onRetry?.({ topic: batch.topic, partition: batch.partition, attempt, delayMs, error: err });
+        attempt++;
+        await sleepInSlices(delayMs, 1_000, async () => {
+          await payload.heartbeat().catch(() => undefined);
+          return payload.isRunning() && !payload.isStale();
+        });
+      }
+    }
+  }
+
+  private async applyBatch(tx: EventingTransaction, batch: Batch, decoded: Decoded[], isolate: boolean, spans: Span[], payload: EachBatchPayload): Promise<BatchOutcome> {
+    const { topic, partition } = batch;
+    const scope = await this.scopeOf(tx);
+    const rowKey = `${scope}\n${topic}\n${partition}`;
+    // The row must exist before it can be locked; remembered only once this transaction commits.
+    if (!this.knownOffsetRows.has(rowKey)) {
+      await tx.query(`insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, null) on conflict do nothing`, [scope, topic, partition]);
+    }
+    // The row lock also fences a consumer that lost this partition in a rebalance but is still
+    // finishing a batch: the new owner waits, then sees the advanced offset.
+    const { rows } = await tx.query<{ next_offset: string | null }>(`select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update`, [scope, topic, partition]);
+    const stored = rows[0]?.next_offset == null ? undefined : BigInt(rows[0].next_offset);
+    const first = BigInt(batch.firstOffset()!);
+    const last = BigInt(batch.lastOffset());
+    if (stored !== undefined && stored > last) return { kind: 'ahead', scope, nextOffset: stored };
+    if (stored !== undefined && stored < first) return { kind: 'behind', scope, nextOffset: stored };
+
+    const fresh = stored === undefined ? decoded : decoded.filter((d) => BigInt(d.message.offset) >= stored);
+    const letters: DeadLetterInput[] = [];
+    const accepted: Array<{ message: KafkaMessage; decoded: DecodedEvent }> = [];
+    for (const d of fresh) {
+      if (d.result.ok) accepted.push({ message: d.message, decoded: d.result.decoded });
+      else letters.push(this.letter(topic, partition, d.message, d.result.code, d.result.message, d.result.eventType, d.result.eventId));
+    }
+    let toApply = accepted;
+    if (this.options.dedupeByEventId !== false && accepted.length > 0) {
+      const claimed = await this.claimEventIds(tx, scope, accepted.map((a) => a.decoded.metadata.eventId));
+      toApply = accepted.filter((a) => claimed.delete(a.decoded.metadata.eventId));
+    }
+    const events = toApply.map((a) => {
+      const { span, context } = startConsumerSpan(a.message.headers, topic, partition, a.message.offset, this.options.groupId);
+      spans.push(span);
+      return { ...a.decoded, topic, partition, offset: BigInt(a.message.offset), key: a.message.key, headers: a.message.headers ?? {}, traceContext: context } as ConsumedEvent;
+    });
+    const ctx = this.batchContext(tx, scope, topic, partition, payload);
+    let appliedCount = events.length;
+    if (events.length > 0 && !isolate) {
+      try {
+        await this.options.handleBatch(events, ctx);
+      } catch (err) {
+        if (asContractFailure(err)) throw new IsolationRequired();
+        throw err;
+      }
+    } else if (events.length > 0) {
+      // Slow path after a contract violation: one savepoint per event finds the violating ones.
+      for (const event of events) {
+        await tx.query('savepoint ionet_event');
+        try {
+          await this.options.handleBatch([event], ctx);
+          await tx.query('release savepoint ionet_event');
+        } catch (err) {
+          const contract = asContractFailure(err);
+          if (!contract) throw err;
+          await tx.query('rollback to savepoint ionet_event');
+          await tx.query('delete from consumer_processed_events where group_id = $1 and event_id = $2', [scope, event.metadata.eventId]);
+          const original = fresh.find((d) => BigInt(d.message.offset) === event.offset)!.message;
+          letters.push(this.letter(topic, partition, original, contract.code, contract.message, event.metadata.eventType, event.metadata.eventId));
+          appliedCount--;
+        }
+      }
+    }
+    await recordDeadLetters(tx, letters);
+    await tx.query(
+      `insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, $4)
+       on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, updated_at = now()`,
+      [scope, topic, partition, (last + 1n).toString()],
+    );
+    return { kind: 'applied', scope, nextOffset: last + 1n, appliedCount, duplicateCount: accepted.length - toApply.length, deadLetteredCount: letters.length };
+  }
+
+  private async afterCommit(outcome: BatchOutcome, batch: Batch, payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    this.knownOffsetRows.add(`${outcome.scope}\n${topic}\n${partition}`);
+    const consumer = this.consumer;
+    if (outcome.kind === 'behind') {
+      // Kafka is past what the database has applied (its group offsets were reset or moved):
+      // go back to the database's offset.
+      this.logger.warn(`${topic}[${partition}]: database offset ${outcome.nextOffset} is behind the fetch position ${batch.firstOffset()}; seeking back`);
+      consumer?.seek({ topic, partition, offset: outcome.nextOffset.toString() });
+      return;
+    }
+    if (outcome.kind === 'ahead' && outcome.nextOffset > BigInt(batch.lastOffset()) + 1n) {
+      consumer?.seek({ topic, partition, offset: outcome.nextOffset.toString() });
+      return;
+    }
+    payload.resolveOffset(batch.lastOffset());
+    // Kafka's copy of the offset is informational (lag dashboards); the database's is the truth.
+    await consumer?.commitOffsets([{ topic, partition, offset: outcome.nextOffset.toString() }]).catch((err: unknown) => {
+      this.logger.warn(`${topic}[${partition}]: informational offset commit failed: ${errorMessage(err)}`);
+    });
+    if (outcome.kind === 'applied') {
+      this.appliedCount += outcome.appliedCount;
+      if (outcome.deadLetteredCount > 0) await this.publishDeadLetters();
+      const highWatermark = BigInt(batch.highWatermark);
+      this.options.onProgress?.({
+        groupId: this.options.groupId,
+        scope: outcome.scope,
+        topic,
+        partition,
+        nextOffset: outcome.nextOffset,
+        highWatermark,
+        lag: highWatermark > outcome.nextOffset ? highWatermark - outcome.nextOffset : 0n,
+        appliedCount: outcome.appliedCount,
+        duplicateCount: outcome.duplicateCount,
+        deadLetteredCount: outcome.deadLetteredCount,
+      });
+    }
+  }
+
+  /** Records a failed publication for the next batch or start to retry; the dead letter itself is
+   *  already committed. */
+  private async publishDeadLetters(): Promise<void> {
+    try {
+      await this.deadLetters.publishPending(this.options.groupId);
+    } catch (err) {
+      this.logger.warn(`dead letters of ${this.options.groupId} not published yet: ${errorMessage(err)}`);
+    }
+  }
+
+  private async scopeOf(tx: EventingTransaction): Promise<string> {
+    return this.options.resolveScope ? this.options.resolveScope(tx) : this.options.groupId;
+  }
+
+  private async claimEventIds(tx: EventingTransaction, scope: string, eventIds: string[]): Promise<Set<string>> {
+    const { rows } = await tx.query<{ event_id: string }>(
+      `insert into consumer_processed_events (group_id, event_id) select $1, unnest($2::uuid[]) on conflict do nothing returning event_id`,
+      [scope, eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  private batchContext(tx: EventingTransaction, scope: string, topic: string, partition: number, payload: EachBatchPayload | undefined): BatchContext {
+    return {
+      tx,
+      scope,
+      topic,
+      partition,
+      heartbeat: async () => {
+        await payload?.heartbeat().catch(() => undefined);
+      },
+    };
+  }
+
+  private letter(topic: string, partition: number, message: KafkaMessage, errorCode: string, error: string, eventType: string, eventId: string): DeadLetterInput {
+    return {
+      consumerGroup: this.options.groupId,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.value,
+      headers: message.headers,
+      errorCode,
+      errorMessage: error,
+      eventType,
+      eventId,
+    };
+  }
+}

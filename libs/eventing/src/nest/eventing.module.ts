@@ -1,0 +1,114 @@
+import { Inject, Injectable, Module, type CanActivate, type DynamicModule, type ModuleMetadata, type OnApplicationBootstrap, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { ClientConfig, Pool } from 'pg';
+import { EventRegistry, topicName, type EventContext } from '@ionet/contracts';
+import { EventStore } from '../store/event-store';
+import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox-relay';
+import { KafkaBatchTransport } from './kafka-batch.transport';
+import type { ConsumerRunnerOptions } from '../consumer/consumer-runner';
+import type { UpcasterRegistry } from '../consumer/upcaster-registry';
+import { DeadLetterService } from '../dead-letters/dead-letter.service';
+import { DEAD_LETTERS_OPS_GUARD, DeadLettersController, DeadLettersOpsGuard } from '../dead-letters/dead-letters.controller';
+import { ensureTopics } from '../topics/ensure-topics';
+import { PgTransactionRunner, type TransactionRunner } from '../support/sql-executor';
+
+export interface EventingModuleOptions {
+  /** The service's own database (search_path set to its schema). */
+  pool: Pool;
+  /** Settings of the same database for the relay's dedicated LISTEN connection. */
+  connection: ClientConfig;
+  kafka: Kafka;
+  /** Service name written into every envelope, e.g. "inventory". */
+  producer: string;
+  /** Empty in production; a test namespace's prefix in tests. */
+  topicPrefix?: string;
+  registry?: EventRegistry;
+  upcasters?: UpcasterRegistry;
+  /** Consumer batches run here; defaults to the pool (use TypeOrmTransactionRunner for tx.manager). */
+  transactions?: TransactionRunner;
+  /** Outbox relay settings, or false in a process role that must not publish. */
+  relay?: Omit<OutboxRelayOptions, 'connection' | 'kafka' | 'topicPrefix' | 'registry'> | false;
+  /** The service's consumer (handlers are its @EventPattern methods), if it consumes. */
+  consumer?: Partial<Omit<ConsumerRunnerOptions, 'kafka' | 'transactions' | 'handleBatch' | 'topics' | 'groupId'>> & { groupId: string; contexts: EventContext[] };
+  /** Create the registry's topics at start (idempotent). */
+  ensureTopics?: boolean;
+}
+
+export interface EventingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: Array<string | symbol | Type<unknown>>;
+  useFactory: (...args: never[]) => EventingModuleOptions | Promise<EventingModuleOptions>;
+  /** Guards GET /v1/ops/dead-letters and POST /v1/ops/dead-letters/:id/redrive (required). */
+  opsGuard: Type<CanActivate>;
+}
+
+export const EVENTING_OPTIONS = Symbol('EVENTING_OPTIONS');
+
+@Injectable()
+export class EventingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(EVENTING_OPTIONS) private readonly options: EventingModuleOptions,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.ensureTopics) await ensureTopics(this.options.kafka, { prefix: this.options.topicPrefix });
+    if (this.options.relay !== false) await this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/** Wires the event store, the outbox relay (started with the application), the consumer transport
+ *  (connect it with `app.connectMicroservice({ strategy: app.get(KafkaBatchTransport) })`) and the
+ *  dead-letter ops API. */
+@Module({})
+export class EventingModule {
+  static forRootAsync(options: EventingModuleAsyncOptions): DynamicModule {
+    return {
+      module: EventingModule,
+      global: true,
+      imports: options.imports ?? [],
+      controllers: [DeadLettersController],
+      providers: [
+        { provide: EVENTING_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: EventStore,
+          inject: [EVENTING_OPTIONS],
+          useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry }),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [EVENTING_OPTIONS],
+          useFactory: (o: EventingModuleOptions) =>
+            new OutboxRelay({ ...(o.relay || {}), connection: o.connection, kafka: o.kafka, topicPrefix: o.topicPrefix, registry: o.registry }),
+        },
+        { provide: DeadLetterService, inject: [EVENTING_OPTIONS], useFactory: (o: EventingModuleOptions) => new DeadLetterService(o.pool) },
+        {
+          provide: KafkaBatchTransport,
+          inject: [EVENTING_OPTIONS, DeadLetterService],
+          useFactory: (o: EventingModuleOptions, deadLetters: DeadLetterService) => {
+            if (!o.consumer) return null;
+            const { contexts, ...consumer } = o.consumer;
+            const transport = new KafkaBatchTransport({
+              ...consumer,
+              kafka: o.kafka,
+              transactions: o.transactions ?? new PgTransactionRunner(o.pool),
+              topics: contexts.map((c) => topicName(c, o.topicPrefix)),
+              deadLetterTopic: consumer.deadLetterTopic ?? topicName('dlq', o.topicPrefix),
+              registry: o.registry,
+              upcasters: o.upcasters,
+            });
+            deadLetters.registerRedriver(transport.consumerRunner);
+            return transport;
+          },
+        },
+        { provide: DEAD_LETTERS_OPS_GUARD, useClass: options.opsGuard },
+        DeadLettersOpsGuard,
+        EventingLifecycle,
+      ],
+      exports: [EventStore, OutboxRelay, DeadLetterService, KafkaBatchTransport, EVENTING_OPTIONS],
+    };
+  }
+}

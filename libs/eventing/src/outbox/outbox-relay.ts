@@ -1,0 +1,252 @@
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { Client, type ClientConfig } from 'pg';
+import type { Kafka, Message as KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import { EVENT_HEADERS, EventRegistry, encodeEnvelope } from '@ionet/contracts';
+import { readAllSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
+import { EVENTS_NOTIFY_CHANNEL } from '../store/eventing-schema';
+import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
+import { contextFromTraceparent, startProducerSpan } from '../support/tracing';
+import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
+import { errorMessage } from '../support/eventing-errors';
+
+export interface OutboxRelayOptions {
+  /** Connection settings of the service's database (with its search_path); the relay holds one
+   *  dedicated connection for LISTEN, its leader lock, reads and its checkpoint. */
+  connection: ClientConfig;
+  kafka: Kafka;
+  /** One checkpoint per relay id; instances with the same id elect one leader. */
+  relayId?: string;
+  /** Test namespaces prefix topic names; production leaves it empty. */
+  topicPrefix?: string;
+  registry?: EventRegistry;
+  batchSizeMax?: number;
+  /** Fallback poll when no notification arrives (e.g. one was lost with a connection). */
+  pollIntervalMs?: number;
+  backoff?: BackoffOptions;
+  /** kafkajs retries of one send before the relay backs off and re-reads from its checkpoint. */
+  sendRetriesMax?: number;
+  logger?: EventingLogger;
+  onBatchPublished?: (events: StoredEvent[]) => void;
+}
+
+interface Checkpoint {
+  transactionId: bigint;
+  position: bigint;
+}
+
+/** Publishes committed events to Kafka in (transaction id, position) order, advancing its
+ *  checkpoint only after Kafka acknowledged (acks=all, idempotent producer). At-least-once:
+ *  a crash between the acknowledgement and the checkpoint re-publishes that batch, which
+ *  consumers drop by event id (ADR 0201). */
+export class OutboxRelay {
+  private readonly relayId: string;
+  private readonly batchSizeMax: number;
+  private readonly pollIntervalMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly registry: EventRegistry;
+  private readonly logger: EventingLogger;
+  private producer: Producer | undefined;
+  private client: Client | undefined;
+  private schema = '';
+  private leader = false;
+  private checkpoint: Checkpoint | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingWake = false;
+  publishedCount = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.relayId = options.relayId ?? 'default';
+    this.batchSizeMax = options.batchSizeMax ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.registry = options.registry ?? EventRegistry.catalogue();
+    this.logger = options.logger ?? defaultLogger('OutboxRelay');
+    if (this.batchSizeMax < 1 || this.batchSizeMax > 10_000) throw new RangeError('batchSizeMax must be within 1..10000');
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.notify();
+    await this.loop;
+    this.loop = undefined;
+    await this.closeClient();
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+
+  /** Publishes everything visible now, at most `batchesMax` batches; returns how many events. */
+  async drain(batchesMax = 1_000): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < batchesMax; i++) {
+      await this.ensureReady();
+      if (!this.leader) return total;
+      const published = await this.publishBatch();
+      total += published;
+      if (published < this.batchSizeMax) break;
+    }
+    return total;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    // Runs until stop(); every pass publishes at most batchSizeMax events.
+    while (this.running) {
+      try {
+        await this.ensureReady();
+        const published = this.leader ? await this.publishBatch() : 0;
+        failures = 0;
+        if (published < this.batchSizeMax) await this.waitForWork();
+      } catch (err) {
+        const delayMs = backoffDelayMs(failures++, this.backoff);
+        this.logger.warn(`outbox relay ${this.relayId}: ${errorMessage(err)}; retrying in ${delayMs} ms (failure ${failures})`);
+        await this.closeClient();
+        await this.resetProducer();
+        await this.sleep(delayMs);
+      }
+    }
+  }
+
+  private async ensureReady(): Promise<void> {
+    if (!this.producer) {
+      const producer = this.options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { retries: this.options.sendRetriesMax ?? 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+      });
+      await producer.connect();
+      this.producer = producer;
+    }
+    if (!this.client) {
+      const client = new Client(this.options.connection);
+      client.on('error', () => {
+        this.client = undefined;
+        this.leader = false;
+        this.notify();
+      });
+      client.on('notification', (msg) => {
+        if (msg.channel === EVENTS_NOTIFY_CHANNEL && msg.payload === this.schema) this.notify();
+      });
+      await client.connect();
+      this.client = client;
+      this.schema = (await client.query<{ schema: string }>('select current_schema() as schema')).rows[0].schema;
+      await client.query(`listen ${EVENTS_NOTIFY_CHANNEL}`);
+      await client.query(`insert into outbox_checkpoints (relay_id) values ($1) on conflict do nothing`, [this.relayId]);
+      this.checkpoint = undefined;
+      this.leader = false;
+    }
+    if (!this.leader) {
+      const { rows } = await this.client.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtextextended($1, 0)) as locked`, [
+        `ionet-outbox-relay:${this.schema}:${this.relayId}`,
+      ]);
+      this.leader = rows[0].locked;
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    const client = this.client!;
+    if (!this.checkpoint) {
+      const { rows } = await client.query<{ transaction_id: string; position: string }>(
+        `select transaction_id::text as transaction_id, position from outbox_checkpoints where relay_id = $1`,
+        [this.relayId],
+      );
+      this.checkpoint = { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) };
+    }
+    const { rows } = await client.query<EventRow>(readAllSql(), [
+      this.checkpoint.transactionId.toString(),
+      this.checkpoint.position.toString(),
+      this.batchSizeMax,
+    ]);
+    if (rows.length === 0) return 0;
+    const events = rows.map(toStoredEvent);
+    const byTopic = new Map<string, KafkaMessage[]>();
+    const spans: Span[] = [];
+    for (const event of events) {
+      const m = event.metadata;
+      const topic = this.registry.topicOf(m.eventType, this.options.topicPrefix);
+      const { span, carrier } = startProducerSpan(contextFromTraceparent(m.traceparent, m.tracestate), topic, m.eventId, m.eventType);
+      spans.push(span);
+      const headers: Record<string, string> = {
+        [EVENT_HEADERS.eventType]: m.eventType,
+        [EVENT_HEADERS.eventId]: m.eventId,
+        [EVENT_HEADERS.schemaVersion]: String(m.schemaVersion),
+        ...carrier,
+      };
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: m.aggregateId, value: Buffer.from(encodeEnvelope(m, event.payload)), headers });
+      byTopic.set(topic, list);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await this.producer!.sendBatch({ topicMessages, acks: -1 });
+    } catch (err) {
+      for (const span of spans) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+        span.end();
+      }
+      throw err;
+    }
+    for (const span of spans) span.end();
+    const last = events[events.length - 1];
+    await client.query(
+      `update outbox_checkpoints set transaction_id = $2::xid8, position = $3, published_count = published_count + $4, updated_at = now()
+        where relay_id = $1`,
+      [this.relayId, last.transactionId.toString(), last.position.toString(), events.length],
+    );
+    this.checkpoint = { transactionId: last.transactionId, position: last.position };
+    this.publishedCount += events.length;
+    this.options.onBatchPublished?.(events);
+    return events.length;
+  }
+
+  private notify(): void {
+    this.pendingWake = true;
+    this.wake?.();
+  }
+
+  private async waitForWork(): Promise<void> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.pendingWake = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
+      this.wake = done;
+    });
+  }
+
+  /** Backoff sleep: only stop() cuts it short, not new events (they would defeat the backoff). */
+  private async sleep(ms: number): Promise<void> {
+    await sleepInSlices(ms, 100, () => this.running);
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.leader = false;
+    this.checkpoint = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** A failed idempotent send can leave the producer's sequence numbers out of step with the
+   *  broker's; a fresh producer (new producer id) starts clean. */
+  private async resetProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,343 @@
+import { randomBytes, createHash } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { EventRegistry } from '@ionet/contracts';
+import { ConsumerRunner, type BatchContext, type ConsumedEvent, type ConsumerRunnerOptions } from '../consumer/consumer-runner';
+import type { UpcasterRegistry } from '../consumer/upcaster-registry';
+import { assertIdentifier, tableStateHash } from './state-hash';
+import { EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
+import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
+import type { SqlExecutor, TransactionRunner } from '../support/sql-executor';
+
+export interface ProjectionTable {
+  /** Logical name: readers query a view of this name. */
+  name: string;
+  /** Column definitions, e.g. "device_id text not null, price bigint not null". */
+  columnsSql: string;
+  primaryKey: string[];
+}
+
+export interface ProjectionContext extends BatchContext {
+  generation: number;
+  /** Physical table of this generation for a logical table name: write here. */
+  table(name: string): string;
+}
+
+/** A read model rebuilt from its topics: apply must be idempotent per event and tolerate events
+ *  of different aggregates in any order (it is called with duplicates dropped by event id). */
+export interface ProjectionDefinition {
+  name: string;
+  groupId: string;
+  topics: string[];
+  tables: ProjectionTable[];
+  apply(events: ConsumedEvent[], ctx: ProjectionContext): Promise<void>;
+}
+
+export interface RebuildPartitionProgress {
+  topic: string;
+  partition: number;
+  nextOffset: bigint;
+  targetOffset: bigint;
+  lag: bigint;
+}
+
+export interface RebuildProgress {
+  projection: string;
+  generation: number;
+  eventsApplied: number;
+  eventsPerSecond: number;
+  partitions: RebuildPartitionProgress[];
+}
+
+export interface RebuildResult {
+  projection: string;
+  generation: number;
+  eventsApplied: number;
+  durationMs: number;
+  /** Both hashes, when the rebuilt and live projections stood at the same offsets at the swap. */
+  liveStateHash?: string;
+  rebuiltStateHash?: string;
+  hashVerified: boolean;
+}
+
+export interface ProjectionManagerOptions {
+  kafka: Kafka;
+  transactions: TransactionRunner;
+  deadLetterTopic: string;
+  registry?: EventRegistry;
+  upcasters?: UpcasterRegistry;
+  logger?: EventingLogger;
+  /** Extra consumer settings for the live and rebuild consumers. */
+  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently'>>;
+}
+
+export interface RebuildOptions {
+  onProgress?: (progress: RebuildProgress) => void;
+  progressLogIntervalMs?: number;
+  /** The rebuild gives up (and the live projection stays) after this long. */
+  timeoutMs?: number;
+  /** Attempts to catch up with the live consumer before swapping. */
+  swapAttemptsMax?: number;
+}
+
+const CATCH_UP_POLL_MS = 100;
+
+/** Runs a projection live and rebuilds it blue/green: generation N+1 is built from offset 0 into
+ *  fresh tables while generation N keeps serving; when it has caught up, one transaction checks
+ *  the state hashes and points the views at it (ADR 0204). Offsets and the processed-event inbox
+ *  are kept per generation (scope `projection:<name>:g<N>`), so the swap moves nothing. */
+export class ProjectionManager {
+  private readonly logger: EventingLogger;
+
+  constructor(private readonly options: ProjectionManagerOptions) {
+    this.logger = options.logger ?? defaultLogger('ProjectionManager');
+  }
+
+  static physicalTable(name: string, generation: number): string {
+    return assertIdentifier(`${name}__g${generation}`);
+  }
+
+  static scope(projection: string, generation: number): string {
+    return `projection:${projection}:g${generation}`;
+  }
+
+  async install(definition: ProjectionDefinition): Promise<number> {
+    return this.options.transactions.transaction(async (tx) => {
+      await tx.query(`insert into projections (name, generation) values ($1, 1) on conflict do nothing`, [definition.name]);
+      const generation = await this.generationOf(tx, definition.name, false);
+      for (const table of definition.tables) {
+        await this.createTable(tx, table, generation);
+        await tx.query(`create or replace view ${assertIdentifier(table.name)} as select * from ${ProjectionManager.physicalTable(table.name, generation)}`);
+      }
+      return generation;
+    });
+  }
+
+  async currentGeneration(definition: ProjectionDefinition): Promise<number> {
+    return this.options.transactions.transaction((tx) => this.generationOf(tx, definition.name, false));
+  }
+
+  /** The live consumer: writes to the current generation, whichever it is at each batch. */
+  liveRunner(definition: ProjectionDefinition, extra: Partial<ConsumerRunnerOptions> = {}): ConsumerRunner {
+    return new ConsumerRunner({
+      ...this.consumerBase(definition),
+      groupId: definition.groupId,
+      // FOR SHARE: live batches run side by side; the swap's FOR UPDATE waits for them, and they
+      // wait for it.
+      resolveScope: async (tx) => ProjectionManager.scope(definition.name, await this.generationOf(tx, definition.name, true)),
+      handleBatch: (events, ctx) => {
+        const generation = Number(/:g(\d+)$/.exec(ctx.scope)![1]);
+        return definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) });
+      },
+      ...extra,
+    });
+  }
+
+  /** sha256 over every table of a generation (the live one by default). */
+  async stateHash(definition: ProjectionDefinition, generation?: number): Promise<string> {
+    return this.options.transactions.transaction(async (tx) => this.hashGeneration(tx, definition, generation ?? (await this.generationOf(tx, definition.name, false))));
+  }
+
+  async rebuild(definition: ProjectionDefinition, options: RebuildOptions = {}): Promise<RebuildResult> {
+    const startedAt = Date.now();
+    const deadline = startedAt + (options.timeoutMs ?? 30 * 60_000);
+    const generation = (await this.currentGeneration(definition)) + 1;
+    const scope = ProjectionManager.scope(definition.name, generation);
+    await this.options.transactions.transaction(async (tx) => {
+      // Leftovers of an abandoned rebuild of this generation start over.
+      for (const table of definition.tables) {
+        await tx.query(`drop table if exists ${ProjectionManager.physicalTable(table.name, generation)}`);
+        await this.createTable(tx, table, generation);
+      }
+      await tx.query(`delete from consumer_offsets where group_id = $1`, [scope]);
+      await tx.query(`delete from consumer_processed_events where group_id = $1`, [scope]);
+    });
+    const targets = await this.highWatermarks(definition.topics);
+    const nextOffsets = new Map<string, bigint>();
+    let eventsApplied = 0;
+    let lastLogAt = Date.now();
+    const report = () => {
+      const partitions = [...targets].map(([key, target]) => {
+        const [topic, partition] = splitKey(key);
+        const nextOffset = nextOffsets.get(key) ?? 0n;
+        return { topic, partition, nextOffset, targetOffset: target, lag: target > nextOffset ? target - nextOffset : 0n };
+      });
+      const elapsedS = Math.max((Date.now() - startedAt) / 1000, 0.001);
+      const progress: RebuildProgress = { projection: definition.name, generation, eventsApplied, eventsPerSecond: Math.round(eventsApplied / elapsedS), partitions };
+      options.onProgress?.(progress);
+      if (Date.now() - lastLogAt >= (options.progressLogIntervalMs ?? 5_000)) {
+        lastLogAt = Date.now();
+        const lag = partitions.reduce((sum, p) => sum + p.lag, 0n);
+        this.logger.log(`rebuild ${definition.name} g${generation}: ${eventsApplied} events applied (${progress.eventsPerSecond}/s), lag ${lag}`);
+      }
+    };
+    // A fresh Kafka group per attempt: offsets from an abandoned attempt must not skip anything.
+    const groupId = `${definition.groupId}.rebuild.g${generation}.${randomBytes(4).toString('hex')}`;
+    const makeRunner = () =>
+      new ConsumerRunner({
+        ...this.consumerBase(definition),
+        groupId,
+        fromBeginning: true,
+        resolveScope: async () => scope,
+        handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) }),
+        onProgress: (p) => {
+          eventsApplied += p.appliedCount;
+          nextOffsets.set(partitionKey(p.topic, p.partition), p.nextOffset);
+          report();
+        },
+      });
+
+    const swapAttemptsMax = options.swapAttemptsMax ?? 5;
+    for (let attempt = 1; attempt <= swapAttemptsMax; attempt++) {
+      const runner = makeRunner();
+      await runner.start();
+      try {
+        await this.waitUntilCaughtUp(definition, generation, targets, deadline);
+      } finally {
+        await runner.stop();
+      }
+      const swapped = await this.trySwap(definition, generation);
+      if (swapped) {
+        await this.dropGeneration(definition, generation - 1);
+        await this.deleteKafkaGroup(groupId);
+        report();
+        return { projection: definition.name, generation, eventsApplied, durationMs: Date.now() - startedAt, ...swapped };
+      }
+      this.logger.log(`rebuild ${definition.name} g${generation}: live moved ahead during the swap, catching up (attempt ${attempt}/${swapAttemptsMax})`);
+    }
+    throw new EventingError(EVENTING_ERROR_CODES.projectionNotCaughtUp, `rebuild of ${definition.name} could not catch up with the live projection in ${swapAttemptsMax} attempts`);
+  }
+
+  private async trySwap(definition: ProjectionDefinition, generation: number): Promise<Pick<RebuildResult, 'liveStateHash' | 'rebuiltStateHash' | 'hashVerified'> | undefined> {
+    return this.options.transactions.transaction(async (tx) => {
+      const live = await tx.query<{ generation: number }>(`select generation from projections where name = $1 for update`, [definition.name]);
+      const liveGeneration = live.rows[0].generation;
+      const liveOffsets = await this.offsets(tx, ProjectionManager.scope(definition.name, liveGeneration));
+      const rebuiltOffsets = await this.offsets(tx, ProjectionManager.scope(definition.name, generation));
+      let equal = true;
+      for (const [key, liveNext] of liveOffsets) {
+        const rebuiltNext = rebuiltOffsets.get(key) ?? 0n;
+        if (liveNext > rebuiltNext) return undefined;
+        if (liveNext !== rebuiltNext) equal = false;
+      }
+      for (const [key, rebuiltNext] of rebuiltOffsets) if (!liveOffsets.has(key) && rebuiltNext > 0n) equal = false;
+      let hashes: Pick<RebuildResult, 'liveStateHash' | 'rebuiltStateHash' | 'hashVerified'> = { hashVerified: false };
+      if (equal) {
+        const liveStateHash = await this.hashGeneration(tx, definition, liveGeneration);
+        const rebuiltStateHash = await this.hashGeneration(tx, definition, generation);
+        if (liveStateHash !== rebuiltStateHash) {
+          throw new EventingError(
+            EVENTING_ERROR_CODES.projectionHashMismatch,
+            `rebuilt ${definition.name} g${generation} (${rebuiltStateHash}) differs from live g${liveGeneration} (${liveStateHash}) at the same offsets; live kept`,
+          );
+        }
+        hashes = { liveStateHash, rebuiltStateHash, hashVerified: true };
+      }
+      for (const table of definition.tables) {
+        await tx.query(`create or replace view ${assertIdentifier(table.name)} as select * from ${ProjectionManager.physicalTable(table.name, generation)}`);
+      }
+      await tx.query(`update projections set generation = $2, swapped_at = now() where name = $1`, [definition.name, generation]);
+      return hashes;
+    });
+  }
+
+  private async waitUntilCaughtUp(definition: ProjectionDefinition, generation: number, targets: Map<string, bigint>, deadline: number): Promise<void> {
+    // Polls until the deadline (RebuildOptions.timeoutMs).
+    for (;;) {
+      const caughtUp = await this.options.transactions.transaction(async (tx) => {
+        const liveGeneration = await this.generationOf(tx, definition.name, false);
+        const live = await this.offsets(tx, ProjectionManager.scope(definition.name, liveGeneration));
+        const rebuilt = await this.offsets(tx, ProjectionManager.scope(definition.name, generation));
+        const keys = new Set([...targets.keys(), ...live.keys()]);
+        return [...keys].every((key) => (rebuilt.get(key) ?? 0n) >= max(targets.get(key) ?? 0n, live.get(key) ?? 0n));
+      });
+      if (caughtUp) return;
+      if (Date.now() > deadline) throw new EventingError(EVENTING_ERROR_CODES.projectionNotCaughtUp, `rebuild of ${definition.name} g${generation} timed out`);
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+    }
+  }
+
+  private async dropGeneration(definition: ProjectionDefinition, generation: number): Promise<void> {
+    await this.options.transactions.transaction(async (tx) => {
+      for (const table of definition.tables) await tx.query(`drop table if exists ${ProjectionManager.physicalTable(table.name, generation)}`);
+      const scope = ProjectionManager.scope(definition.name, generation);
+      await tx.query(`delete from consumer_offsets where group_id = $1`, [scope]);
+      await tx.query(`delete from consumer_processed_events where group_id = $1`, [scope]);
+    });
+  }
+
+  private async deleteKafkaGroup(groupId: string): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteGroups([groupId]);
+    } catch (err) {
+      this.logger.warn(`could not delete consumer group ${groupId}: ${(err as Error).message}`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async highWatermarks(topics: string[]): Promise<Map<string, bigint>> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const result = new Map<string, bigint>();
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) result.set(partitionKey(topic, p.partition), BigInt(p.high));
+      }
+      return result;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async offsets(tx: SqlExecutor, scope: string): Promise<Map<string, bigint>> {
+    const { rows } = await tx.query<{ topic: string; partition: number; next_offset: string | null }>(`select topic, partition, next_offset from consumer_offsets where group_id = $1`, [scope]);
+    return new Map(rows.filter((r) => r.next_offset !== null).map((r) => [partitionKey(r.topic, r.partition), BigInt(r.next_offset!)]));
+  }
+
+  private async hashGeneration(tx: SqlExecutor, definition: ProjectionDefinition, generation: number): Promise<string> {
+    const combined = createHash('sha256');
+    for (const table of [...definition.tables].sort((a, b) => a.name.localeCompare(b.name))) {
+      const { hash } = await tableStateHash(tx, ProjectionManager.physicalTable(table.name, generation), table.primaryKey);
+      combined.update(`${table.name}:${hash}\n`);
+    }
+    return combined.digest('hex');
+  }
+
+  private async generationOf(tx: SqlExecutor, name: string, share: boolean): Promise<number> {
+    const { rows } = await tx.query<{ generation: number }>(`select generation from projections where name = $1${share ? ' for share' : ''}`, [name]);
+    if (!rows[0]) throw new Error(`projection ${name} is not installed`);
+    return rows[0].generation;
+  }
+
+  private async createTable(tx: SqlExecutor, table: ProjectionTable, generation: number): Promise<void> {
+    table.primaryKey.forEach(assertIdentifier);
+    await tx.query(`create table if not exists ${ProjectionManager.physicalTable(table.name, generation)} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+  }
+
+  private consumerBase(definition: ProjectionDefinition): Omit<ConsumerRunnerOptions, 'groupId' | 'handleBatch'> {
+    return {
+      kafka: this.options.kafka,
+      topics: definition.topics,
+      transactions: this.options.transactions,
+      deadLetterTopic: this.options.deadLetterTopic,
+      registry: this.options.registry,
+      upcasters: this.options.upcasters,
+      ...this.options.consumer,
+    };
+  }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\n${partition}`;
+}
+
+function splitKey(key: string): [string, number] {
+  const [topic, partition] = key.split('\n');
+  return [topic, Number(partition)];
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}

@@ -1,0 +1,239 @@
+import { create, toBinary, fromBinary, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import { context, propagation } from '@opentelemetry/api';
+import type { Pool } from 'pg';
+import { assertEventContract, EventRegistry, newEventId, type EventMetadata, type EventTypeInfo } from '@ionet/contracts';
+import { EventStoreConcurrencyError, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
+import type { SqlExecutor } from '../support/sql-executor';
+
+/** An event to append. `occurredAt` and ids come with the command (never the store's clock). */
+export interface NewEvent<Desc extends DescMessage = DescMessage> {
+  schema: Desc;
+  data: MessageInitShape<Desc>;
+  occurredAt: Date;
+  /** Defaults to a new UUIDv7; pass the command's id-derived value to make retries idempotent. */
+  eventId?: string;
+}
+
+export type ExpectedVersion = bigint | 'no_stream' | 'any';
+
+export interface AppendRequest {
+  streamId: string;
+  streamType: string;
+  expectedVersion: ExpectedVersion;
+  events: NewEvent[];
+  correlationId?: string;
+  causationId?: string;
+}
+
+export interface AppendResult {
+  nextExpectedVersion: bigint;
+  positions: bigint[];
+  eventIds: string[];
+}
+
+export interface StoredEvent {
+  metadata: EventMetadata;
+  payload: Uint8Array;
+  transactionId: bigint;
+  position: bigint;
+}
+
+export interface EventStoreOptions {
+  pool: Pool;
+  /** The service that appends, written into every envelope. */
+  producer: string;
+  registry?: EventRegistry;
+  /** Check the catalogue's field rules before writing (on by default). */
+  validateContracts?: boolean;
+}
+
+/** A global-order read cursor: (transaction id, position), compared as a pair. */
+export interface GlobalCursor {
+  transactionId: bigint;
+  position: bigint;
+}
+
+export const GLOBAL_CURSOR_START: GlobalCursor = { transactionId: 0n, position: 0n };
+
+/** Appends are bounded so one statement stays small. */
+const EVENTS_PER_APPEND_MAX = 1_000;
+
+const EVENT_COLUMNS = `position, transaction_id::text as transaction_id, event_id, stream_id, stream_type, version, event_type,
+  schema_version, payload, occurred_at, correlation_id, causation_id, producer, traceparent, tracestate`;
+
+interface EventRow {
+  position: string;
+  transaction_id: string;
+  event_id: string;
+  stream_id: string;
+  stream_type: string;
+  version: string;
+  event_type: string;
+  schema_version: number;
+  payload: Buffer;
+  occurred_at: Date;
+  correlation_id: string;
+  causation_id: string;
+  producer: string;
+  traceparent: string;
+  tracestate: string;
+}
+
+/** The service's event store, in its own PostgreSQL database (the `events` table). */
+export class EventStore {
+  private readonly registry: EventRegistry;
+
+  constructor(private readonly options: EventStoreOptions) {
+    this.registry = options.registry ?? EventRegistry.catalogue();
+    if (options.pool.listenerCount('error') === 0) options.pool.on('error', () => undefined);
+  }
+
+  /** Appends to one stream with optimistic concurrency. Pass the caller's transaction so state,
+   *  events and (through the events table) the outbox commit together; without one the append
+   *  commits on its own. The W3C trace context active now is saved with each event. */
+  async append(tx: SqlExecutor | undefined, request: AppendRequest): Promise<AppendResult> {
+    // Without a caller's transaction the append is one statement, atomic on its own: no BEGIN and
+    // COMMIT round trips.
+    const executor: SqlExecutor = tx ?? this.options.pool;
+    const count = request.events.length;
+    if (count === 0) throw new RangeError('append needs at least one event');
+    if (count > EVENTS_PER_APPEND_MAX) throw new RangeError(`append takes at most ${EVENTS_PER_APPEND_MAX} events, got ${count}`);
+
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    const eventIds: string[] = [];
+    const types: string[] = [];
+    const schemaVersions: number[] = [];
+    const payloads: Buffer[] = [];
+    const occurredAts: string[] = [];
+    for (const event of request.events) {
+      const info = this.eventTypeInfo(event.schema);
+      const message = create(event.schema, event.data) as Message;
+      if (this.options.validateContracts !== false) assertEventContract(event.schema, message);
+      eventIds.push(event.eventId ?? newEventId());
+      types.push(info.type);
+      schemaVersions.push(info.schemaVersion);
+      payloads.push(Buffer.from(toBinary(event.schema, message)));
+      occurredAts.push(event.occurredAt.toISOString());
+    }
+
+    const expected = request.expectedVersion === 'any' ? null : request.expectedVersion === 'no_stream' ? 0n : request.expectedVersion;
+    // One statement: read the stream head, check the expected version and that this transaction's
+    // id is not older than the head's (so (transaction_id, position) order never reorders a
+    // stream: see ADR 0200), then insert. The unique (stream_id, version) constraint catches a
+    // concurrent append that commits after our read.
+    let rows: Array<{ position: string; version: string }>;
+    try {
+      ({ rows } = await executor.query<{ position: string; version: string }>(
+        `with last as (select version, transaction_id from events where stream_id = $1 order by version desc limit 1),
+              head as (select coalesce((select version from last), 0) as version,
+                              coalesce((select transaction_id from last), '0'::xid8) as transaction_id)
+         insert into events (event_id, stream_id, stream_type, version, event_type, schema_version, payload, occurred_at,
+                             correlation_id, causation_id, producer, traceparent, tracestate)
+         select e.event_id, $1, $2, head.version + e.ord, e.event_type, e.schema_version, e.payload, e.occurred_at,
+                $8, $9, $10, $11, $12
+           from head,
+                unnest($3::uuid[], $4::text[], $5::int[], $6::bytea[], $7::timestamptz[])
+                  with ordinality as e(event_id, event_type, schema_version, payload, occurred_at, ord)
+          where ($13::bigint is null or head.version = $13::bigint)
+            and head.transaction_id <= pg_current_xact_id()
+          order by e.ord
+         returning position, version`,
+        [
+          request.streamId,
+          request.streamType,
+          eventIds,
+          types,
+          schemaVersions,
+          payloads,
+          occurredAts,
+          request.correlationId ?? '',
+          request.causationId ?? '',
+          this.options.producer,
+          carrier.traceparent ?? '',
+          carrier.tracestate ?? '',
+          expected === null ? null : expected.toString(),
+        ],
+      ));
+    } catch (err) {
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'events_stream_version_key') {
+        throw new EventStoreConcurrencyError(request.streamId, expected ?? 'any', undefined, 'a concurrent append won');
+      }
+      throw err;
+    }
+    if (rows.length !== count) {
+      const head = await executor.query<{ version: string | null }>('select max(version)::text as version from events where stream_id = $1', [request.streamId]);
+      const actual = BigInt(head.rows[0]?.version ?? '0');
+      const reason = expected !== null && actual !== expected ? 'version conflict' : 'a newer transaction appended to the stream first; retry';
+      throw new EventStoreConcurrencyError(request.streamId, expected ?? 'any', actual, reason);
+    }
+    rows.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : 1));
+    return {
+      nextExpectedVersion: BigInt(rows[rows.length - 1].version),
+      positions: rows.map((r) => BigInt(r.position)),
+      eventIds,
+    };
+  }
+
+  async readStream(streamId: string, options: { fromVersion?: bigint; countMax?: number } = {}, tx?: SqlExecutor): Promise<StoredEvent[]> {
+    const executor = tx ?? this.options.pool;
+    const { rows } = await executor.query<EventRow>(
+      `select ${EVENT_COLUMNS} from events where stream_id = $1 and version >= $2 order by version limit $3`,
+      [streamId, (options.fromVersion ?? 1n).toString(), options.countMax ?? 10_000],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** Events in global order after `after`, only from transactions that can no longer commit
+   *  (transaction_id below the oldest running transaction), so a late commit is never skipped. */
+  async readAll(after: GlobalCursor = GLOBAL_CURSOR_START, countMax = 1_000, tx?: SqlExecutor): Promise<StoredEvent[]> {
+    const executor = tx ?? this.options.pool;
+    const { rows } = await executor.query<EventRow>(readAllSql(), [after.transactionId.toString(), after.position.toString(), countMax]);
+    return rows.map(toStoredEvent);
+  }
+
+  decode<T extends Message>(stored: StoredEvent): T {
+    return fromBinary(this.registry.require(stored.metadata.eventType).schema, stored.payload) as T;
+  }
+
+  private eventTypeInfo(schema: DescMessage): EventTypeInfo {
+    const info = this.registry.get(schema.typeName);
+    if (!info || info.schema.typeName !== schema.typeName) {
+      throw new EventingError(EVENTING_ERROR_CODES.unknownEventType, `${schema.typeName} is not in the event registry`);
+    }
+    return info;
+  }
+}
+
+export function readAllSql(): string {
+  return `select ${EVENT_COLUMNS} from events
+           where (transaction_id, position) > ($1::xid8, $2::bigint)
+             and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           order by transaction_id, position
+           limit $3`;
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    metadata: {
+      eventId: row.event_id,
+      eventType: row.event_type,
+      schemaVersion: row.schema_version,
+      aggregateType: row.stream_type,
+      aggregateId: row.stream_id,
+      aggregateVersion: BigInt(row.version),
+      occurredAt: row.occurred_at,
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      producer: row.producer,
+      traceparent: row.traceparent,
+      tracestate: row.tracestate,
+      globalPosition: BigInt(row.position),
+    },
+    payload: row.payload,
+    transactionId: BigInt(row.transaction_id),
+    position: BigInt(row.position),
+  };
+}
+
+export type { EventRow };

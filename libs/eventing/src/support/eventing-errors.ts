@@ -1,0 +1,73 @@
+import { RpcException } from '@nestjs/microservices';
+import { ContractError } from '@ionet/contracts';
+
+export const EVENTING_ERROR_CODES = {
+  versionConflict: 'EVENT_STORE.VERSION_CONFLICT',
+  unknownEventType: 'EVENT_STORE.UNKNOWN_EVENT_TYPE',
+  deadLetterNotFound: 'DEAD_LETTER.NOT_FOUND',
+  deadLetterNoConsumer: 'DEAD_LETTER.NO_CONSUMER',
+  deadLetterRedriveFailed: 'DEAD_LETTER.REDRIVE_FAILED',
+  projectionHashMismatch: 'PROJECTION.STATE_HASH_MISMATCH',
+  projectionNotCaughtUp: 'PROJECTION.REBUILD_NOT_CAUGHT_UP',
+} as const;
+
+export class EventingError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Optimistic concurrency: the stream moved since the caller read it. Reload, decide again, retry. */
+export class EventStoreConcurrencyError extends EventingError {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: bigint | 'any',
+    readonly actualVersion: bigint | undefined,
+    reason = 'version conflict',
+  ) {
+    super(EVENTING_ERROR_CODES.versionConflict, `stream ${streamId}: ${reason} (expected ${String(expectedVersion)}, actual ${actualVersion === undefined ? 'unknown' : String(actualVersion)})`);
+  }
+}
+
+const CONTRACT_VIOLATION_MARK = 'ionetContractViolation';
+
+/** Thrown by a handler for an event that breaks its contract in a way decoding could not see
+ *  (e.g. a reference to an aggregate that cannot exist). The consumer dead-letters the message and
+ *  moves on. It extends RpcException so Nest's RPC exception filter passes it through to the
+ *  transport instead of replacing it with "Internal server error". */
+export class ContractViolation extends RpcException {
+  readonly code: string;
+  constructor(message: string, code = 'CONTRACT.VIOLATION') {
+    super({ [CONTRACT_VIOLATION_MARK]: true, status: 'error', code, message });
+    this.code = code;
+    this.message = message;
+    this.name = 'ContractViolation';
+  }
+}
+
+export interface ContractFailure {
+  code: string;
+  message: string;
+}
+
+/** A contract failure (dead-letter it) as opposed to anything else (retry it: a database or broker
+ *  fault, or a bug that a fix and a restart will clear). Recognises the marked object that Nest's
+ *  RPC exception filter turns a ContractViolation into. */
+export function asContractFailure(err: unknown): ContractFailure | undefined {
+  if (err instanceof ContractViolation || err instanceof ContractError) return { code: err.code, message: err.message };
+  if (typeof err === 'object' && err !== null && (err as Record<string, unknown>)[CONTRACT_VIOLATION_MARK] === true) {
+    const marked = err as { code?: unknown; message?: unknown };
+    return { code: String(marked.code ?? 'CONTRACT.VIOLATION'), message: String(marked.message ?? '') };
+  }
+  return undefined;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}

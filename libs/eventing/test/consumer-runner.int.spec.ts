@@ -1,0 +1,215 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { Pool } from 'pg';
+import { dlqV1 } from '@ionet/contracts';
+import { createTestTopics, waitFor } from '@ionet/testing';
+import { ConsumerRunner, ContractViolation, PgTransactionRunner, tableStateHash, type BatchHandler, type ConsumerRunnerOptions } from '../src';
+import { eventingTestKit, listedMessage, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
+import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
+import { TcpProxy } from './support/tcp-proxy';
+
+jest.setTimeout(90_000);
+
+describe('ConsumerRunner', () => {
+  let kit: EventingTestKit;
+  const running = new Set<ConsumerRunner>();
+  let groupSeq = 0;
+  /** Each test has its own topic, so a new group reading from the beginning sees only its messages. */
+  let topic = '';
+
+  const runner = (overrides: Partial<ConsumerRunnerOptions> & { groupId: string }) => {
+    const r = new ConsumerRunner({
+      kafka: kit.kafka,
+      topics: [topic],
+      transactions: kit.transactions,
+      deadLetterTopic: kit.dlqTopic,
+      handleBatch: (events, ctx) => applyToTestProjection(events, ctx.tx),
+      backoff: { initialDelayMs: 50, delayMsMax: 400, jitterRatio: 0 },
+      logger: process.env.EVENTING_TEST_LOGS ? console : memoryLogger(),
+      ...overrides,
+    });
+    running.add(r);
+    return r;
+  };
+  const stop = async (r: ConsumerRunner) => {
+    await r.stop();
+    running.delete(r);
+  };
+  const freshSchemaTables = async () => {
+    await kit.pool.query('drop table if exists applied_events, device_state');
+    for (const ddl of TEST_PROJECTION_DDL) await kit.pool.query(ddl);
+  };
+  const offsetsSum = async (groupId: string) =>
+    Number((await kit.pool.query<{ n: string }>(`select coalesce(sum(next_offset), 0) as n from consumer_offsets where group_id = $1`, [groupId])).rows[0].n);
+  const send = async (messages: Array<{ key: string; value: Buffer; headers?: Record<string, string> }>) => {
+    const producer = await kit.producer();
+    await producer.send({ topic, acks: -1, messages });
+  };
+  const topicEnd = async () => {
+    const admin = kit.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    kit = await eventingTestKit('consumer_runner', 2);
+  });
+  beforeEach(async () => {
+    await freshSchemaTables();
+    groupSeq++;
+    topic = `${kit.ns.topicPrefix}case${groupSeq}.ionet.inventory.v1`;
+    await createTestTopics([{ topic, numPartitions: 2 }]);
+  });
+  afterEach(async () => {
+    for (const r of running) await r.stop();
+    running.clear();
+  });
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  it('applies each event once when every event arrives twice and out of batch order; a full redelivery changes nothing', async () => {
+    const groupId = `${kit.ns.topicPrefix}dup-${groupSeq}`;
+    const start = await topicEnd();
+    const originals = Array.from({ length: 40 }, (_, i) => listedMessage({ deviceId: `dev-${i % 5}`, version: BigInt(Math.floor(i / 5) + 1) }));
+    // Later versions first, then every message again (same event ids, new offsets).
+    const disordered = [...originals].reverse();
+    await send([...disordered, ...originals]);
+    const r = runner({ groupId });
+    await r.start();
+    await waitFor('all 80 messages consumed', async () => ((await offsetsSum(groupId)) >= start + 80 ? true : undefined), 30_000);
+    expect(await appliedCounts(kit.pool)).toEqual({ rows: 40, distinct: 40 });
+    const { rows } = await kit.pool.query<{ device_id: string; version: string }>('select device_id, version from device_state order by device_id');
+    expect(rows).toEqual(Array.from({ length: 5 }, (_, i) => ({ device_id: `dev-${i}`, version: '8' })));
+    const hashBefore = await tableStateHash(kit.pool, 'device_state', ['device_id']);
+
+    // Reset the group's Kafka offsets to the beginning: Kafka redelivers everything.
+    await stop(r);
+    const admin = kit.kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId, topic, earliest: true });
+    await admin.disconnect();
+    const again = runner({ groupId });
+    await again.start();
+    await send([listedMessage({ deviceId: 'dev-marker', version: 1n })]);
+    await waitFor('the marker applied after the redelivery', async () => ((await kit.pool.query(`select 1 from device_state where device_id = 'dev-marker'`)).rowCount ? true : undefined), 30_000);
+    await kit.pool.query(`delete from device_state where device_id = 'dev-marker'`);
+    expect(await tableStateHash(kit.pool, 'device_state', ['device_id'])).toEqual(hashBefore);
+    expect(await appliedCounts(kit.pool)).toEqual({ rows: 41, distinct: 41 });
+    await stop(again);
+  });
+
+  it('neither doubles nor loses events when the consumer dies mid-batch and restarts', async () => {
+    const groupId = `${kit.ns.topicPrefix}crash-${groupSeq}`;
+    const start = await topicEnd();
+    await send(Array.from({ length: 30 }, (_, i) => listedMessage({ deviceId: `crash-${i}`, version: 1n })));
+    let crashed = false;
+    const crashing: BatchHandler = async (events, ctx) => {
+      // Applies part of the batch, then the process "dies": it leaves the group and the
+      // transaction never commits.
+      await applyToTestProjection(events.slice(0, Math.ceil(events.length / 2)), ctx.tx);
+      if (!crashed) {
+        crashed = true;
+        void first.stop();
+        throw new Error('process killed');
+      }
+      await applyToTestProjection(events.slice(Math.ceil(events.length / 2)), ctx.tx);
+    };
+    const first: ConsumerRunner = runner({ groupId, handleBatch: crashing });
+    await first.start();
+    await waitFor('the crash', () => (crashed ? true : undefined), 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    running.delete(first);
+    const second = runner({ groupId, handleBatch: crashing });
+    await second.start();
+    await waitFor('the 30 events consumed after restart', async () => ((await offsetsSum(groupId)) >= start + 30 ? true : undefined), 30_000);
+    const applied = await kit.pool.query<{ n: string; d: string }>(`select count(*) as n, count(distinct device_id) as d from applied_events where device_id like 'crash-%'`);
+    expect(applied.rows[0]).toEqual({ n: '30', d: '30' });
+    await stop(second);
+  });
+
+  it('dead-letters a poison message and a contract violation, moves on, and re-drives after a fix', async () => {
+    const groupId = `${kit.ns.topicPrefix}poison-${groupSeq}`;
+    const start = await topicEnd();
+    let fixed = false;
+    const strict: BatchHandler = async (events, ctx) => {
+      for (const e of events) {
+        if (e.metadata.aggregateId === 'dev-rejected' && !fixed) throw new ContractViolation('device unknown to this context', 'TEST.UNKNOWN_DEVICE');
+      }
+      await applyToTestProjection(events, ctx.tx);
+    };
+    await send([
+      listedMessage({ deviceId: 'dev-p', version: 1n }),
+      { key: 'dev-p', value: Buffer.from('definitely not an envelope'), headers: { 'ionet-event-type': 'garbage' } },
+      listedMessage({ deviceId: 'dev-p', version: 2n }),
+      listedMessage({ deviceId: 'dev-rejected', version: 1n }),
+      listedMessage({ deviceId: 'dev-after', version: 1n }),
+    ]);
+    const r = runner({ groupId, handleBatch: strict });
+    await r.start();
+    await waitFor('all 5 consumed', async () => ((await offsetsSum(groupId)) >= start + 5 ? true : undefined), 30_000);
+    expect((await kit.pool.query(`select device_id, version from device_state order by device_id`)).rows).toEqual([
+      { device_id: 'dev-after', version: '1' },
+      { device_id: 'dev-p', version: '2' },
+    ]);
+    const letters = await kit.pool.query<{ id: string; error_code: string; original_value: Buffer; published_at: Date | null }>(
+      `select id, error_code, original_value, published_at from dead_letters where consumer_group = $1 order by source_offset`,
+      [groupId],
+    );
+    expect(letters.rows.map((l) => l.error_code)).toEqual(['CONTRACT.BAD_ENVELOPE', 'TEST.UNKNOWN_DEVICE']);
+    expect(letters.rows[0].original_value.toString()).toBe('definitely not an envelope');
+
+    // Both were published to the DLQ topic with the original bytes.
+    const dlqConsumer = kit.kafka.consumer({ groupId: `${kit.ns.topicPrefix}dlq-reader-${groupSeq}`, maxWaitTimeInMs: 200 });
+    const seen: dlqV1.DeadLetter[] = [];
+    await dlqConsumer.connect();
+    await dlqConsumer.subscribe({ topic: kit.dlqTopic, fromBeginning: true });
+    await dlqConsumer.run({ eachMessage: async ({ message }) => void seen.push(fromBinary(dlqV1.DeadLetterSchema, message.value!)) });
+    await waitFor('2 dead letters on the DLQ topic', () => (seen.filter((d) => d.consumerGroup === groupId).length >= 2 ? true : undefined), 20_000);
+    await dlqConsumer.disconnect();
+    const poison = seen.find((d) => d.consumerGroup === groupId && d.errorCode === 'CONTRACT.BAD_ENVELOPE')!;
+    expect(Buffer.from(poison.originalValue).toString()).toBe('definitely not an envelope');
+    expect(poison.sourceTopic).toBe(topic);
+
+    // After the fix, the rejected event is re-driven into the handler, once.
+    fixed = true;
+    await expect(r.redrive(letters.rows[0].id)).rejects.toMatchObject({ code: 'DEAD_LETTER.REDRIVE_FAILED' });
+    await expect(r.redrive(letters.rows[1].id)).resolves.toBe('applied');
+    await expect(r.redrive(letters.rows[1].id)).resolves.toBe('already-redriven');
+    expect((await kit.pool.query(`select count(*)::int as n from applied_events where device_id = 'dev-rejected'`)).rows[0].n).toBe(1);
+    await stop(r);
+  });
+
+  it('pauses and retries while PostgreSQL is unreachable, then resumes; nothing is dead-lettered', async () => {
+    const groupId = `${kit.ns.topicPrefix}outage-${groupSeq}`;
+    const proxy = new TcpProxy('127.0.0.1', 5432);
+    const port = await proxy.start();
+    const url = new URL(kit.poolConfig.connectionString!);
+    url.port = String(port);
+    const proxiedPool = new Pool({ ...kit.poolConfig, connectionString: url.toString(), connectionTimeoutMillis: 1_000, query_timeout: 3_000, max: 4 });
+    const retries: unknown[] = [];
+    const r = runner({ groupId, transactions: new PgTransactionRunner(proxiedPool), onRetry: (info) => retries.push(info.error) });
+    try {
+      const start = await topicEnd();
+      await r.start();
+      await send([listedMessage({ deviceId: 'dev-before-outage', version: 1n })]);
+      await waitFor('consumed before the outage', async () => ((await offsetsSum(groupId)) >= start + 1 ? true : undefined), 30_000);
+      await proxy.cut();
+      await send(Array.from({ length: 10 }, (_, i) => listedMessage({ deviceId: `dev-outage-${i}`, version: 1n })));
+      await waitFor('retries during the outage', () => (retries.length >= 3 ? true : undefined), 20_000);
+      expect(await offsetsSum(groupId)).toBe(start + 1);
+      await proxy.restore();
+      await waitFor('all consumed after the outage', async () => ((await offsetsSum(groupId)) >= start + 11 ? true : undefined), 30_000);
+      const applied = await kit.pool.query(`select count(*)::int as n from applied_events where device_id like 'dev-outage-%'`);
+      expect(applied.rows[0].n).toBe(10);
+      expect((await kit.pool.query(`select count(*)::int as n from dead_letters where consumer_group = $1`, [groupId])).rows[0].n).toBe(0);
+    } finally {
+      await stop(r);
+      await proxiedPool.end();
+      await proxy.cut();
+    }
+  });
+});

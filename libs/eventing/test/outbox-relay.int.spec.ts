@@ -1,0 +1,101 @@
+import { Client } from 'pg';
+import { waitFor } from '@ionet/testing';
+import { ConsumerRunner, EventStore, OutboxRelay, type StoredEvent } from '../src';
+import { deviceListed, eventingTestKit, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
+import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
+
+jest.setTimeout(60_000);
+
+describe('OutboxRelay', () => {
+  let kit: EventingTestKit;
+  let store: EventStore;
+  const published: StoredEvent[] = [];
+  const relays: OutboxRelay[] = [];
+  const runners: ConsumerRunner[] = [];
+
+  const newRelay = () => {
+    const relay = new OutboxRelay({ connection: kit.poolConfig, kafka: kit.kafka, topicPrefix: kit.ns.topicPrefix, pollIntervalMs: 200, batchSizeMax: 100, logger: memoryLogger(), onBatchPublished: (events) => published.push(...events) });
+    relays.push(relay);
+    return relay;
+  };
+  const publishedIds = () => published.map((e) => e.metadata.aggregateId);
+  const topicMessageCount = async () => {
+    const admin = kit.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(kit.inventoryTopic)).reduce((sum, p) => sum + Number(p.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    kit = await eventingTestKit('outbox_relay');
+    store = new EventStore({ pool: kit.pool, producer: 'inventory' });
+    for (const ddl of TEST_PROJECTION_DDL) await kit.pool.query(ddl);
+  });
+  afterAll(async () => {
+    for (const relay of relays) await relay.stop();
+    for (const runner of runners) await runner.stop();
+    await kit.close();
+  });
+
+  it('publishes a transaction that commits late, and the later one, skipping neither', async () => {
+    const relay = newRelay();
+    await relay.start();
+    const early = new Client(kit.poolConfig);
+    await early.connect();
+    try {
+      await early.query('begin');
+      // Takes the lower position and transaction id, then stays open.
+      await store.append(early, { streamId: 'dev-early', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-early')] });
+      await store.append(undefined, { streamId: 'dev-late', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-late')] });
+      // A relay reading "position > last published" would publish dev-late now and never dev-early.
+      await new Promise((r) => setTimeout(r, 700));
+      expect(publishedIds()).not.toContain('dev-late');
+      await early.query('commit');
+    } finally {
+      await early.end();
+    }
+    await waitFor('both events published', () => (publishedIds().includes('dev-early') && publishedIds().includes('dev-late') ? true : undefined), 10_000);
+    expect(publishedIds().filter((id) => id === 'dev-early' || id === 'dev-late')).toEqual(['dev-early', 'dev-late']);
+    await relay.stop();
+  });
+
+  it('publishes after a crash between commit and publish, and the consumer applies each event once', async () => {
+    const before = published.length;
+    // Committed while no relay runs (it crashed after the command's commit).
+    for (let i = 0; i < 5; i++) await store.append(undefined, { streamId: `dev-crash-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed(`dev-crash-${i}`)] });
+    const restarted = newRelay();
+    await restarted.start();
+    await waitFor('the 5 events published after restart', () => (published.length - before >= 5 ? true : undefined), 10_000);
+    await restarted.stop();
+
+    const runner = new ConsumerRunner({
+      kafka: kit.kafka,
+      groupId: `${kit.ns.topicPrefix}projection`,
+      topics: [kit.inventoryTopic],
+      transactions: kit.transactions,
+      deadLetterTopic: kit.dlqTopic,
+      handleBatch: (events, ctx) => applyToTestProjection(events, ctx.tx),
+      logger: memoryLogger(),
+    });
+    runners.push(runner);
+    await runner.start();
+    await waitFor('7 events applied', async () => ((await appliedCounts(kit.pool)).distinct === 7 ? true : undefined), 20_000);
+    const messagesBefore = await topicMessageCount();
+
+    // A crash after Kafka acknowledged but before the checkpoint was saved: the relay starts over
+    // from its last saved checkpoint and publishes those events again.
+    await kit.pool.query(`update outbox_checkpoints set transaction_id = '0', position = 0`);
+    const again = newRelay();
+    await again.start();
+    await waitFor('the batch re-published', async () => ((await topicMessageCount()) >= messagesBefore + 7 ? true : undefined), 10_000);
+    await again.stop();
+    await waitFor('the consumer read the duplicates', async () => {
+      const { rows } = await kit.pool.query<{ next: string }>(`select coalesce(sum(next_offset), 0) as next from consumer_offsets where group_id = $1`, [`${kit.ns.topicPrefix}projection`]);
+      return Number(rows[0].next) >= messagesBefore + 7 ? true : undefined;
+    }, 20_000);
+    expect(await appliedCounts(kit.pool)).toEqual({ rows: 7, distinct: 7 });
+  });
+});
