@@ -14,6 +14,9 @@ const swc = [
   },
 ];
 
+// kafkajs warns on every producer about a partitioner change from 2019; our producers key by aggregate id.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
@@ -26,6 +29,8 @@ const common = {
 };
 
 module.exports = {
+  // Integration and e2e tests wait on real brokers; each wait has its own, tighter, named limit.
+  testTimeout: 60_000,
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
   projects: [
     {

@@ -40,7 +40,10 @@ export async function createServiceApp<C extends BaseConfig>(
   const app = await NestFactory.create<NestFastifyApplication>(definition.module(config, { logger, metrics }), adapter, {
     logger: new PinoNestLogger(logger),
   });
-  instrumentHttp(app.getHttpAdapter().getInstance(), metrics);
+  const fastify = app.getHttpAdapter().getInstance();
+  instrumentHttp(fastify, metrics);
+  // Exact integers (base units, offsets, versions) leave as decimal strings, never as a 500.
+  fastify.setReplySerializer((payload) => JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -60,6 +63,8 @@ export async function createServiceApp<C extends BaseConfig>(
  *  (in-flight requests finish; a shutdown that hangs is cut at SHUTDOWN_TIMEOUT_MS). A bad
  *  configuration exits with status 78 (EX_CONFIG) and names each bad variable. */
 export async function runService<C extends BaseConfig>(definition: ServiceDefinition<C>, onShutdown: () => Promise<void> = async () => undefined): Promise<void> {
+  // kafkajs warns on every producer about its 2019 partitioner change; our producers key by aggregate id.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   let created: Awaited<ReturnType<typeof createServiceApp<C>>>;
   try {
     created = await createServiceApp(definition);

@@ -22,3 +22,4 @@ export * from './persistence/platform-tables.migration';
 export * from './platform.module';
 export * from './platform.tokens';
 export * from './queues/queues';
+export * from './auth/ops-scope.guard';

@@ -19,10 +19,11 @@ import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { LOGGER, type Logger } from './logging/logger';
 import { METRICS_REGISTRY, MetricsController } from './metrics/metrics';
-import { dataSourceOptions } from './persistence/data-source-options';
+import { dataSourceOptions, pgPoolConfig } from './persistence/data-source-options';
 import { runMigrations } from './persistence/migrate';
 import { PLATFORM_MIGRATIONS } from './persistence/platform-tables.migration';
-import { KAFKA, REDIS } from './platform.tokens';
+import { KAFKA, PG_POOL, REDIS } from './platform.tokens';
+import { Pool } from 'pg';
 
 export interface PlatformOptions {
   config: BaseConfig;
@@ -43,6 +44,7 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(getDataSourceToken()) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(KAFKA_HEALTH_ADMIN) private readonly admin: Admin,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -54,6 +56,7 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.admin.disconnect().catch(() => undefined);
     this.redis.disconnect();
+    await this.pool.end().catch(() => undefined);
   }
 }
 
@@ -73,6 +76,15 @@ export class PlatformModule {
           const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
           redis.on('error', (err) => options.logger.warn({ err: err.message }, 'redis connection error'));
           return redis;
+        },
+      },
+      {
+        // Plain pg for the event store, the relay and consumers (same database and schema as TypeORM).
+        provide: PG_POOL,
+        useFactory: () => {
+          const pool = new Pool(pgPoolConfig(config));
+          pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres pool error'));
+          return pool;
         },
       },
       {
@@ -123,7 +135,7 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [CONFIG, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, ApiKeyService, ProblemMapper],
+      exports: [CONFIG, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
     };
   }
 }

@@ -1,2 +1,3 @@
 export const REDIS = Symbol('ionet.redis');
 export const KAFKA = Symbol('ionet.kafka');
+export const PG_POOL = Symbol('ionet.pg-pool');

@@ -18,7 +18,7 @@ export const TEST_OPS_KEY = 'ionet_ops_test-bootstrap-key-0000000000000000000000
 /** Boots a service on the real stack in its own database schema, listening on a free port. */
 export async function startTestService<C extends BaseConfig>(
   definition: ServiceDefinition<C>,
-  options: { schema: string; serviceName: string; env?: Record<string, string> },
+  options: { schema: string; serviceName: string; topicPrefix?: string; env?: Record<string, string> },
 ): Promise<RunningTestService<C>> {
   const conn = testConnections();
   await createTestSchema(options.schema, conn);
@@ -34,6 +34,7 @@ export async function startTestService<C extends BaseConfig>(
     REDIS_URL: conn.redisUrl,
     KAFKA_BROKERS: conn.kafkaBrokers.join(','),
     OPS_BOOTSTRAP_API_KEY: TEST_OPS_KEY,
+    KAFKA_TOPIC_PREFIX: options.topicPrefix ?? '',
     ...options.env,
   };
   const { app, config } = await createServiceApp(definition, env);

@@ -1,11 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
+import { CONFIG, KAFKA, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
+import { EventingModule, PgTransactionRunner, ProjectionManager } from '@ionet/eventing';
+import { topicName } from '@ionet/contracts';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
+import { DevicesController } from './api/http/devices.controller';
+import { ProjectionsController } from './api/http/projections.controller';
 import { SuppliersController } from './api/http/suppliers.controller';
+import { DevicesService } from './application/devices.service';
+import { InventoryStreams } from './application/inventory-streams';
+import { CATALOG_PROJECTION, CatalogProjectionRunner } from './application/projections/catalog-projection.runner';
+import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
 import { SuppliersService } from './application/suppliers.service';
 import { inventoryConfigSchema, type InventoryConfig } from './inventory.config';
 import { INVENTORY_MIGRATIONS } from './infrastructure/persistence/migrations';
-import { SupplierEntity } from './infrastructure/persistence/supplier.entity';
 
 @Module({})
 export class InventoryModule {
@@ -13,15 +22,35 @@ export class InventoryModule {
     return {
       module: InventoryModule,
       imports: [
-        PlatformModule.forRoot({
-          config,
-          ...platform,
-          entities: [SupplierEntity],
-          migrations: INVENTORY_MIGRATIONS,
+        PlatformModule.forRoot({ config, ...platform, entities: [], migrations: INVENTORY_MIGRATIONS }),
+        EventingModule.forRootAsync({
+          inject: [PG_POOL, KAFKA, CONFIG],
+          opsGuard: OpsScopeGuard,
+          useFactory: (pool: Pool, kafka: Kafka, c: InventoryConfig) => ({
+            pool,
+            connection: pool.options,
+            kafka,
+            producer: 'inventory',
+            topicPrefix: c.KAFKA_TOPIC_PREFIX,
+            ensureTopics: true,
+            relay: c.SERVICE_ROLES.includes('consumer') ? {} : false,
+          }),
         }),
       ],
-      controllers: [SuppliersController],
-      providers: [SuppliersService],
+      controllers: [SuppliersController, DevicesController, ProjectionsController],
+      providers: [
+        InventoryStreams,
+        SuppliersService,
+        DevicesService,
+        { provide: CATALOG_PROJECTION, useValue: inventoryCatalogProjection(config.KAFKA_TOPIC_PREFIX) },
+        {
+          provide: ProjectionManager,
+          inject: [PG_POOL, KAFKA],
+          useFactory: (pool: Pool, kafka: Kafka) =>
+            new ProjectionManager({ kafka, transactions: new PgTransactionRunner(pool), deadLetterTopic: topicName('dlq', config.KAFKA_TOPIC_PREFIX) }),
+        },
+        CatalogProjectionRunner,
+      ],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { ApiKeyService, ConfigError, createServiceApp } from '@ionet/platform';
-import { startTestService, testNamespace, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import { inventoryService } from '../src/inventory.module';
 import type { InventoryConfig } from '../src/inventory.config';
@@ -13,7 +13,7 @@ describe('inventory over HTTP', () => {
   let supplierKeyB: string;
 
   beforeAll(async () => {
-    svc = await startTestService(inventoryService, { schema: ns.schema, serviceName: 'inventory' });
+    svc = await startTestService(inventoryService, { schema: ns.schema, serviceName: 'inventory', topicPrefix: ns.topicPrefix });
     const keys = svc.app.get(ApiKeyService);
     supplierKeyA = (await keys.issue('tenant-a', ['supplier'])).key;
     supplierKeyB = (await keys.issue('tenant-b', ['supplier'])).key;
@@ -21,6 +21,7 @@ describe('inventory over HTTP', () => {
 
   afterAll(async () => {
     await svc?.close();
+    await deleteTestTopics(ns.topicPrefix);
   });
 
   const call = (method: string, path: string, opts: { key?: string; body?: unknown; idempotencyKey?: string; rawBody?: string } = {}) =>
@@ -129,7 +130,11 @@ describe('inventory over HTTP', () => {
     expect(otherTenant.status).toBe(201);
     expect(((await otherTenant.json()) as { supplierId: string }).supplierId).not.toBe(created.supplierId);
 
-    const listA = (await (await call('GET', '/v1/suppliers', { key: supplierKeyA })).json()) as { items: { name: string }[] };
+    // The list is the catalogue projection: it shows the supplier once it has consumed the event.
+    const listA = await waitFor('the supplier in the catalogue', async () => {
+      const page = (await (await call('GET', '/v1/suppliers', { key: supplierKeyA })).json()) as { items: { name: string }[] };
+      return page.items.length ? page : undefined;
+    });
     expect(listA.items.filter((s) => s.name === 'Ridge Farm')).toHaveLength(1);
   });
 
@@ -138,6 +143,10 @@ describe('inventory over HTTP', () => {
       const res = await call('POST', '/v1/suppliers', { key: supplierKeyB, idempotencyKey: randomUUID(), body: { name, source: 'data_center' } });
       expect(res.status).toBe(201);
     }
+    await waitFor('four suppliers of tenant-b in the catalogue', async () => {
+      const page = (await (await call('GET', '/v1/suppliers', { key: supplierKeyB })).json()) as { items: unknown[] };
+      return page.items.length === 4 ? page : undefined;
+    });
     const page1 = (await (await call('GET', '/v1/suppliers?limit=2', { key: supplierKeyB })).json()) as { items: { name: string; supplierId: string }[]; nextCursor?: string };
     expect(page1.items).toHaveLength(2);
     expect(page1.nextCursor).toBeDefined();

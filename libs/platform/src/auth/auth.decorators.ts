@@ -16,3 +16,7 @@ export const Caller = createParamDecorator((_data: unknown, ctx: ExecutionContex
   if (!request.auth) throw new Error('Caller used on a route without authentication');
   return request.auth;
 });
+
+/** The request's id (X-Request-Id when the caller sent a valid one): the correlation id of the
+ *  events a command appends. */
+export const RequestId = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => String(ctx.switchToHttp().getRequest<{ id: unknown }>().id));

@@ -42,6 +42,14 @@ export const baseConfigSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: url(['redis:', 'rediss:']),
   KAFKA_BROKERS: brokerList,
+  /** Prepended to every topic and consumer group name: empty in production, a test namespace in tests. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]{0,80}$/, 'must be lower-case letters, digits, ".", "_" or "-"').default(''),
+  /** The roles this process plays: the HTTP API, the consumers (projections, process managers). */
+  SERVICE_ROLES: z
+    .string()
+    .default('api,consumer')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .refine((roles) => roles.length > 0 && roles.every((r) => r === 'api' || r === 'consumer'), { message: 'must list api and/or consumer' }),
   /** The ops key that exists before billing issues organisations and their keys. */
   OPS_BOOTSTRAP_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp', 'console']).default('none'),

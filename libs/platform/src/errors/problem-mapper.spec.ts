@@ -41,6 +41,11 @@ describe('ProblemMapper', () => {
     expect(mapper.toProblem(new BadRequestException(['a', 'b'])).problem).toMatchObject({ status: 400, code: 'REQUEST.INVALID', detail: 'a; b' });
   });
 
+  it('keeps the code of an HTTP exception whose body names one', () => {
+    const err = new NotFoundException({ code: 'DEAD_LETTER.NOT_FOUND', detail: 'no dead letter 7' });
+    expect(mapper.toProblem(err).problem).toMatchObject({ status: 404, code: 'DEAD_LETTER.NOT_FOUND', detail: 'no dead letter 7' });
+  });
+
   it('hides the internals of an unexpected error and flags it for logging', () => {
     const { problem, internal } = mapper.toProblem(new TypeError("Cannot read properties of undefined (reading 'x')"));
     expect(internal).toBe(true);

@@ -35,6 +35,11 @@ export class ProblemMapper {
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const body = error.getResponse();
+      const own = body as { code?: unknown; detail?: unknown };
+      if (typeof own === 'object' && typeof own.code === 'string' && DOMAIN_CODE.test(own.code)) {
+        // A library's HTTP error that already names its code (e.g. the dead-letter ops API).
+        return { problem: withInstance(problem(status, own.code, typeof own.detail === 'string' ? own.detail : error.message)), internal: status >= 500 };
+      }
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
       return {
         problem: withInstance(problem(status, httpCode(status), Array.isArray(detail) ? detail.join('; ') : String(detail))),

@@ -1,3 +1,4 @@
+import type { PoolConfig } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { BaseConfig } from '../config/config';
 
@@ -21,5 +22,16 @@ export function dataSourceOptions(
       connectionTimeoutMillis: 5_000,
       ...(config.DATABASE_SCHEMA ? { options: `-c search_path=${config.DATABASE_SCHEMA}` } : {}),
     },
+  };
+}
+
+/** node-postgres settings of the same database and schema, for code that speaks plain SQL. */
+export function pgPoolConfig(config: Pick<BaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_SCHEMA' | 'SERVICE_NAME'>): PoolConfig {
+  return {
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    connectionTimeoutMillis: 5_000,
+    application_name: `ionet-${config.SERVICE_NAME}`,
+    ...(config.DATABASE_SCHEMA ? { options: `-c search_path=${config.DATABASE_SCHEMA}` } : {}),
   };
 }

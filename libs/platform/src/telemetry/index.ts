@@ -6,7 +6,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -54,7 +53,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? '') }),
       new PgInstrumentation(),
       new IORedisInstrumentation(),
-      new KafkaJsInstrumentation(),
+      // No kafkajs instrumentation: it would stamp each message with a span of the relay's own
+      // context. @ionet/eventing starts the producer span from the context saved with the event and
+      // the consumer span from the message's headers, so a trace runs unbroken from the command.
     ],
   });
   started = {

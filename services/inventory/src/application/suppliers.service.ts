@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, canAccessTenant, decodeCursor, toPage, type AuthContext, type Page } from '@ionet/platform';
-import { randomUUID } from 'node:crypto';
+import { newEventId } from '@ionet/contracts';
 import { DataSource } from 'typeorm';
-import { decideSupplier, initialSupplierState, type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
-import { SupplierEntity } from '../infrastructure/persistence/supplier.entity';
+import { decideSupplier, type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
+import { supplierEventToWire } from '../infrastructure/messaging/inventory-event-codec';
+import { InventoryStreams } from './inventory-streams';
 
 export interface Supplier {
   supplierId: string;
@@ -25,60 +26,80 @@ export interface RegisterSupplierInput {
   tenantId?: string;
 }
 
+interface SupplierRow {
+  supplier_id: string;
+  tenant_id: string;
+  name: string;
+  source: SupplierSource;
+  partner_network: PartnerNetwork | null;
+  payout_wallet: string | null;
+  registered_at: Date;
+}
+
 @Injectable()
 export class SuppliersService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly streams: InventoryStreams,
+  ) {}
 
-  async register(caller: AuthContext, input: RegisterSupplierInput): Promise<Supplier> {
+  /** Appends SupplierRegistered; the catalogue projection shows it moments later. */
+  async register(caller: AuthContext, input: RegisterSupplierInput, correlationId: string): Promise<Supplier> {
     const tenantId = input.tenantId ?? caller.tenantId;
     if (!canAccessTenant(caller, tenantId)) throw new DomainError('SUPPLIER.FORBIDDEN', 'You may register suppliers only for your own tenant.');
     // The edge, not the domain, reads the clock and makes ids.
-    const [registered] = decideSupplier({ type: 'RegisterSupplier', ...input, supplierId: randomUUID(), tenantId, at: new Date() }, initialSupplierState);
-    const supplier: Supplier = {
-      supplierId: registered!.supplierId,
-      tenantId: registered!.tenantId,
-      name: registered!.name,
-      source: registered!.source,
-      partnerNetwork: registered!.partnerNetwork,
-      payoutWallet: registered!.payoutWallet,
-      registeredAt: registered!.at,
+    const supplierId = newEventId();
+    const { state, expectedVersion } = await this.streams.loadSupplier(supplierId);
+    const events = decideSupplier({ type: 'RegisterSupplier', ...input, supplierId, tenantId, at: new Date() }, state);
+    await this.streams.append('supplier', supplierId, expectedVersion, events.map(supplierEventToWire), correlationId);
+    const registered = events[0]!;
+    return {
+      supplierId,
+      tenantId,
+      name: registered.name,
+      source: registered.source,
+      partnerNetwork: registered.partnerNetwork,
+      payoutWallet: registered.payoutWallet,
+      registeredAt: registered.at,
     };
-    await this.dataSource.getRepository(SupplierEntity).insert({ ...supplier });
-    return supplier;
   }
 
   async get(caller: AuthContext, supplierId: string): Promise<Supplier> {
-    const row = await this.dataSource.getRepository(SupplierEntity).findOneBy({ supplierId });
-    // Another tenant's supplier is reported as absent, so ids cannot be probed.
-    if (!row || !canAccessTenant(caller, row.tenantId)) throw new DomainError('SUPPLIER.NOT_FOUND', `No supplier ${supplierId}.`);
+    const [row] = (await this.dataSource.query(`select * from suppliers where supplier_id = $1`, [supplierId])) as SupplierRow[];
+    // Another tenant's supplier reads as absent, so ids cannot be probed.
+    if (!row || !canAccessTenant(caller, row.tenant_id)) throw new DomainError('SUPPLIER.NOT_FOUND', `No supplier ${supplierId}.`);
     return toSupplier(row);
   }
 
   async list(caller: AuthContext, limit: number, cursor?: string): Promise<Page<Supplier>> {
-    const query = this.dataSource
-      .getRepository(SupplierEntity)
-      .createQueryBuilder('s')
-      .orderBy('s.registered_at', 'ASC')
-      .addOrderBy('s.supplier_id', 'ASC')
-      .limit(limit + 1);
-    if (!caller.scopes.includes('ops')) query.where('s.tenant_id = :tenantId', { tenantId: caller.tenantId });
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (!caller.scopes.includes('ops')) {
+      params.push(caller.tenantId);
+      where.push(`tenant_id = $${params.length}`);
+    }
     if (cursor) {
       const after = decodeCursor(cursor, ['registeredAt', 'supplierId'] as const);
-      query.andWhere('(s.registered_at, s.supplier_id) > (:registeredAt, :supplierId)', after);
+      params.push(after.registeredAt, after.supplierId);
+      where.push(`(registered_at, supplier_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
-    const rows = await query.getMany();
+    params.push(limit + 1);
+    const rows = (await this.dataSource.query(
+      `select * from suppliers ${where.length ? `where ${where.join(' and ')}` : ''} order by registered_at, supplier_id limit $${params.length}`,
+      params,
+    )) as SupplierRow[];
     return toPage(rows.map(toSupplier), limit, (s) => ({ registeredAt: s.registeredAt.toISOString(), supplierId: s.supplierId }));
   }
 }
 
-function toSupplier(row: SupplierEntity): Supplier {
+function toSupplier(row: SupplierRow): Supplier {
   return {
-    supplierId: row.supplierId,
-    tenantId: row.tenantId,
+    supplierId: row.supplier_id,
+    tenantId: row.tenant_id,
     name: row.name,
-    source: row.source as SupplierSource,
-    partnerNetwork: row.partnerNetwork as PartnerNetwork | null,
-    payoutWallet: row.payoutWallet,
-    registeredAt: row.registeredAt,
+    source: row.source,
+    partnerNetwork: row.partner_network,
+    payoutWallet: row.payout_wallet,
+    registeredAt: row.registered_at,
   };
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequireScopes, type AuthContext } from '@ionet/platform';
+import { Caller, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
 import { SuppliersService } from '../../application/suppliers.service';
 import { RegisterSupplierDto, SupplierDto, SupplierPageDto } from './supplier.dto';
 
@@ -17,8 +17,8 @@ export class SuppliersController {
   @Post()
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @ApiCreatedResponse({ type: SupplierDto })
-  async register(@Caller() caller: AuthContext, @Body() body: RegisterSupplierDto): Promise<SupplierDto> {
-    return SupplierDto.of(await this.suppliers.register(caller, body));
+  async register(@Caller() caller: AuthContext, @RequestId() requestId: string, @Body() body: RegisterSupplierDto): Promise<SupplierDto> {
+    return SupplierDto.of(await this.suppliers.register(caller, body, requestId));
   }
 
   @Get(':supplierId')

@@ -79,11 +79,11 @@ describe('device decider', () => {
     expect(given([]).when(register({ agentPublicKey: 'not-a-key' }))).toBe('DEVICE.INVALID_AGENT_KEY');
   });
 
-  it('sets a new price on a registered device only, and refuses an unchanged one', () => {
+  it('sets a new price on a registered device only; the same price again decides nothing', () => {
     const registered = given([]).when(register()) as DeviceEvent[];
     const setPrice = (amountBaseUnits: bigint): DeviceCommand => ({ type: 'SetDevicePrice', deviceId: 'dev-1', askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' }, at });
     expect(given([]).when(setPrice(2_000_000n))).toBe('DEVICE.NOT_FOUND');
-    expect(given(registered).when(setPrice(1_990_000n))).toBe('DEVICE.PRICE_UNCHANGED');
+    expect(given(registered).when(setPrice(1_990_000n))).toEqual([]);
     const changed = given(registered).when(setPrice(2_500_000n)) as DeviceEvent[];
     expect(changed).toEqual([{ type: 'DevicePriceSet', deviceId: 'dev-1', supplierId: 'sup-1', askPricePerGpuHour: { amountBaseUnits: 2_500_000n, asset: 'USDC' }, at }]);
     const state = [...registered, ...changed].reduce<DeviceState>(evolveDevice, initialDeviceState);

@@ -100,9 +100,8 @@ export function decideDevice(command: DeviceCommand, state: DeviceState): Device
     case 'SetDevicePrice': {
       if (state.status !== 'registered') throw new InventoryError('DEVICE.NOT_FOUND', `no device ${command.deviceId}`);
       assertPrice(command.askPricePerGpuHour);
-      if (state.askPricePerGpuHour.amountBaseUnits === command.askPricePerGpuHour.amountBaseUnits) {
-        throw new InventoryError('DEVICE.PRICE_UNCHANGED', 'the device already has this price');
-      }
+      // Setting the price it already has changes nothing: PUT stays idempotent.
+      if (state.askPricePerGpuHour.amountBaseUnits === command.askPricePerGpuHour.amountBaseUnits) return [];
       return [{ type: 'DevicePriceSet', deviceId: state.deviceId, supplierId: state.supplierId, askPricePerGpuHour: command.askPricePerGpuHour, at: command.at }];
     }
     default: {

@@ -1,0 +1,129 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { Equals, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { PageQueryDto } from '@ionet/platform';
+import type { Device } from '../../application/devices.service';
+import { CONNECTIVITY_TIERS, DEVICE_CLASSES, SECURITY_TIERS, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
+import { SUPPLIER_SOURCES, type SupplierSource } from '../../domain/supplier/supplier.decider';
+
+const BASE_UNITS = /^[1-9][0-9]{0,29}$/;
+
+export class UsdcPriceDto {
+  @ApiProperty({ description: 'USDC base units (6 decimals) per GPU-hour, as a decimal string', example: '1990000' })
+  @Matches(BASE_UNITS, { message: 'amountBaseUnits must be a positive integer in base units, as a string' })
+  amountBaseUnits!: string;
+
+  @ApiProperty({ enum: ['USDC'] })
+  @Equals('USDC')
+  asset!: 'USDC';
+}
+
+export class GpuDto {
+  @ApiProperty({ example: 'H100' }) @IsString() @Length(1, 64) model!: string;
+  @ApiProperty({ example: 81920 }) @IsInt() @Min(1) vramMib!: number;
+  @ApiProperty({ example: 8 }) @IsInt() @Min(1) @Max(64) count!: number;
+}
+
+export class RegisterDeviceDto {
+  @ApiProperty({ description: "The worker agent's ed25519 public key (base58)" })
+  @IsString()
+  @Length(32, 44)
+  agentPublicKey!: string;
+
+  @ApiProperty({ enum: DEVICE_CLASSES }) @IsIn(DEVICE_CLASSES) deviceClass!: DeviceClass;
+
+  @ApiPropertyOptional({ type: GpuDto, description: 'Required for GPU devices' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GpuDto)
+  gpu?: GpuDto;
+
+  @ApiProperty() @IsInt() @Min(1) cpuCores!: number;
+  @ApiProperty() @IsInt() @Min(1) ramMib!: number;
+  @ApiProperty() @IsInt() @Min(1) diskGib!: number;
+  @ApiProperty({ example: 'DE' }) @Matches(/^[A-Za-z]{2}$/) countryCode!: string;
+  @ApiProperty({ example: 'eu-central' }) @IsString() @Length(1, 64) region!: string;
+  @ApiProperty({ enum: CONNECTIVITY_TIERS }) @IsIn(CONNECTIVITY_TIERS) connectivityTier!: ConnectivityTier;
+  @ApiProperty({ enum: SECURITY_TIERS }) @IsIn(SECURITY_TIERS) securityTier!: SecurityTier;
+
+  @ApiProperty({ type: UsdcPriceDto })
+  @ValidateNested()
+  @Type(() => UsdcPriceDto)
+  askPricePerGpuHour!: UsdcPriceDto;
+
+  @ApiPropertyOptional({ description: "Defaults to the supplier's payout wallet" })
+  @IsOptional()
+  @IsString()
+  @Length(32, 44)
+  payoutWallet?: string;
+}
+
+export class SetPriceDto {
+  @ApiProperty({ type: UsdcPriceDto })
+  @ValidateNested()
+  @Type(() => UsdcPriceDto)
+  askPricePerGpuHour!: UsdcPriceDto;
+}
+
+export class DeviceQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @Matches(/^[0-9a-f-]{36}$/i) supplierId?: string;
+  @ApiPropertyOptional({ example: 'H100' }) @IsOptional() @IsString() @Length(1, 64) gpuModel?: string;
+  @ApiPropertyOptional({ example: 'DE' }) @IsOptional() @Matches(/^[A-Za-z]{2}$/) countryCode?: string;
+}
+
+export class DeviceDto {
+  @ApiProperty({ format: 'uuid' }) deviceId!: string;
+  @ApiProperty({ format: 'uuid' }) supplierId!: string;
+  @ApiProperty() tenantId!: string;
+  @ApiProperty({ enum: DEVICE_CLASSES }) deviceClass!: DeviceClass;
+  @ApiPropertyOptional({ type: GpuDto, nullable: true }) gpu!: GpuDto | null;
+  @ApiProperty() cpuCores!: number;
+  @ApiProperty() ramMib!: number;
+  @ApiProperty() diskGib!: number;
+  @ApiProperty() countryCode!: string;
+  @ApiProperty() region!: string;
+  @ApiProperty({ enum: CONNECTIVITY_TIERS }) connectivityTier!: ConnectivityTier;
+  @ApiProperty({ enum: SECURITY_TIERS }) securityTier!: SecurityTier;
+  @ApiProperty({ enum: SUPPLIER_SOURCES }) source!: SupplierSource;
+  @ApiProperty() agentPublicKey!: string;
+  @ApiProperty() payoutWallet!: string;
+  @ApiProperty({ type: UsdcPriceDto }) askPricePerGpuHour!: UsdcPriceDto;
+  @ApiProperty({ format: 'date-time' }) registeredAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ description: 'Version of the device stream this view reflects' }) version!: string;
+
+  static of(d: Device): DeviceDto {
+    return {
+      deviceId: d.deviceId,
+      supplierId: d.supplierId,
+      tenantId: d.tenantId,
+      deviceClass: d.spec.deviceClass,
+      gpu: d.spec.gpu,
+      cpuCores: d.spec.cpuCores,
+      ramMib: d.spec.ramMib,
+      diskGib: d.spec.diskGib,
+      countryCode: d.spec.countryCode,
+      region: d.spec.region,
+      connectivityTier: d.spec.connectivityTier,
+      securityTier: d.spec.securityTier,
+      source: d.source,
+      agentPublicKey: d.agentPublicKey,
+      payoutWallet: d.payoutWallet,
+      askPricePerGpuHour: { amountBaseUnits: d.askPricePerGpuHourUsdcBaseUnits.toString(), asset: 'USDC' },
+      registeredAt: d.registeredAt.toISOString(),
+      updatedAt: d.updatedAt.toISOString(),
+      version: d.version.toString(),
+    };
+  }
+}
+
+export class DevicePageDto {
+  @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
+  @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class PriceSetDto {
+  @ApiProperty({ format: 'uuid' }) deviceId!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ description: 'False when the device already had this price (nothing was appended)' }) changed!: boolean;
+}

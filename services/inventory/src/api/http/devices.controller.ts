@@ -1,0 +1,61 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Caller, PAGE_LIMIT_DEFAULT, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { DevicesService } from '../../application/devices.service';
+import { DeviceDto, DevicePageDto, DeviceQueryDto, PriceSetDto, RegisterDeviceDto, SetPriceDto } from './device.dto';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.') });
+
+@ApiTags('devices')
+@Controller('v1')
+@RequireScopes('ops', 'supplier')
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  /** Registers a device of a supplier; it is pending until verification proves it. */
+  @Post('suppliers/:supplierId/devices')
+  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiCreatedResponse({ type: DeviceDto })
+  async register(
+    @Caller() caller: AuthContext,
+    @RequestId() requestId: string,
+    @Param('supplierId', uuid) supplierId: string,
+    @Body() body: RegisterDeviceDto,
+  ): Promise<DeviceDto> {
+    const { askPricePerGpuHour, payoutWallet, agentPublicKey, gpu, ...spec } = body;
+    const device = await this.devices.register(
+      caller,
+      supplierId,
+      {
+        agentPublicKey,
+        spec: { ...spec, gpu: gpu ? { model: gpu.model, vramMib: gpu.vramMib, count: gpu.count } : null },
+        askPricePerGpuHourUsdcBaseUnits: BigInt(askPricePerGpuHour.amountBaseUnits),
+        ...(payoutWallet ? { payoutWallet } : {}),
+      },
+      requestId,
+    );
+    return DeviceDto.of(device);
+  }
+
+  @Put('devices/:deviceId/price')
+  @HttpCode(200)
+  @ApiAcceptedResponse({ type: PriceSetDto })
+  async setPrice(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('deviceId', uuid) deviceId: string, @Body() body: SetPriceDto): Promise<PriceSetDto> {
+    const result = await this.devices.setPrice(caller, deviceId, BigInt(body.askPricePerGpuHour.amountBaseUnits), requestId);
+    return { deviceId: result.deviceId, version: result.version.toString(), changed: result.changed };
+  }
+
+  @Get('devices/:deviceId')
+  @ApiOkResponse({ type: DeviceDto })
+  async get(@Caller() caller: AuthContext, @Param('deviceId', uuid) deviceId: string): Promise<DeviceDto> {
+    return DeviceDto.of(await this.devices.get(caller, deviceId));
+  }
+
+  @Get('devices')
+  @ApiOkResponse({ type: DevicePageDto })
+  async list(@Caller() caller: AuthContext, @Query() query: DeviceQueryDto): Promise<DevicePageDto> {
+    const { limit, cursor, ...filter } = query;
+    const page = await this.devices.list(caller, filter, limit ?? PAGE_LIMIT_DEFAULT, cursor);
+    return { items: page.items.map(DeviceDto.of), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+}

@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DomainError, canAccessTenant, decodeCursor, toPage, type AuthContext, type Page } from '@ionet/platform';
+import { newEventId } from '@ionet/contracts';
+import { DataSource } from 'typeorm';
+import { decideDevice, type ConnectivityTier, type DeviceClass, type DeviceEvent, type DeviceSpec, type SecurityTier } from '../domain/device/device.decider';
+import type { SupplierSource } from '../domain/supplier/supplier.decider';
+import { deviceEventToWire } from '../infrastructure/messaging/inventory-event-codec';
+import { InventoryStreams } from './inventory-streams';
+
+export interface Device {
+  deviceId: string;
+  supplierId: string;
+  tenantId: string;
+  spec: DeviceSpec;
+  source: SupplierSource;
+  agentPublicKey: string;
+  payoutWallet: string;
+  askPricePerGpuHourUsdcBaseUnits: bigint;
+  registeredAt: Date;
+  updatedAt: Date;
+  version: bigint;
+}
+
+export interface RegisterDeviceInput {
+  agentPublicKey: string;
+  spec: DeviceSpec;
+  askPricePerGpuHourUsdcBaseUnits: bigint;
+  payoutWallet?: string;
+}
+
+export interface DeviceFilter {
+  supplierId?: string;
+  gpuModel?: string;
+  countryCode?: string;
+}
+
+interface DeviceRow {
+  device_id: string;
+  supplier_id: string;
+  tenant_id: string;
+  device_class: DeviceClass;
+  gpu_model: string | null;
+  gpu_vram_mib: number | null;
+  gpu_count: number;
+  cpu_cores: number;
+  ram_mib: number;
+  disk_gib: number;
+  country_code: string;
+  region: string;
+  connectivity_tier: ConnectivityTier;
+  security_tier: SecurityTier;
+  source: SupplierSource;
+  agent_public_key: string;
+  payout_wallet: string;
+  ask_price_usdc_base_units: string;
+  registered_at: Date;
+  updated_at: Date;
+  version: string;
+}
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly streams: InventoryStreams,
+  ) {}
+
+  /** Appends DeviceRegistered and answers with the device as decided; the catalogue shows it moments later. */
+  async register(caller: AuthContext, supplierId: string, input: RegisterDeviceInput, correlationId: string): Promise<Device> {
+    const supplier = await this.streams.loadSupplier(supplierId);
+    const owned = supplier.state.status === 'registered' && canAccessTenant(caller, supplier.state.tenantId) ? supplier.state : undefined;
+    const deviceId = newEventId();
+    const device = await this.streams.loadDevice(deviceId);
+    const events = decideDevice(
+      {
+        type: 'RegisterDevice',
+        deviceId,
+        agentPublicKey: input.agentPublicKey,
+        spec: input.spec,
+        askPricePerGpuHour: { amountBaseUnits: input.askPricePerGpuHourUsdcBaseUnits, asset: 'USDC' },
+        ...(input.payoutWallet ? { payoutWallet: input.payoutWallet } : {}),
+        supplier: owned,
+        at: new Date(),
+      },
+      device.state,
+    );
+    await this.streams.append('device', deviceId, device.expectedVersion, events.map(deviceEventToWire), correlationId);
+    const registered = events[0] as Extract<DeviceEvent, { type: 'DeviceRegistered' }>;
+    return {
+      deviceId,
+      supplierId: registered.supplierId,
+      tenantId: registered.tenantId,
+      spec: registered.spec,
+      source: registered.source,
+      agentPublicKey: registered.agentPublicKey,
+      payoutWallet: registered.payoutWallet,
+      askPricePerGpuHourUsdcBaseUnits: registered.askPricePerGpuHour.amountBaseUnits,
+      registeredAt: registered.at,
+      updatedAt: registered.at,
+      version: 1n,
+    };
+  }
+
+  /** Sets the ask price; the same price again appends nothing. Returns the device's stream version. */
+  async setPrice(caller: AuthContext, deviceId: string, amountBaseUnits: bigint, correlationId: string): Promise<{ deviceId: string; version: bigint; changed: boolean }> {
+    const device = await this.streams.loadDevice(deviceId);
+    if (device.state.status === 'registered' && !canAccessTenant(caller, device.state.tenantId)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
+    const events = decideDevice({ type: 'SetDevicePrice', deviceId, askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' }, at: new Date() }, device.state);
+    const current = device.expectedVersion === 'no_stream' ? 0n : (device.expectedVersion as bigint);
+    if (events.length) await this.streams.append('device', deviceId, device.expectedVersion, events.map(deviceEventToWire), correlationId);
+    return { deviceId, version: current + BigInt(events.length), changed: events.length > 0 };
+  }
+
+  async get(caller: AuthContext, deviceId: string): Promise<Device> {
+    const [row] = (await this.dataSource.query(`select * from devices where device_id = $1`, [deviceId])) as DeviceRow[];
+    if (!row || !canAccessTenant(caller, row.tenant_id)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
+    return toDevice(row);
+  }
+
+  async list(caller: AuthContext, filter: DeviceFilter, limit: number, cursor?: string): Promise<Page<Device>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (!caller.scopes.includes('ops')) add((p) => `tenant_id = ${p}`, caller.tenantId);
+    if (filter.supplierId) add((p) => `supplier_id = ${p}::uuid`, filter.supplierId);
+    if (filter.gpuModel) add((p) => `gpu_model = ${p}`, filter.gpuModel);
+    if (filter.countryCode) add((p) => `country_code = ${p}`, filter.countryCode.toUpperCase());
+    if (cursor) {
+      const after = decodeCursor(cursor, ['registeredAt', 'deviceId'] as const);
+      params.push(after.registeredAt, after.deviceId);
+      where.push(`(registered_at, device_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit + 1);
+    const rows = (await this.dataSource.query(
+      `select * from devices ${where.length ? `where ${where.join(' and ')}` : ''} order by registered_at, device_id limit $${params.length}`,
+      params,
+    )) as DeviceRow[];
+    return toPage(rows.map(toDevice), limit, (d) => ({ registeredAt: d.registeredAt.toISOString(), deviceId: d.deviceId }));
+  }
+}
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    deviceId: row.device_id,
+    supplierId: row.supplier_id,
+    tenantId: row.tenant_id,
+    spec: {
+      deviceClass: row.device_class,
+      gpu: row.gpu_model === null ? null : { model: row.gpu_model, vramMib: row.gpu_vram_mib ?? 0, count: row.gpu_count },
+      cpuCores: row.cpu_cores,
+      ramMib: row.ram_mib,
+      diskGib: row.disk_gib,
+      countryCode: row.country_code,
+      region: row.region,
+      connectivityTier: row.connectivity_tier,
+      securityTier: row.security_tier,
+    },
+    source: row.source,
+    agentPublicKey: row.agent_public_key,
+    payoutWallet: row.payout_wallet,
+    askPricePerGpuHourUsdcBaseUnits: BigInt(row.ask_price_usdc_base_units),
+    registeredAt: row.registered_at,
+    updatedAt: row.updated_at,
+    version: BigInt(row.version),
+  };
+}
