@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -28,7 +29,10 @@ export async function run({ root, flags }) {
     latencyRatePerS: Number(flags['latency-rate'] ?? 1_000),
     latencySeconds: Number(flags['latency-seconds'] ?? 10),
     replayEvents: Number(flags['replay-events'] ?? 1_000_000),
+    // For iterating on one part: --only=append,latency,replay (append includes the relay).
+    only: flags.only ? String(flags.only).split(',') : ['append', 'latency', 'replay'],
   };
+  const want = (section) => opts.only.includes(section);
   const runId = `b${Date.now().toString(36)}`;
   const dbName = 'ionet_bench';
   const emmettDb = `ionet_bench_emmett_${runId}`;
@@ -70,17 +74,22 @@ export async function run({ root, flags }) {
     console.log(`eventing bench ${runId}: synchronous_commit=${sync}, options ${JSON.stringify(opts)}`);
     if (sync !== 'on') notes.push(`synchronous_commit is ${sync}, not on`);
 
-    // Appends.
-    const appendDb = await newSchema('append');
-    const store = new ev.EventStore({ pool: appendDb.pool, producer: 'bench' });
     const priceEvent = (i) => ({
       schema: ct.inventoryV1.DevicePriceSetSchema,
       data: { deviceId: `dev-${i}`, supplierId: 'sup-bench', askPricePerGpuHour: ct.money(BigInt(2_000_000 + (i % 1000)), ct.Asset.USDC), setAt: timestampFromDate(new Date(1_764_000_000_000 + i)) },
       occurredAt: new Date(1_764_000_000_000 + i),
     });
-    let t = performance.now();
+    const pools = [];
+    let t;
+    if (want('append')) {
+    // Appends.
+    const appendDb = await newSchema('append');
+    pools.push(appendDb.pool);
+    const store = new ev.EventStore({ pool: appendDb.pool, producer: 'bench' });
+    t = performance.now();
     await inParallel(opts.singleCommands, 16, (i) => store.append(undefined, { streamId: `single-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [priceEvent(i)] }));
-    add('append', 'event store: single-event commands (16 concurrent)', opts.singleCommands / ((performance.now() - t) / 1000), 'events/s');
+    const singleRate = opts.singleCommands / ((performance.now() - t) / 1000);
+    add('append', 'event store: single-event commands (16 concurrent)', singleRate, 'events/s');
     const appendsBatched = Math.ceil(opts.batchedEvents / opts.eventsPerAppend);
     t = performance.now();
     await inParallel(appendsBatched, 8, (j) =>
@@ -109,11 +118,13 @@ export async function run({ root, flags }) {
     await emmett.appendToStream('warmup', [emmettEvent(0)]);
     t = performance.now();
     await inParallel(opts.singleCommands, 16, (i) => emmett.appendToStream(`single-${i}`, [emmettEvent(i)]));
-    add('append', 'Emmett PostgreSQL: single-event commands (16 concurrent)', opts.singleCommands / ((performance.now() - t) / 1000), 'events/s');
+    const emmettSingle = opts.singleCommands / ((performance.now() - t) / 1000);
+    add('append', 'Emmett PostgreSQL: single-event commands (16 concurrent)', emmettSingle, 'events/s');
     t = performance.now();
     await inParallel(appendsBatched, 8, (j) => emmett.appendToStream(`batched-${j}`, Array.from({ length: opts.eventsPerAppend }, (_, k) => emmettEvent(j * opts.eventsPerAppend + k))));
     const emmettBatched = opts.batchedEvents / ((performance.now() - t) / 1000);
     add('append', `Emmett PostgreSQL: batched, ${opts.eventsPerAppend} events per append (8 concurrent)`, emmettBatched, 'events/s');
+    add('append', 'event store single / Emmett single', singleRate / emmettSingle, 'x', '>= 1 (ideally >= 1.5)');
     add('append', 'event store batched / Emmett batched', batchedRate / emmettBatched, 'x', '>= 1.5');
     await emmett.close?.();
 
@@ -145,9 +156,12 @@ export async function run({ root, flags }) {
     const perfRate = Number(/([\d.]+) records\/sec/.exec(perfLine)?.[1] ?? NaN);
     add('relay', `Kafka ProducerPerformance, acks=all, idempotent (${totalEvents} x ${messageBytes} B)`, perfRate, 'msg/s', '', { detail: perfLine });
     if (perf.status !== 0) notes.push(`ProducerPerformance failed: ${perf.stderr.slice(-500)}`);
+    }
 
+    if (want('latency')) {
     // Latency: command commit -> projection applied, at a fixed rate.
     const latencyDb = await newSchema('latency');
+    pools.push(latencyDb.pool);
     await latencyDb.pool.query('create table device_prices (device_id text primary key, price bigint not null, version bigint not null)');
     const latencyPrefix = `${topicPrefix}lat.`;
     await createTopic(ct.topicName('inventory', latencyPrefix), 3);
@@ -156,7 +170,16 @@ export async function run({ root, flags }) {
     const committedAt = new Map();
     const latencies = [];
     let pending = [];
-    const latencyRelay = new ev.OutboxRelay({ connection: latencyDb.config, kafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger });
+    // Split of the latency: commit -> acknowledged by Kafka (relay), then -> applied (consumer).
+    const publishedAt = new Map();
+    const publishLatencies = [];
+    const latencyRelay = new ev.OutboxRelay({
+      connection: latencyDb.config, kafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger,
+      onBatchPublished: (events) => {
+        const now = performance.now();
+        for (const e of events) publishedAt.set(e.metadata.eventId, now);
+      },
+    });
     const consumer = new ev.ConsumerRunner({
       kafka,
       groupId: `${latencyPrefix}projection`,
@@ -179,6 +202,8 @@ export async function run({ root, flags }) {
         for (const id of pending) {
           const at = committedAt.get(id);
           if (at !== undefined) latencies.push(now - at);
+          const sent = publishedAt.get(id);
+          if (at !== undefined && sent !== undefined) publishLatencies.push(sent - at);
         }
         pending = [];
       },
@@ -191,7 +216,10 @@ export async function run({ root, flags }) {
     committedAt.set(warmupId, performance.now());
     for (let i = 0; i < 600 && latencies.length === 0; i++) await sleep(50);
     latencies.length = 0;
+    publishLatencies.length = 0;
     const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const started = performance.now();
     const inflight = [];
     for (let i = 0; i < latencyCommands; i++) {
@@ -212,12 +240,19 @@ export async function run({ root, flags }) {
     latencies.sort((a, b) => a - b);
     add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms');
     add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s`, percentile(latencies, 0.99), 'ms', '<= 25');
+    publishLatencies.sort((a, b) => a - b);
+    add('latency', `  of which commit -> relay published (Kafka acked) p50`, percentile(publishLatencies, 0.5), 'ms');
+    add('latency', `  of which commit -> relay published (Kafka acked) p99`, percentile(publishLatencies, 0.99), 'ms');
+    if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))), 'event loop delay p99/max ms', Math.round(loopDelay.percentile(99) / 1e6), Math.round(loopDelay.max / 1e6));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
     await latencyRelay.stop();
+    }
 
+    if (want('replay')) {
     // Replay: a topic of N events, read by a raw kafkajs consumer and rebuilt by ProjectionManager.
     const replayDb = await newSchema('replay');
+    pools.push(replayDb.pool);
     const replayPrefix = `${topicPrefix}replay.`;
     const replayTopic = ct.topicName('inventory', replayPrefix);
     await createTopic(replayTopic, 12);
@@ -257,7 +292,8 @@ export async function run({ root, flags }) {
     add('replay', `ProjectionManager.rebuild (decode, dedupe, apply, offsets in PG; ${rebuilt.eventsApplied} events)`, rebuildSteady, 'events/s', '>= 100000', { wallSeconds: (performance.now() - t) / 1000 });
     const check = (await replayDb.pool.query('select sum(events)::bigint as n from device_price_counts')).rows[0].n;
     if (String(check) !== String(opts.replayEvents)) notes.push(`replay projection holds ${check} events, expected ${opts.replayEvents}`);
-    for (const db of [appendDb, latencyDb, replayDb]) await db.pool.end();
+    }
+    for (const pool of pools) await pool.end();
   } finally {
     const cleanup = new Client({ connectionString: dbUrl.toString() });
     await cleanup.connect();

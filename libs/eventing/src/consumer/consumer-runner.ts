@@ -102,6 +102,9 @@ export class ConsumerRunner {
   private readonly logger: EventingLogger;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly knownOffsetRows = new Set<string>();
+  /** Latest offset per partition still to be copied to Kafka, and the copy under way. */
+  private readonly kafkaOffsetsPending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private kafkaCommit: Promise<void> | undefined;
   appliedCount = 0;
   retryCount = 0;
 
@@ -141,6 +144,7 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    await this.kafkaCommit;
     await consumer?.disconnect();
     await this.deadLetters.close();
   }
@@ -324,10 +328,7 @@ export class ConsumerRunner {
       return;
     }
     payload.resolveOffset(batch.lastOffset());
-    // Kafka's copy of the offset is informational (lag dashboards); the database's is the truth.
-    await consumer?.commitOffsets([{ topic, partition, offset: outcome.nextOffset.toString() }]).catch((err: unknown) => {
-      this.logger.warn(`${topic}[${partition}]: informational offset commit failed: ${errorMessage(err)}`);
-    });
+    this.copyOffsetToKafka(topic, partition, outcome.nextOffset);
     if (outcome.kind === 'applied') {
       this.appliedCount += outcome.appliedCount;
       if (outcome.deadLetteredCount > 0) await this.publishDeadLetters();
@@ -343,6 +344,28 @@ export class ConsumerRunner {
         appliedCount: outcome.appliedCount,
         duplicateCount: outcome.duplicateCount,
         deadLetteredCount: outcome.deadLetteredCount,
+      });
+    }
+  }
+
+  /** Kafka's copy of the offset is informational (lag dashboards); the database's is the truth, so
+   *  the next batch does not wait for it: one commit at a time, carrying the latest offset of every
+   *  partition (ADR 0206). A copy that lags only makes a restarted consumer skip what the database
+   *  already has. */
+  private copyOffsetToKafka(topic: string, partition: number, nextOffset: bigint): void {
+    this.kafkaOffsetsPending.set(`${topic}\n${partition}`, { topic, partition, offset: nextOffset.toString() });
+    this.kafkaCommit ??= this.commitKafkaOffsets().finally(() => {
+      this.kafkaCommit = undefined;
+    });
+  }
+
+  private async commitKafkaOffsets(): Promise<void> {
+    // Each pass takes what piled up during the previous one; ends when nothing is pending.
+    while (this.kafkaOffsetsPending.size > 0 && this.consumer) {
+      const offsets = [...this.kafkaOffsetsPending.values()];
+      this.kafkaOffsetsPending.clear();
+      await this.consumer.commitOffsets(offsets).catch((err: unknown) => {
+        this.logger.warn(`informational offset commit failed: ${errorMessage(err)}`);
       });
     }
   }

@@ -20,8 +20,13 @@ export interface OutboxRelayOptions {
   topicPrefix?: string;
   registry?: EventRegistry;
   batchSizeMax?: number;
-  /** Fallback poll when no notification arrives (e.g. one was lost with a connection). */
+  /** Longest wait between two reads while idle (default 100 ms). The relay polls: after a read
+   *  that found nothing it waits pollIntervalMinMs, doubling up to this; after a read that found
+   *  events it reads again at once. A notification on EVENTS_NOTIFY_CHANNEL cuts a wait short. */
   pollIntervalMs?: number;
+  /** First wait after an empty read (default 2 ms): bounds the relay's share of the commit ->
+   *  publish latency under load (ADR 0206). */
+  pollIntervalMinMs?: number;
   backoff?: BackoffOptions;
   /** kafkajs retries of one send before the relay backs off and re-reads from its checkpoint. */
   sendRetriesMax?: number;
@@ -42,6 +47,8 @@ export class OutboxRelay {
   private readonly relayId: string;
   private readonly batchSizeMax: number;
   private readonly pollIntervalMs: number;
+  private readonly pollIntervalMinMs: number;
+  private idleWaitMs = 0;
   private readonly backoff: BackoffOptions;
   private readonly registry: EventRegistry;
   private readonly logger: EventingLogger;
@@ -59,7 +66,8 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.relayId = options.relayId ?? 'default';
     this.batchSizeMax = options.batchSizeMax ?? 500;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.pollIntervalMinMs = Math.min(options.pollIntervalMinMs ?? 2, this.pollIntervalMs);
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.registry = options.registry ?? EventRegistry.catalogue();
     this.logger = options.logger ?? defaultLogger('OutboxRelay');
@@ -103,7 +111,8 @@ export class OutboxRelay {
         await this.ensureReady();
         const published = this.leader ? await this.publishBatch() : 0;
         failures = 0;
-        if (published < this.batchSizeMax) await this.waitForWork();
+        if (published > 0) this.idleWaitMs = 0;
+        else await this.waitForWork();
       } catch (err) {
         const delayMs = backoffDelayMs(failures++, this.backoff);
         this.logger.warn(`outbox relay ${this.relayId}: ${errorMessage(err)}; retrying in ${delayMs} ms (failure ${failures})`);
@@ -138,6 +147,10 @@ export class OutboxRelay {
       await client.connect();
       this.client = client;
       this.schema = (await client.query<{ schema: string }>('select current_schema() as schema')).rows[0].schema;
+      // This connection writes only the checkpoint: one lost in a crash re-publishes events that
+      // consumers drop by event id (at-least-once already), so its commits need not wait for the
+      // WAL flush that the appending transactions are queueing for.
+      await client.query('set synchronous_commit = off');
       await client.query(`listen ${EVENTS_NOTIFY_CHANNEL}`);
       await client.query(`insert into outbox_checkpoints (relay_id) values ($1) on conflict do nothing`, [this.relayId]);
       this.checkpoint = undefined;
@@ -224,7 +237,8 @@ export class OutboxRelay {
         this.pendingWake = false;
         resolve();
       };
-      const timer = setTimeout(done, this.pollIntervalMs);
+      this.idleWaitMs = Math.min(this.pollIntervalMs, Math.max(this.pollIntervalMinMs, this.idleWaitMs * 2));
+      const timer = setTimeout(done, this.idleWaitMs);
       this.wake = done;
     });
   }

@@ -1,6 +1,6 @@
 import { create, toBinary, fromBinary, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import { context, propagation } from '@opentelemetry/api';
-import type { Pool } from 'pg';
+import { Client, type Pool, type QueryConfig } from 'pg';
 import { assertEventContract, EventRegistry, newEventId, type EventMetadata, type EventTypeInfo } from '@ionet/contracts';
 import { EventStoreConcurrencyError, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import type { SqlExecutor } from '../support/sql-executor';
@@ -54,6 +54,9 @@ export interface GlobalCursor {
 }
 
 export const GLOBAL_CURSOR_START: GlobalCursor = { transactionId: 0n, position: 0n };
+
+/** Prepared-statement name of the append; a new text needs a new name. */
+const APPEND_STATEMENT_NAME = 'ionet_events_append_v1';
 
 /** Appends are bounded so one statement stays small. */
 const EVENTS_PER_APPEND_MAX = 1_000;
@@ -124,7 +127,9 @@ export class EventStore {
     // concurrent append that commits after our read.
     let rows: Array<{ position: string; version: string }>;
     try {
-      ({ rows } = await executor.query<{ position: string; version: string }>(
+      ({ rows } = await this.query<{ position: string; version: string }>(
+        executor,
+        APPEND_STATEMENT_NAME,
         `with last as (select version, transaction_id from events where stream_id = $1 order by version desc limit 1),
               head as (select coalesce((select version from last), 0) as version,
                               coalesce((select transaction_id from last), '0'::xid8) as transaction_id)
@@ -194,6 +199,16 @@ export class EventStore {
 
   decode<T extends Message>(stored: StoredEvent): T {
     return fromBinary(this.registry.require(stored.metadata.eventType).schema, stored.payload) as T;
+  }
+
+  /** A pg pool or client runs the statement prepared (parsed and planned once per connection);
+   *  any other executor (TypeORM) runs it as text. */
+  private async query<R>(executor: SqlExecutor, name: string, text: string, values: unknown[]): Promise<{ rows: R[] }> {
+    if (executor === this.options.pool || executor instanceof Client) {
+      const config: QueryConfig = { name, text, values };
+      return (executor as Pool).query(config) as unknown as Promise<{ rows: R[] }>;
+    }
+    return executor.query<R>(text, values);
   }
 
   private eventTypeInfo(schema: DescMessage): EventTypeInfo {

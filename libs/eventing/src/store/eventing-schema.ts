@@ -1,14 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { SqlExecutor } from '../support/sql-executor';
 
-/** PostgreSQL channel the events table notifies on commit; the payload is the table's schema so a
- *  relay ignores other schemas of the same database. */
+/** PostgreSQL channel a relay listens on; the payload is the table's schema so a relay ignores other
+ *  schemas of the same database. Since EventingRelayPolling1764806400000 nothing notifies on it
+ *  from the commit path (see ADR 0206); an application may still notify it to wake a relay early. */
 export const EVENTS_NOTIFY_CHANNEL = 'ionet_events';
 
-/** The tables of the event store, the outbox relay checkpoint, consumer offsets and inbox, dead
- *  letters and projection generations, created in the connection's current schema (search_path).
- *  Idempotent: every statement can run again. */
-export const EVENTING_SCHEMA_STATEMENTS: readonly string[] = [
+/** The statements of the first migration, frozen: a committed migration never changes. */
+const EVENTING_SCHEMA_V1_STATEMENTS: readonly string[] = [
   `create table if not exists events (
     position bigint generated always as identity primary key,
     transaction_id xid8 not null default pg_current_xact_id(),
@@ -86,6 +85,16 @@ export const EVENTING_SCHEMA_STATEMENTS: readonly string[] = [
   )`,
 ];
 
+/** A NOTIFY in a transaction takes a cluster-wide lock that is held until its commit record is
+ *  flushed, so every appending transaction committed one after another (no group commit): single
+ *  appends at 16 connections ran at half the rate without it. The relay polls instead (ADR 0206). */
+const RELAY_POLLING_STATEMENTS: readonly string[] = [`drop trigger if exists events_notify on events`, `drop function if exists ionet_events_notify()`];
+
+/** The tables of the event store, the outbox relay checkpoint, consumer offsets and inbox, dead
+ *  letters and projection generations, created in the connection's current schema (search_path):
+ *  every migration's statements in order. Idempotent: every statement can run again. */
+export const EVENTING_SCHEMA_STATEMENTS: readonly string[] = [...EVENTING_SCHEMA_V1_STATEMENTS, ...RELAY_POLLING_STATEMENTS];
+
 const DOWN_STATEMENTS: readonly string[] = [
   'drop table if exists projections',
   'drop table if exists dead_letters',
@@ -105,10 +114,26 @@ export class EventingSchema1764547200000 implements MigrationInterface {
   readonly name = 'EventingSchema1764547200000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    for (const statement of EVENTING_SCHEMA_STATEMENTS) await queryRunner.query(statement);
+    for (const statement of EVENTING_SCHEMA_V1_STATEMENTS) await queryRunner.query(statement);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const statement of DOWN_STATEMENTS) await queryRunner.query(statement);
   }
 }
+
+/** Drops the commit-time NOTIFY of the events table (ADR 0206); the relay polls adaptively. */
+export class EventingRelayPolling1764806400000 implements MigrationInterface {
+  readonly name = 'EventingRelayPolling1764806400000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    for (const statement of RELAY_POLLING_STATEMENTS) await queryRunner.query(statement);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const statement of EVENTING_SCHEMA_V1_STATEMENTS.filter((s) => s.includes('ionet_events_notify'))) await queryRunner.query(statement);
+  }
+}
+
+/** Every eventing migration, in order: list them all in a service's TypeORM migrations. */
+export const EVENTING_MIGRATIONS = [EventingSchema1764547200000, EventingRelayPolling1764806400000] as const;
