@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError, canAccessTenant, decodeCursor, toPage, type AuthContext, type Page } from '@ionet/platform';
+import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
 import { newEventId } from '@ionet/contracts';
 import { DataSource } from 'typeorm';
 import { decideDevice, type ConnectivityTier, type DeviceClass, type DeviceEvent, type DeviceSpec, type SecurityTier } from '../domain/device/device.decider';
 import type { SupplierSource } from '../domain/supplier/supplier.decider';
 import { deviceEventToWire } from '../infrastructure/messaging/inventory-event-codec';
+import { catalogPage } from './catalog-query';
 import { InventoryStreams } from './inventory-streams';
 
 export interface Device {
@@ -119,27 +120,17 @@ export class DevicesService {
   }
 
   async list(caller: AuthContext, filter: DeviceFilter, limit: number, cursor?: string): Promise<Page<Device>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: (p: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(sql(`$${params.length}`));
-    };
-    if (!caller.scopes.includes('ops')) add((p) => `tenant_id = ${p}`, caller.tenantId);
-    if (filter.supplierId) add((p) => `supplier_id = ${p}::uuid`, filter.supplierId);
-    if (filter.gpuModel) add((p) => `gpu_model = ${p}`, filter.gpuModel);
-    if (filter.countryCode) add((p) => `country_code = ${p}`, filter.countryCode.toUpperCase());
-    if (cursor) {
-      const after = decodeCursor(cursor, ['registeredAt', 'deviceId'] as const);
-      params.push(after.registeredAt, after.deviceId);
-      where.push(`(registered_at, device_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
-    const rows = (await this.dataSource.query(
-      `select * from devices ${where.length ? `where ${where.join(' and ')}` : ''} order by registered_at, device_id limit $${params.length}`,
-      params,
-    )) as DeviceRow[];
-    return toPage(rows.map(toDevice), limit, (d) => ({ registeredAt: d.registeredAt.toISOString(), deviceId: d.deviceId }));
+    const filters: [string, unknown][] = [];
+    if (!caller.scopes.includes('ops')) filters.push(['tenant_id', caller.tenantId]);
+    if (filter.supplierId) filters.push(['supplier_id', filter.supplierId]);
+    if (filter.gpuModel) filters.push(['gpu_model', filter.gpuModel]);
+    if (filter.countryCode) filters.push(['country_code', filter.countryCode.toUpperCase()]);
+    return catalogPage<DeviceRow, Device>(
+      this.dataSource,
+      { view: 'devices', idColumn: 'device_id', filters, limit, ...(cursor ? { cursor } : {}) },
+      toDevice,
+      (d) => ({ registeredAt: d.registeredAt.toISOString(), id: d.deviceId }),
+    );
   }
 }
 

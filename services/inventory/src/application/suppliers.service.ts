@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError, canAccessTenant, decodeCursor, toPage, type AuthContext, type Page } from '@ionet/platform';
+import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
 import { newEventId } from '@ionet/contracts';
 import { DataSource } from 'typeorm';
 import { decideSupplier, type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
 import { supplierEventToWire } from '../infrastructure/messaging/inventory-event-codec';
+import { catalogPage } from './catalog-query';
 import { InventoryStreams } from './inventory-streams';
 
 export interface Supplier {
@@ -72,23 +73,12 @@ export class SuppliersService {
   }
 
   async list(caller: AuthContext, limit: number, cursor?: string): Promise<Page<Supplier>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (!caller.scopes.includes('ops')) {
-      params.push(caller.tenantId);
-      where.push(`tenant_id = $${params.length}`);
-    }
-    if (cursor) {
-      const after = decodeCursor(cursor, ['registeredAt', 'supplierId'] as const);
-      params.push(after.registeredAt, after.supplierId);
-      where.push(`(registered_at, supplier_id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
-    const rows = (await this.dataSource.query(
-      `select * from suppliers ${where.length ? `where ${where.join(' and ')}` : ''} order by registered_at, supplier_id limit $${params.length}`,
-      params,
-    )) as SupplierRow[];
-    return toPage(rows.map(toSupplier), limit, (s) => ({ registeredAt: s.registeredAt.toISOString(), supplierId: s.supplierId }));
+    return catalogPage<SupplierRow, Supplier>(
+      this.dataSource,
+      { view: 'suppliers', idColumn: 'supplier_id', filters: caller.scopes.includes('ops') ? [] : [['tenant_id', caller.tenantId]], limit, ...(cursor ? { cursor } : {}) },
+      toSupplier,
+      (s) => ({ registeredAt: s.registeredAt.toISOString(), id: s.supplierId }),
+    );
   }
 }
 
