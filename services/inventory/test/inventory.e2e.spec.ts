@@ -1,4 +1,5 @@
-import { ApiKeyService, ConfigError, createServiceApp } from '@ionet/platform';
+import { ApiKeyService, ConfigError, createServiceApp, requestFingerprint } from '@ionet/platform';
+import { DataSource } from 'typeorm';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import { inventoryService } from '../src/inventory.module';
@@ -136,6 +137,26 @@ describe('inventory over HTTP', () => {
       return page.items.length ? page : undefined;
     });
     expect(listA.items.filter((s) => s.name === 'Ridge Farm')).toHaveLength(1);
+  });
+
+  it('answers 409 while the first request with a key runs, and lets a retry reclaim a key whose request died', async () => {
+    const body = { name: 'Crashy Farm', source: 'individual' };
+    const fingerprint = requestFingerprint('POST', '/v1/suppliers', body);
+    const db = svc.app.get(DataSource);
+    const running = randomUUID();
+    const died = randomUUID();
+    await db.query(`insert into idempotency_keys (tenant_id, idempotency_key, request_fingerprint, created_at) values ('tenant-a', $1, $2, now()), ('tenant-a', $3, $2, now() - interval '61 seconds')`, [
+      running,
+      fingerprint,
+      died,
+    ]);
+    const inProgress = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: running, body });
+    expect(inProgress.status).toBe(409);
+    expect(await inProgress.json()).toMatchObject({ code: 'IDEMPOTENCY.REQUEST_IN_PROGRESS' });
+    const reclaimed = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: died, body });
+    expect(reclaimed.status).toBe(201);
+    const stale = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: died, body: { ...body, name: 'Other' } });
+    expect(await stale.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED' });
   });
 
   it('shows a tenant only its own suppliers, pages with a cursor, and lets ops see all', async () => {

@@ -14,6 +14,9 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_EXEMPT = 'ionet:idempotency-exempt';
 /** How long a key is remembered; a key older than this may be used again for a new request. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+/** A first request still unfinished after this long died with its process (requests are far
+ *  shorter): a retry may claim the key again rather than wait out the TTL. */
+export const IDEMPOTENCY_IN_PROGRESS_STALE_MS = 60 * 1000;
 
 /**
  * Every POST carries an Idempotency-Key. The first request with a key runs and its successful
@@ -55,8 +58,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
          set request_fingerprint = excluded.request_fingerprint, created_at = excluded.created_at,
              response_status = null, response_body = null, completed_at = null
          where idempotency_keys.created_at < $5
+            or (idempotency_keys.response_status is null and idempotency_keys.created_at < $6
+                and idempotency_keys.request_fingerprint = excluded.request_fingerprint)
        returning tenant_id`,
-      [tenantId, key, fingerprint, now, new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS)],
+      [tenantId, key, fingerprint, now, new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS), new Date(now.getTime() - IDEMPOTENCY_IN_PROGRESS_STALE_MS)],
     );
     if (claimed.length === 0) {
       const existing = await repo.findOneByOrFail({ tenantId, key });
