@@ -121,6 +121,19 @@ describe('Ledger', () => {
     expect(codeOf(() => ledger.openAccount(alice, accountFlags({})))).toBe('LEDGER.ACCOUNT_FLAGS_CONFLICT');
   });
 
+  it('given an operation with a time that is not an integer millisecond or a leg with an unknown side, when submitted, then it is refused', () => {
+    const ledger = ledgerWith(usdc, alice, aliceEscrow);
+    // A NaN time would vanish from every "as of a time" view of the balances.
+    expect(codeOf(() => ledger.submit(deposit('nan', 1n, Number.NaN)))).toBe('LEDGER.INVALID_TIME');
+    expect(codeOf(() => ledger.submit(deposit('half', 1n, 1.5)))).toBe('LEDGER.INVALID_TIME');
+    expect(codeOf(() => ledger.submit({ type: 'pending', id: 'p', atMs: Infinity, debitAccount: usdc, creditAccount: alice, asset: 'USDC', amountBaseUnits: 1n }))).toBe(
+      'LEDGER.INVALID_TIME',
+    );
+    const sideways = { type: 'entry', id: 's', atMs: 1, legs: [{ account: usdc, asset: 'USDC', side: 'debit', amountBaseUnits: 1n }, { account: alice, asset: 'USDC', side: 'sideways', amountBaseUnits: 1n }] };
+    expect(codeOf(() => ledger.submit(sideways as unknown as LedgerOperation))).toBe('LEDGER.INVALID_SIDE');
+    expect(ledger.sequence).toBe(0);
+  });
+
   describe('two-phase transfers', () => {
     function funded(): Ledger {
       const ledger = ledgerWith(usdc, alice, aliceEscrow);

@@ -536,6 +536,9 @@ export class Ledger {
     pendingView: (id: string) => PendingTransfer | undefined,
     stagedPendings: Map<string, PendingTransfer>,
   ): BalanceDelta[] {
+    if (!Number.isSafeInteger(operation.atMs)) {
+      throw new LedgerError('LEDGER.INVALID_TIME', `operation ${operation.id} has time ${operation.atMs}, not an integer millisecond`, { id: operation.id });
+    }
     switch (operation.type) {
       case 'entry': {
         if (operation.legs.length < 2) throw new LedgerError('LEDGER.TOO_FEW_LEGS', `entry ${operation.id} needs at least two legs`);
@@ -547,6 +550,9 @@ export class Ledger {
           this.requireAsset(leg.asset);
           this.requireAccount(leg.account);
           this.requirePositive(leg.amountBaseUnits, operation.id);
+          if (leg.side !== 'debit' && leg.side !== 'credit') {
+            throw new LedgerError('LEDGER.INVALID_SIDE', `entry ${operation.id} has a leg on side "${String(leg.side)}"`, { id: operation.id });
+          }
           net.set(leg.asset, (net.get(leg.asset) ?? 0n) + (leg.side === 'debit' ? leg.amountBaseUnits : -leg.amountBaseUnits));
         }
         for (const [asset, n] of net) {

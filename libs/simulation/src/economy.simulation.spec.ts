@@ -49,6 +49,7 @@ describe('economy simulation', () => {
       'RequestCoStakeExit',
       'WithdrawCoStake',
       'SlashStake',
+      'SlashedDuringCooldown',
       'AppealSlash',
       'ResolveSlashAppeal',
       'BurnSlash',

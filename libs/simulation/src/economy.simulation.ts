@@ -35,6 +35,7 @@ import {
   ParameterSchedule,
   planBuyback,
   RewardPool,
+  slashableStakeBaseUnits,
   SlashReason,
   StakingCommand,
   StakingEvent,
@@ -374,7 +375,12 @@ class EconomySimulation {
       case 'CoStakeWithdrawn':
         return this.post(id, transferLegs(A.stakerStaked(event.coStakerWallet), IO_MARKET, 'IO', event.amountBaseUnits));
       case 'StakeSlashed': {
-        const legs = transferLegs(A.stakerStaked(event.ownerWallet), A.stakingSlashEscrow, 'IO', event.fromOwnerBaseUnits);
+        const fromUnbonding = event.fromUnstakes.reduce((sum, u) => sum + u.amountBaseUnits, 0n);
+        const legs = [
+          ...transferLegs(A.stakerStaked(event.ownerWallet), A.stakingSlashEscrow, 'IO', event.fromOwnerBaseUnits - fromUnbonding),
+          ...transferLegs(A.stakerUnbonding(event.ownerWallet), A.stakingSlashEscrow, 'IO', fromUnbonding),
+        ];
+        if (fromUnbonding > 0n) this.count('SlashedDuringCooldown');
         if (event.coStakerWallet) legs.push(...transferLegs(A.stakerStaked(event.coStakerWallet), A.stakingSlashEscrow, 'IO', event.fromCoStakerBaseUnits));
         return this.post(id, legs);
       }
@@ -696,7 +702,8 @@ class EconomySimulation {
       return;
     }
     const device = this.prng.pick(this.devices);
-    const atStake = countedStakeBaseUnits(this.staking, device.id, atMs);
+    const slashable = slashableStakeBaseUnits(this.staking, device.id, atMs);
+    const atStake = slashable.ownerBaseUnits + slashable.coStakeBaseUnits;
     this.stakingCommand({
       type: 'SlashStake',
       slashId: this.id('slash'),

@@ -76,6 +76,8 @@ describe('ionet tokenomics schedule', () => {
     [['tokenomics', 'schedule', '--epochs', `${EMISSION_EPOCHS + 1}`]],
     [['tokenomics', 'schedule', '--by', 'year', '--epochs', '1']],
     [['tokenomics', 'schedule', '--start', 'yesterday']],
+    [['tokenomics', 'schedule', '--start', '2024-02-30T00:00:00Z']],
+    [['tokenomics', 'schedule', '--start', '2024-04-28T24:00:00Z']],
     [['tokenomics', 'schedule', '--nope', '1']],
     [['tokenomics', 'schedule', '--format']],
     [['tokenomics', 'frobnicate']],

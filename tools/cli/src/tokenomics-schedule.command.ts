@@ -143,7 +143,10 @@ export function tokenomicsScheduleCommand(argv: readonly string[], io: CommandIo
   if (start !== undefined) {
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(start)) throw new UsageError(`--start must be an ISO 8601 UTC time like 2024-04-28T00:00:00Z, got "${start}"`);
     startMs = Date.parse(start);
-    if (Number.isNaN(startMs)) throw new UsageError(`--start is not a valid time: "${start}"`);
+    // Date.parse rolls impossible dates over (2024-02-30 becomes March 1st); the round trip refuses them.
+    if (Number.isNaN(startMs) || new Date(startMs).toISOString().slice(0, 16) !== start.slice(0, 16)) {
+      throw new UsageError(`--start is not a valid time: "${start}"`);
+    }
   }
   const epochs = options.has('epochs') ? parseEpochList(options.get('epochs')!) : undefined;
   io.stdout(formatSchedule(scheduleRows(byText, epochs), byText, format, startMs));

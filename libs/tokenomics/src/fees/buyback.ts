@@ -1,5 +1,5 @@
 import { baseUnitsPerWhole } from '@ionet/ledger';
-import { bpsOfFloor, mulDivCeil, mulDivFloor } from '../math/exact';
+import { assertBps, bpsOfFloor, mulDivCeil, mulDivFloor } from '../math/exact';
 import { TokenomicsError } from '../tokenomics.errors';
 
 export interface BuybackPlan {
@@ -29,6 +29,11 @@ export function planBuyback(input: {
   const { revenueUsdcBaseUnits, carriedUsdcBaseUnits, buybackShareBps, ioPriceUsdMicrosPerIo } = input;
   if (revenueUsdcBaseUnits < 0n || carriedUsdcBaseUnits < 0n) throw new TokenomicsError('FEES.INVALID_INPUT', 'buyback amounts cannot be negative');
   if (ioPriceUsdMicrosPerIo <= 0n) throw new TokenomicsError('FEES.INVALID_INPUT', 'IO price must be positive');
+  try {
+    assertBps(buybackShareBps, 'buyback share');
+  } catch (error) {
+    throw new TokenomicsError('FEES.INVALID_INPUT', (error as Error).message);
+  }
   const toBuybackUsdcBaseUnits = bpsOfFloor(revenueUsdcBaseUnits, buybackShareBps);
   const available = carriedUsdcBaseUnits + toBuybackUsdcBaseUnits;
   const io = baseUnitsPerWhole('IO');

@@ -1,3 +1,5 @@
+import { Asset } from '@ionet/ledger';
+import { ParameterSchedule } from '../parameters/parameter-schedule';
 import { DEFAULT_TOKENOMICS_PARAMETERS as P } from '../parameters/tokenomics-parameters';
 import { planBuyback } from './buyback';
 import { creditsForUsdc, leaseFees, usdMicrosInAsset } from './fees';
@@ -39,6 +41,35 @@ describe('lease fees', () => {
     expect(usdMicrosInAsset(2_000_000n, 'USDC', 1_500_000n)).toBe(2_000_000n);
     expect(creditsForUsdc(1_000_000n)).toBe(1_000_000n);
     expect(() => usdMicrosInAsset(1n, 'IO', 0n)).toThrow('FEES.INVALID_INPUT');
+  });
+});
+
+describe('fee input that must be refused', () => {
+  it('given fee rates that together exceed 100% on one side, when they are set or used, then they are refused instead of paying the supplier a negative amount', () => {
+    const greedy = { ...P, reservationFeeBps: 6_000, paymentFeeBps: { USDC: 5_000, IO: 0, CREDIT: 200 } };
+    expect(() => ParameterSchedule.of(greedy)).toThrow('PARAMS.INVALID');
+    expect(() => ParameterSchedule.of().apply({ changeId: 'x', decidedAtMs: 0, effectiveFromMs: 0, changes: { reservationFeeBps: 8_001, paymentFeeBps: { USDC: 2_000, IO: 0, CREDIT: 0 } } })).toThrow(
+      'PARAMS.INVALID',
+    );
+    expect(() => leaseFees(1_000n, 'USDC', greedy)).toThrow('FEES.INVALID_INPUT');
+    // Exactly 100% is the most a side can pay: the supplier receives nothing, never less.
+    const all = { ...P, reservationFeeBps: 8_000, paymentFeeBps: { USDC: 2_000, IO: 0, CREDIT: 200 } };
+    expect(ParameterSchedule.of(all).at(0).reservationFeeBps).toBe(8_000);
+    expect(leaseFees(1_000n, 'USDC', all).supplierReceivesBaseUnits).toBe(0n);
+  });
+
+  it('given an unknown asset or a rate that is not an integer 0..10,000 bps, when fees are computed, then a typed error refuses it', () => {
+    expect(() => leaseFees(1_000n, 'BTC' as Asset, P)).toThrow('FEES.INVALID_INPUT');
+    expect(() => leaseFees(1_000n, 'USDC', { ...P, reservationFeeBps: -1 })).toThrow('FEES.INVALID_INPUT');
+    expect(() => leaseFees(1_000n, 'USDC', { ...P, reservationFeeBps: 2.5 })).toThrow('FEES.INVALID_INPUT');
+    expect(() => usdMicrosInAsset(1n, 'BTC' as Asset, 1n)).toThrow('FEES.INVALID_INPUT');
+  });
+
+  it('given a buyback share above 100% or negative, when a buyback is planned, then it is refused rather than funding operations with a negative amount', () => {
+    const input = { revenueUsdcBaseUnits: 1_000n, carriedUsdcBaseUnits: 0n, ioPriceUsdMicrosPerIo: 1_000_000n };
+    expect(() => planBuyback({ ...input, buybackShareBps: 10_001 })).toThrow('FEES.INVALID_INPUT');
+    expect(() => planBuyback({ ...input, buybackShareBps: -1 })).toThrow('FEES.INVALID_INPUT');
+    expect(planBuyback({ ...input, buybackShareBps: 10_000 }).toOperationsUsdcBaseUnits).toBe(0n);
   });
 });
 

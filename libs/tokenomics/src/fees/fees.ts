@@ -1,5 +1,5 @@
-import { Asset, baseUnitsPerWhole } from '@ionet/ledger';
-import { bpsOfFloor, mulDivCeil, mulDivFloor } from '../math/exact';
+import { Asset, baseUnitsPerWhole, isAsset } from '@ionet/ledger';
+import { assertBps, bpsOfFloor, mulDivCeil, mulDivFloor } from '../math/exact';
 import { TokenomicsParameters } from '../parameters/tokenomics-parameters';
 import { TokenomicsError } from '../tokenomics.errors';
 
@@ -27,6 +27,14 @@ export type FeeCalculator = (amountBaseUnits: bigint, asset: Asset, parameters: 
 
 export function sideFees(amountBaseUnits: bigint, asset: Asset, parameters: TokenomicsParameters): SideFees {
   if (amountBaseUnits < 0n) throw new TokenomicsError('FEES.INVALID_INPUT', 'cannot charge fees on a negative amount');
+  if (!isAsset(asset)) throw new TokenomicsError('FEES.INVALID_INPUT', `unknown asset ${String(asset)}`);
+  try {
+    assertBps(parameters.reservationFeeBps, 'reservation fee');
+    assertBps(parameters.paymentFeeBps[asset], `payment fee in ${asset}`);
+    assertBps(parameters.reservationFeeBps + parameters.paymentFeeBps[asset], `fees in ${asset} together`);
+  } catch (error) {
+    throw new TokenomicsError('FEES.INVALID_INPUT', (error as Error).message);
+  }
   const reservationFeeBaseUnits = bpsOfFloor(amountBaseUnits, parameters.reservationFeeBps);
   const paymentFeeBaseUnits = bpsOfFloor(amountBaseUnits, parameters.paymentFeeBps[asset]);
   return { reservationFeeBaseUnits, paymentFeeBaseUnits, totalFeeBaseUnits: reservationFeeBaseUnits + paymentFeeBaseUnits };
@@ -67,7 +75,7 @@ export function usdMicrosInAsset(usdMicros: bigint, asset: Asset, ioPriceUsdMicr
       return mulDivCeil(usdMicros, baseUnitsPerWhole('IO'), ioPriceUsdMicrosPerIo);
     default: {
       const unhandled: never = asset;
-      throw new Error(`unhandled asset ${String(unhandled)}`);
+      throw new TokenomicsError('FEES.INVALID_INPUT', `unknown asset ${String(unhandled)}`);
     }
   }
 }

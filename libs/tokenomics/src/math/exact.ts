@@ -18,6 +18,7 @@ export function mulDivCeil(a: bigint, numerator: bigint, denominator: bigint): b
 
 /** floor(amount * bps / 10,000). */
 export function bpsOfFloor(amountBaseUnits: bigint, bps: number): bigint {
+  assertBps(bps, 'rate');
   return mulDivFloor(amountBaseUnits, BigInt(bps), BPS_DENOMINATOR);
 }
 

@@ -135,7 +135,11 @@ export function validateParameters(p: TokenomicsParameters): void {
   bps(p.coStakeMaxShareBps, 'coStakeMaxShareBps');
   bps(p.reservationFeeBps, 'reservationFeeBps');
   bps(p.buybackShareBps, 'buybackShareBps');
-  for (const asset of ASSETS) bps(p.paymentFeeBps[asset], `paymentFeeBps.${asset}`);
+  for (const asset of ASSETS) {
+    bps(p.paymentFeeBps[asset], `paymentFeeBps.${asset}`);
+    // Each side pays both fees out of the same amount: above 100% together, the supplier would receive less than nothing.
+    bps(p.reservationFeeBps + p.paymentFeeBps[asset], `reservationFeeBps + paymentFeeBps.${asset}`);
+  }
   // A multiplier above 1,000x is surely a typo in a proposal, not a GPU.
   bps(p.defaultMultiplierBps, 'defaultMultiplierBps', 10_000_000);
   for (const [model, value] of Object.entries(p.deviceMultipliersBps)) {

@@ -105,6 +105,14 @@ describe('allocateEpochRewards', () => {
     expect(none.payouts).toEqual([]);
   });
 
+  it('given a GPU share above 100%, when an epoch is allocated, then it is refused rather than giving the CPU pool a negative amount', () => {
+    const run = (gpuPoolShareBps: number) =>
+      allocateEpochRewards({ epoch: 1, emissionBaseUnits: 1_000n, devices: [device({ deviceId: 'g' })], parameters: { ...P, gpuPoolShareBps } });
+    expect(() => run(10_001)).toThrow('REWARDS.INVALID_INPUT');
+    expect(() => run(-1)).toThrow('REWARDS.INVALID_INPUT');
+    expect(run(10_000).reserveBaseUnits).toBe(0n);
+  });
+
   it('refuses malformed input with a stable code', () => {
     expect(() => allocateEpochRewards({ epoch: 1, emissionBaseUnits: 1n, devices: [device({ deviceId: 'x' }), device({ deviceId: 'x' })], parameters: P })).toThrow(
       'REWARDS.INVALID_INPUT',

@@ -103,6 +103,11 @@ export function allocateEpochRewards(input: {
 }): EpochRewardAllocation {
   const { epoch, emissionBaseUnits, devices, parameters } = input;
   if (emissionBaseUnits < 0n) throw new TokenomicsError('REWARDS.INVALID_INPUT', 'emission cannot be negative');
+  try {
+    assertBps(parameters.gpuPoolShareBps, 'GPU pool share');
+  } catch (error) {
+    throw new TokenomicsError('REWARDS.INVALID_INPUT', (error as Error).message);
+  }
   const ids = new Set<string>();
   for (const device of devices) {
     if (ids.has(device.deviceId)) throw new TokenomicsError('REWARDS.INVALID_INPUT', `device ${device.deviceId} appears twice`);

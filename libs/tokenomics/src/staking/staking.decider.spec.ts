@@ -110,6 +110,16 @@ describe('staking decider', () => {
         .thenRefuses('STAKE.ALREADY_WITHDRAWN');
     });
 
+    it('given a requested unstake, when a command carries a time that is not an integer millisecond, then it is refused instead of skipping the cooldown', () => {
+      const history: StakingEvent[] = [
+        registered,
+        staked(16_000n * IO),
+        { type: 'UnstakeRequested', unstakeId: 'u1', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 16_000n * IO, releasesAtMs: T0 + 14 * DAY, atMs: T0 },
+      ];
+      given(history).when({ type: 'WithdrawUnstake', unstakeId: 'u1', wallet: 'owner', atMs: Number.NaN }).thenRefuses('STAKE.INVALID_TIME');
+      given(history).when({ type: 'WithdrawUnstake', unstakeId: 'u1', wallet: 'owner', atMs: T0 + 0.5 }).thenRefuses('STAKE.INVALID_TIME');
+    });
+
     it('given an active co-stake, when the owner unstakes so the co-stake would exceed half, then it is refused', () => {
       given([registered, staked(20_000n * IO), offered('o1', 10_000n * IO), claimed('o1', 'co', 10_000n * IO)])
         .when({ ...request, amountBaseUnits: 20_000n * IO })
@@ -176,6 +186,45 @@ describe('staking decider', () => {
         .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 2_000n * IO + 1n, fromCoStakerBaseUnits: 1_000n * IO, appealDeadlineMs: T0 + 30 * DAY }]);
       given(history).when({ ...slash, amountBaseUnits: 24_000n * IO + 1n }).thenRefuses('SLASH.EXCEEDS_STAKE');
       expect(countedStakeBaseUnits(given(slashed).state, 'd1', T0)).toBe(21_000n * IO - 1n);
+    });
+
+    it('given an owner stake in its 14-day cooldown, when the device is slashed, then the cooling-down stake is slashed too', () => {
+      const cooling: StakingEvent[] = [
+        registered,
+        staked(16_000n * IO),
+        { type: 'UnstakeRequested', unstakeId: 'u1', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 16_000n * IO, releasesAtMs: T0 + 14 * DAY, atMs: T0 },
+      ];
+      const during = { ...slash, amountBaseUnits: 1_000n * IO, atMs: T0 + DAY };
+      given(cooling)
+        .when(during)
+        .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 1_000n * IO, fromUnstakes: [{ unstakeId: 'u1', amountBaseUnits: 1_000n * IO }], fromCoStakerBaseUnits: 0n }]);
+      const after = given([...cooling, ...decide(during, given(cooling).state)]);
+      after.when({ type: 'WithdrawUnstake', unstakeId: 'u1', wallet: 'owner', atMs: T0 + 14 * DAY }).then([{ type: 'UnstakeWithdrawn', amountBaseUnits: 15_000n * IO }]);
+      // Once released, the stake is the owner's to withdraw and no longer at stake.
+      given(cooling).when({ ...slash, amountBaseUnits: 1n, atMs: T0 + 14 * DAY }).thenRefuses('SLASH.EXCEEDS_STAKE');
+    });
+
+    it('given bonded and cooling-down owner stake, when slashed, then the bonded stake goes first and the rest comes from the cooldown', () => {
+      const partly: StakingEvent[] = [
+        registered,
+        staked(20_000n * IO),
+        { type: 'UnstakeRequested', unstakeId: 'u1', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 4_000n * IO, releasesAtMs: T0 + 14 * DAY, atMs: T0 },
+      ];
+      given(partly)
+        .when({ ...slash, amountBaseUnits: 17_000n * IO, atMs: T0 + DAY })
+        .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 17_000n * IO, fromUnstakes: [{ unstakeId: 'u1', amountBaseUnits: 1_000n * IO }] }]);
+      given(partly).when({ ...slash, amountBaseUnits: 20_000n * IO + 1n, atMs: T0 + DAY }).thenRefuses('SLASH.EXCEEDS_STAKE');
+    });
+
+    it('given a co-staker past the 7-day wait, in its cooldown, when the device is slashed, then the co-stake still loses its share', () => {
+      const exiting: StakingEvent[] = [
+        ...history,
+        { type: 'CoStakeExitRequested', offerId: 'o1', coStakerWallet: 'co', waitEndsAtMs: T0 + 7 * DAY, releasesAtMs: T0 + 21 * DAY, atMs: T0 },
+      ];
+      given(exiting)
+        .when({ ...slash, amountBaseUnits: 2_400n * IO, atMs: T0 + 10 * DAY })
+        .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 1_600n * IO, fromCoStakerBaseUnits: 800n * IO, offerId: 'o1', coStakerWallet: 'co' }]);
+      given(exiting).when({ ...slash, amountBaseUnits: 16_000n * IO + 1n, atMs: T0 + 21 * DAY }).thenRefuses('SLASH.EXCEEDS_STAKE');
     });
 
     it('given a slash, when it is appealed within the month, then the appeal is recorded; after it, refused', () => {

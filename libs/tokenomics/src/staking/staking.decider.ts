@@ -4,7 +4,16 @@ import { minimumStakeBaseUnits, TokenomicsParameters } from '../parameters/token
 import { TokenomicsError, TokenomicsErrorCode } from '../tokenomics.errors';
 import { StakingCommand } from './staking.commands';
 import { StakingEvent } from './staking.events';
-import { coStakeCountsAt, CoStakeOffer, countedStakeBaseUnits, currentOffer, StakedDevice, StakingState } from './staking.state';
+import {
+  coolingUnstakes,
+  coStakeCountsAt,
+  CoStakeOffer,
+  countedStakeBaseUnits,
+  currentOffer,
+  slashableStakeBaseUnits,
+  StakedDevice,
+  StakingState,
+} from './staking.state';
 
 const DEFAULT_SCHEDULE = ParameterSchedule.of();
 
@@ -38,8 +47,10 @@ function minimumFor(d: StakedDevice, p: TokenomicsParameters): bigint {
  * an accepted command returns the events it causes (none when it changes nothing).
  */
 export function decide(command: StakingCommand, state: StakingState, schedule: ParameterSchedule = DEFAULT_SCHEDULE): StakingEvent[] {
-  const p = schedule.at(command.atMs);
   const { atMs } = command;
+  // A NaN time compares false with every deadline, so it would pass cooldowns and appeal windows.
+  if (!Number.isSafeInteger(atMs)) refuse('STAKE.INVALID_TIME', `command time ${atMs} is not an integer millisecond`);
+  const p = schedule.at(atMs);
   switch (command.type) {
     case 'RegisterDevice': {
       if (state.devices[command.deviceId]) refuse('STAKE.DEVICE_EXISTS', `device ${command.deviceId} is already registered`);
@@ -158,11 +169,22 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       if (state.slashes[command.slashId]) refuse('SLASH.EXISTS', `slash ${command.slashId} exists`);
       positive(command.amountBaseUnits, 'SLASH.AMOUNT_NOT_POSITIVE');
       const o = currentOffer(state, d.deviceId);
-      const co = o && coStakeCountsAt(o, atMs) ? o.coStakeBaseUnits : 0n;
-      const total = d.ownerStakeBaseUnits + co;
+      // Stake in a cooldown (the owner's unstakes, a leaving co-staker's) stays slashable until released:
+      // otherwise unstaking right after misbehaving would escape the slash.
+      const { ownerBaseUnits, coStakeBaseUnits: co } = slashableStakeBaseUnits(state, d.deviceId, atMs);
+      const total = ownerBaseUnits + co;
       if (command.amountBaseUnits > total) refuse('SLASH.EXCEEDS_STAKE', `device ${d.deviceId} has ${total} at stake`);
       // Our rule: owner and co-staker lose in proportion to their stake; the owner takes the rounding.
       const fromCoStakerBaseUnits = (command.amountBaseUnits * co) / total;
+      const fromOwnerBaseUnits = command.amountBaseUnits - fromCoStakerBaseUnits;
+      let fromCooling = fromOwnerBaseUnits - (fromOwnerBaseUnits < d.ownerStakeBaseUnits ? fromOwnerBaseUnits : d.ownerStakeBaseUnits);
+      const fromUnstakes: { unstakeId: string; amountBaseUnits: bigint }[] = [];
+      for (const u of coolingUnstakes(state, d.deviceId, atMs)) {
+        if (fromCooling === 0n) break;
+        const take = fromCooling < u.amountBaseUnits ? fromCooling : u.amountBaseUnits;
+        fromUnstakes.push({ unstakeId: u.unstakeId, amountBaseUnits: take });
+        fromCooling -= take;
+      }
       return [
         {
           type: 'StakeSlashed',
@@ -170,7 +192,8 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
           deviceId: d.deviceId,
           reason: command.reason,
           ownerWallet: d.ownerWallet,
-          fromOwnerBaseUnits: command.amountBaseUnits - fromCoStakerBaseUnits,
+          fromOwnerBaseUnits,
+          fromUnstakes,
           offerId: co > 0n ? o!.offerId : null,
           coStakerWallet: co > 0n ? o!.coStakerWallet : null,
           fromCoStakerBaseUnits,
@@ -294,7 +317,12 @@ export function evolve(state: StakingState, event: StakingEvent): StakingState {
     }
     case 'StakeSlashed': {
       const d = state.devices[event.deviceId];
-      let next = withDevice(state, { ...d, ownerStakeBaseUnits: d.ownerStakeBaseUnits - event.fromOwnerBaseUnits });
+      const fromCooling = event.fromUnstakes.reduce((s, u) => s + u.amountBaseUnits, 0n);
+      let next = withDevice(state, { ...d, ownerStakeBaseUnits: d.ownerStakeBaseUnits - (event.fromOwnerBaseUnits - fromCooling) });
+      for (const taken of event.fromUnstakes) {
+        const u = next.unstakes[taken.unstakeId];
+        next = { ...next, unstakes: { ...next.unstakes, [u.unstakeId]: { ...u, amountBaseUnits: u.amountBaseUnits - taken.amountBaseUnits } } };
+      }
       if (event.offerId) {
         const o = next.offers[event.offerId];
         next = withOffer(next, { ...o, coStakeBaseUnits: o.coStakeBaseUnits - event.fromCoStakerBaseUnits });

@@ -35,7 +35,10 @@ export type StakingEvent =
       readonly deviceId: string;
       readonly reason: SlashReason;
       readonly ownerWallet: string;
+      /** Everything the owner loses: bonded stake first, then stake in its unstake cooldown. */
       readonly fromOwnerBaseUnits: bigint;
+      /** The part of fromOwnerBaseUnits taken from unstakes still cooling down (staker:<wallet>:unbonding). */
+      readonly fromUnstakes: ReadonlyArray<{ readonly unstakeId: string; readonly amountBaseUnits: bigint }>;
       readonly offerId: string | null;
       readonly coStakerWallet: string | null;
       readonly fromCoStakerBaseUnits: bigint;

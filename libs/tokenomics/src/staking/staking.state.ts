@@ -84,3 +84,30 @@ export function countedStakeBaseUnits(state: StakingState, deviceId: string, atM
   const offer = currentOffer(state, deviceId);
   return device.ownerStakeBaseUnits + (offer && coStakeCountsAt(offer, atMs) ? offer.coStakeBaseUnits : 0n);
 }
+
+/**
+ * Unstakes of the device's owner still in their cooldown at `atMs`, in the order a slash takes from
+ * them (earliest release first, then by id). The cooldown exists so that stake stays slashable.
+ */
+export function coolingUnstakes(state: StakingState, deviceId: string, atMs: number): PendingUnstake[] {
+  return Object.values(state.unstakes)
+    .filter((u) => u.deviceId === deviceId && !u.withdrawn && atMs < u.releasesAtMs && u.amountBaseUnits > 0n)
+    .sort((a, b) => a.releasesAtMs - b.releasesAtMs || (a.unstakeId < b.unstakeId ? -1 : a.unstakeId > b.unstakeId ? 1 : 0));
+}
+
+/** A co-stake is at stake until it is released: active, in the exit wait, and in the cooldown after it. */
+export function coStakeSlashableAt(offer: CoStakeOffer, atMs: number): boolean {
+  return offer.status === 'active' || (offer.status === 'exiting' && offer.releasesAtMs !== null && atMs < offer.releasesAtMs);
+}
+
+/**
+ * What a slash at `atMs` can take from the device: the owner's bonded stake and its unstakes still
+ * cooling down, plus a co-stake that is not yet released.
+ */
+export function slashableStakeBaseUnits(state: StakingState, deviceId: string, atMs: number): { readonly ownerBaseUnits: bigint; readonly coStakeBaseUnits: bigint } {
+  const device = state.devices[deviceId];
+  if (!device) return { ownerBaseUnits: 0n, coStakeBaseUnits: 0n };
+  const cooling = coolingUnstakes(state, deviceId, atMs).reduce((s, u) => s + u.amountBaseUnits, 0n);
+  const offer = currentOffer(state, deviceId);
+  return { ownerBaseUnits: device.ownerStakeBaseUnits + cooling, coStakeBaseUnits: offer && coStakeSlashableAt(offer, atMs) ? offer.coStakeBaseUnits : 0n };
+}
