@@ -7,6 +7,7 @@ import { writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -29,6 +30,13 @@ export async function run({ root, flags }) {
     latencyRatePerS: Number(flags['latency-rate'] ?? 1_000),
     latencySeconds: Number(flags['latency-seconds'] ?? 10),
     replayEvents: Number(flags['replay-events'] ?? 1_000_000),
+    // Where the latency bench's load generator runs: 'worker' (a worker thread, default) or
+    // 'inline' (the consumer's own event loop, as before ADR 0207).
+    latencyGenerator: String(flags['latency-generator'] ?? 'worker'),
+    // The consumer's fetchWaitMsMax in the latency bench.
+    latencyFetchWaitMs: Number(flags['latency-fetch-wait'] ?? 10),
+    // The generator's event store wakes the relay by NOTIFY after commits (ADR 0207); off: polling.
+    latencyCommitNotify: flags['latency-commit-notify'] !== 'false',
     // For iterating on one part: --only=append,latency,replay (append includes the relay).
     only: flags.only ? String(flags.only).split(',') : ['append', 'latency', 'replay'],
   };
@@ -86,10 +94,20 @@ export async function run({ root, flags }) {
     const appendDb = await newSchema('append');
     pools.push(appendDb.pool);
     const store = new ev.EventStore({ pool: appendDb.pool, producer: 'bench' });
+    // The same commands without the NOTIFY sent after each commit (coalesced, ADR 0207), first.
+    const silentStore = new ev.EventStore({ pool: appendDb.pool, producer: 'bench', commitNotify: false });
+    // Warm-up (not measured, not relayed): every pooled connection opened and the append prepared,
+    // so that neither of the two measured runs pays for it.
+    await inParallel(320, 16, (i) => silentStore.append(undefined, { streamId: `warmup-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [priceEvent(i)] }));
+    await appendDb.pool.query(`delete from events where stream_id like 'warmup-%'`);
+    t = performance.now();
+    await inParallel(opts.singleCommands, 16, (i) => silentStore.append(undefined, { streamId: `silent-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [priceEvent(i)] }));
+    const silentRate = opts.singleCommands / ((performance.now() - t) / 1000);
+    add('append', 'event store: single-event commands (16 concurrent), no commit NOTIFY', silentRate, 'events/s');
     t = performance.now();
     await inParallel(opts.singleCommands, 16, (i) => store.append(undefined, { streamId: `single-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [priceEvent(i)] }));
     const singleRate = opts.singleCommands / ((performance.now() - t) / 1000);
-    add('append', 'event store: single-event commands (16 concurrent)', singleRate, 'events/s');
+    add('append', 'event store: single-event commands (16 concurrent), NOTIFY after commit', singleRate, 'events/s');
     const appendsBatched = Math.ceil(opts.batchedEvents / opts.eventsPerAppend);
     t = performance.now();
     await inParallel(appendsBatched, 8, (j) =>
@@ -129,7 +147,7 @@ export async function run({ root, flags }) {
     await emmett.close?.();
 
     // Relay: everything appended above, from a zero checkpoint.
-    const totalEvents = opts.singleCommands + opts.batchedEvents;
+    const totalEvents = 2 * opts.singleCommands + opts.batchedEvents;
     await createTopic(ct.topicName('inventory', topicPrefix), 12);
     await createTopic(ct.topicName('dlq', topicPrefix), 1);
     const relay = new ev.OutboxRelay({ connection: appendDb.config, kafka, topicPrefix, batchSizeMax: 5_000, logger: quietLogger });
@@ -166,27 +184,30 @@ export async function run({ root, flags }) {
     const latencyPrefix = `${topicPrefix}lat.`;
     await createTopic(ct.topicName('inventory', latencyPrefix), 3);
     await createTopic(ct.topicName('dlq', latencyPrefix), 1);
-    const latencyStore = new ev.EventStore({ pool: latencyDb.pool, producer: 'bench' });
+    const latencyStore = new ev.EventStore({ pool: latencyDb.pool, producer: 'bench', commitNotify: opts.latencyCommitNotify ? {} : false });
+    // Absolute times (timeOrigin + now): the generator may run in another thread, another clock origin.
+    const now = () => performance.timeOrigin + performance.now();
     const committedAt = new Map();
-    const latencies = [];
+    const appliedAt = new Map();
     let pending = [];
     // Split of the latency: commit -> acknowledged by Kafka (relay), then -> applied (consumer).
     const publishedAt = new Map();
-    const publishLatencies = [];
     const latencyRelay = new ev.OutboxRelay({
       connection: latencyDb.config, kafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger,
       onBatchPublished: (events) => {
-        const now = performance.now();
-        for (const e of events) publishedAt.set(e.metadata.eventId, now);
+        const at = now();
+        for (const e of events) publishedAt.set(e.metadata.eventId, at);
       },
     });
+    // The inline generator appends through latencyStore in this process: wake the relay directly.
+    latencyStore.onCommitted(() => latencyRelay.wake());
     const consumer = new ev.ConsumerRunner({
       kafka,
       groupId: `${latencyPrefix}projection`,
       topics: [ct.topicName('inventory', latencyPrefix)],
       transactions: new ev.PgTransactionRunner(latencyDb.pool),
       deadLetterTopic: ct.topicName('dlq', latencyPrefix),
-      fetchWaitMsMax: 100,
+      fetchWaitMsMax: opts.latencyFetchWaitMs,
       partitionsConsumedConcurrently: 4,
       logger: quietLogger,
       handleBatch: async (events, ctx) => {
@@ -198,13 +219,8 @@ export async function run({ root, flags }) {
         pending.push(...events.map((e) => e.metadata.eventId));
       },
       onProgress: () => {
-        const now = performance.now();
-        for (const id of pending) {
-          const at = committedAt.get(id);
-          if (at !== undefined) latencies.push(now - at);
-          const sent = publishedAt.get(id);
-          if (at !== undefined && sent !== undefined) publishLatencies.push(sent - at);
-        }
+        const at = now();
+        for (const id of pending) appliedAt.set(id, at);
         pending = [];
       },
     });
@@ -213,37 +229,59 @@ export async function run({ root, flags }) {
     // Warm-up: the group has joined and one event went the whole way before measuring.
     const warmupId = ct.newEventId();
     await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
-    committedAt.set(warmupId, performance.now());
-    for (let i = 0; i < 600 && latencies.length === 0; i++) await sleep(50);
-    latencies.length = 0;
-    publishLatencies.length = 0;
+    for (let i = 0; i < 600 && !appliedAt.has(warmupId); i++) await sleep(50);
+    appliedAt.clear();
+    publishedAt.clear();
     const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const started = performance.now();
-    const inflight = [];
-    for (let i = 0; i < latencyCommands; i++) {
-      const due = started + (i * 1000) / opts.latencyRatePerS;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      const eventId = ct.newEventId();
-      inflight.push(
-        latencyStore
-          .append(undefined, { streamId: `lat-${i % 500}`, streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(i), eventId }] })
-          .then(() => committedAt.set(eventId, performance.now())),
-      );
+    let achievedRate;
+    if (opts.latencyGenerator === 'worker') {
+      const worker = new Worker(new URL('./latency-load.worker.mjs', import.meta.url), {
+        workerData: { poolConfig: { ...latencyDb.config, max: 16 }, ratePerS: opts.latencyRatePerS, commands: latencyCommands, commitNotify: opts.latencyCommitNotify },
+      });
+      const result = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      await worker.terminate();
+      for (const [id, at] of result.committed) committedAt.set(id, at);
+      achievedRate = result.achievedRate;
+    } else {
+      const started = performance.now();
+      const inflight = [];
+      for (let i = 0; i < latencyCommands; i++) {
+        const due = started + (i * 1000) / opts.latencyRatePerS;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        const eventId = ct.newEventId();
+        inflight.push(
+          latencyStore
+            .append(undefined, { streamId: `lat-${i % 500}`, streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(i), eventId }] })
+            .then(() => committedAt.set(eventId, now())),
+        );
+      }
+      await Promise.all(inflight);
+      achievedRate = latencyCommands / ((performance.now() - started) / 1000);
     }
-    await Promise.all(inflight);
-    const achievedRate = latencyCommands / ((performance.now() - started) / 1000);
     const deadline = Date.now() + 30_000;
-    while (latencies.length < latencyCommands && Date.now() < deadline) await sleep(50);
+    while (appliedAt.size < latencyCommands && Date.now() < deadline) await sleep(50);
+    loopDelay.disable();
+    const latencies = [];
+    const publishLatencies = [];
+    for (const [id, at] of committedAt) {
+      if (appliedAt.has(id)) latencies.push(appliedAt.get(id) - at);
+      if (publishedAt.has(id)) publishLatencies.push(publishedAt.get(id) - at);
+    }
     latencies.sort((a, b) => a - b);
-    add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms');
-    add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s`, percentile(latencies, 0.99), 'ms', '<= 25');
+    const setup = `${opts.latencyGenerator} generator, fetch wait ${opts.latencyFetchWaitMs} ms, ${opts.latencyCommitNotify ? 'NOTIFY after commit' : 'relay polls'}`;
+    add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms', '', { setup });
+    add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s (${setup})`, percentile(latencies, 0.99), 'ms', '<= 25');
     publishLatencies.sort((a, b) => a - b);
     add('latency', `  of which commit -> relay published (Kafka acked) p50`, percentile(publishLatencies, 0.5), 'ms');
     add('latency', `  of which commit -> relay published (Kafka acked) p99`, percentile(publishLatencies, 0.99), 'ms');
-    if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))), 'event loop delay p99/max ms', Math.round(loopDelay.percentile(99) / 1e6), Math.round(loopDelay.max / 1e6));
+    add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms');
+    if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
     await latencyRelay.stop();

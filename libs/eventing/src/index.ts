@@ -1,5 +1,6 @@
 export * from './store/event-store';
 export * from './store/eventing-schema';
+export * from './store/commit-notifier';
 export * from './outbox/outbox-relay';
 export * from './consumer/consumer-runner';
 export * from './consumer/message-decoder';
@@ -10,6 +11,7 @@ export * from './dead-letters/dead-letter.service';
 export * from './dead-letters/dead-letters.controller';
 export * from './replay/projection-manager';
 export * from './replay/state-hash';
+export * from './replay/rebuild-inbox';
 export * from './topics/ensure-topics';
 export * from './nest/kafka-batch.transport';
 export * from './nest/eventing.module';

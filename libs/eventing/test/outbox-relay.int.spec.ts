@@ -1,6 +1,6 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { waitFor } from '@ionet/testing';
-import { ConsumerRunner, EventStore, OutboxRelay, type StoredEvent } from '../src';
+import { ConsumerRunner, EventStore, OutboxRelay, PgTransactionRunner, type StoredEvent } from '../src';
 import { deviceListed, eventingTestKit, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
 
@@ -97,5 +97,40 @@ describe('OutboxRelay', () => {
       return Number(rows[0].next) >= messagesBefore + 7 ? true : undefined;
     }, 20_000);
     expect(await appliedCounts(kit.pool)).toEqual({ rows: 7, distinct: 7 });
+  });
+
+  it('wakes on the NOTIFY sent after commits by an event store of another pool (no poll, no in-process signal)', async () => {
+    // Polls every 30 s at most: publication within a second or two can only come from the NOTIFY.
+    const seen: StoredEvent[] = [];
+    const relay = new OutboxRelay({
+      connection: kit.poolConfig, kafka: kit.kafka, topicPrefix: kit.ns.topicPrefix, relayId: 'notify-wake', pollIntervalMs: 30_000, pollIntervalMinMs: 30_000,
+      logger: memoryLogger(), onBatchPublished: (events) => seen.push(...events),
+    });
+    relays.push(relay);
+    const backlog = Number((await kit.pool.query<{ n: string }>('select count(*) as n from events')).rows[0].n);
+    await relay.start();
+    await waitFor('the backlog published', () => (seen.length >= backlog ? true : undefined), 10_000);
+    // Its next read finds nothing and starts a 30 s wait.
+    await new Promise((r) => setTimeout(r, 300));
+
+    const otherPool = new Pool({ ...kit.poolConfig, max: 2 });
+    const other = new EventStore({ pool: otherPool, producer: 'inventory' });
+    try {
+      let t = Date.now();
+      await other.append(undefined, { streamId: 'dev-notified', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-notified')] });
+      await waitFor('published after a NOTIFY', () => (seen.some((e) => e.metadata.aggregateId === 'dev-notified') ? true : undefined), 5_000);
+      expect(Date.now() - t).toBeLessThan(2_000);
+
+      // Appended inside a runner's transaction: the wake-up is sent after COMMIT (tx.afterCommit).
+      t = Date.now();
+      await new PgTransactionRunner(otherPool).transaction((tx) =>
+        other.append(tx, { streamId: 'dev-notified-tx', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-notified-tx')] }),
+      );
+      await waitFor('published after a NOTIFY', () => (seen.some((e) => e.metadata.aggregateId === 'dev-notified-tx') ? true : undefined), 5_000);
+      expect(Date.now() - t).toBeLessThan(2_000);
+    } finally {
+      await otherPool.end();
+    }
+    await relay.stop();
   });
 });

@@ -26,13 +26,14 @@ describe('projection replay (blue/green)', () => {
   let kit: EventingTestKit;
   let manager: ProjectionManager;
   const live: ConsumerRunner[] = [];
+  let originals: ReturnType<typeof listedMessage>[] = [];
   const offsetsOf = async (scope: string) =>
     Number((await kit.pool.query<{ n: string }>(`select coalesce(sum(next_offset), 0) as n from consumer_offsets where group_id = $1`, [scope])).rows[0].n);
 
   beforeAll(async () => {
     kit = await eventingTestKit('replay', 3);
     manager = new ProjectionManager({ kafka: kit.kafka, transactions: kit.transactions, deadLetterTopic: kit.dlqTopic, logger: memoryLogger() });
-    const originals = Array.from({ length: 60 }, (_, i) => listedMessage({ deviceId: `dev-${i % 6}`, version: BigInt(Math.floor(i / 6) + 1) }));
+    originals = Array.from({ length: 60 }, (_, i) => listedMessage({ deviceId: `dev-${i % 6}`, version: BigInt(Math.floor(i / 6) + 1) }));
     const producer = await kit.producer();
     // Out of order and every event twice.
     await producer.send({ topic: kit.inventoryTopic, acks: -1, messages: [...[...originals].reverse(), ...originals] });
@@ -66,6 +67,16 @@ describe('projection replay (blue/green)', () => {
     await producer.send({ topic: kit.inventoryTopic, acks: -1, messages: [listedMessage({ deviceId: 'dev-new', version: 1n })] });
     await waitFor('new event in the swapped projection', async () => ((await kit.pool.query(`select 1 from device_listing where device_id = 'dev-new'`)).rowCount ? true : undefined), 30_000);
     expect((await tableStateHash(kit.pool, 'device_listing__g2', ['device_id'])).rowCount).toBe(7);
+
+    // The rebuild deduplicated in memory; the ids it applied were copied to generation 2's inbox
+    // before the swap, so the live consumer drops a late duplicate of one of them.
+    const inbox = await kit.pool.query<{ n: number }>(`select count(*)::int as n from consumer_processed_events where group_id = $1`, [ProjectionManager.scope('device_listing', 2)]);
+    expect(inbox.rows[0].n).toBe(61);
+    const hashBefore = await manager.stateHash(definition);
+    const scopeEnd = await offsetsOf(ProjectionManager.scope('device_listing', 2));
+    await producer.send({ topic: kit.inventoryTopic, acks: -1, messages: [originals[59]] });
+    await waitFor('the late duplicate consumed', async () => ((await offsetsOf(ProjectionManager.scope('device_listing', 2))) > scopeEnd ? true : undefined), 30_000);
+    expect(await manager.stateHash(definition)).toBe(hashBefore);
   });
 
   it('refuses to swap in a rebuild whose state differs from the live one', async () => {

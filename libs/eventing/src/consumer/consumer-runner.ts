@@ -10,7 +10,8 @@ import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } f
 import { asContractFailure, errorMessage, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import { isInfrastructureError } from '../support/transient-errors';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
-import { startConsumerSpan } from '../support/tracing';
+import { startConsumerBatchSpan, startConsumerSpan } from '../support/tracing';
+import type { EventIdInbox, InboxClaim } from '../replay/rebuild-inbox';
 import type { EventingTransaction, TransactionRunner } from '../support/sql-executor';
 
 export interface ConsumedEvent<T extends Message = Message> extends DecodedEvent<T> {
@@ -63,6 +64,12 @@ export interface ConsumerRunnerOptions {
   fromBeginning?: boolean;
   /** Drop a message whose event id this group already applied (a re-published duplicate). */
   dedupeByEventId?: boolean;
+  /** Where the applied event ids are kept; the table (consumer_processed_events) unless a rebuild
+   *  passes its in-memory inbox (ADR 0207). */
+  inbox?: EventIdInbox;
+  /** 'message' (default): one consumer span per message, child of its producer span, active in
+   *  event.traceContext. 'batch': one span per batch for all its events (rebuilds: ADR 0207). */
+  tracing?: 'message' | 'batch';
   /** Offsets key, read inside the batch's transaction (projections use one per generation). */
   resolveScope?: (tx: EventingTransaction) => Promise<string>;
   backoff?: BackoffOptions;
@@ -212,9 +219,17 @@ export class ConsumerRunner {
     // never turned into a dead letter. Each wait is capped by backoff.delayMsMax.
     for (let attempt = 0; payload.isRunning() && !payload.isStale(); ) {
       const spans: Span[] = [];
+      const claims: InboxClaim[] = [];
       try {
         decoded ??= batch.messages.map((message) => ({ message, result: decodeKafkaMessage(message, this.registry, this.options.upcasters) }));
-        const outcome = await this.options.transactions.transaction((tx) => this.applyBatch(tx, batch, decoded!, isolate, spans, payload));
+        let outcome: BatchOutcome;
+        try {
+          outcome = await this.options.transactions.transaction((tx) => this.applyBatch(tx, batch, decoded!, isolate, spans, claims, payload));
+        } catch (err) {
+          for (const claim of claims) claim.settle(false);
+          throw err;
+        }
+        for (const claim of claims) claim.settle(true);
         for (const span of spans) span.end();
         await this.afterCommit(outcome, batch, payload);
         return;
@@ -242,7 +257,7 @@ export class ConsumerRunner {
     }
   }
 
-  private async applyBatch(tx: EventingTransaction, batch: Batch, decoded: Decoded[], isolate: boolean, spans: Span[], payload: EachBatchPayload): Promise<BatchOutcome> {
+  private async applyBatch(tx: EventingTransaction, batch: Batch, decoded: Decoded[], isolate: boolean, spans: Span[], claims: InboxClaim[], payload: EachBatchPayload): Promise<BatchOutcome> {
     const { topic, partition } = batch;
     const scope = await this.scopeOf(tx);
     const rowKey = `${scope}\n${topic}\n${partition}`;
@@ -267,14 +282,26 @@ export class ConsumerRunner {
       else letters.push(this.letter(topic, partition, d.message, d.result.code, d.result.message, d.result.eventType, d.result.eventId));
     }
     let toApply = accepted;
+    let claim: InboxClaim | undefined;
     if (this.options.dedupeByEventId !== false && accepted.length > 0) {
-      const claimed = await this.claimEventIds(tx, scope, accepted.map((a) => a.decoded.metadata.eventId));
+      const eventIds = accepted.map((a) => a.decoded.metadata.eventId);
+      claim = await this.options.inbox?.claim(eventIds);
+      if (claim) claims.push(claim);
+      const claimed = claim ? new Set(claim.fresh) : await this.claimEventIds(tx, scope, eventIds);
       toApply = accepted.filter((a) => claimed.delete(a.decoded.metadata.eventId));
     }
-    const events = toApply.map((a) => {
-      const { span, context } = startConsumerSpan(a.message.headers, topic, partition, a.message.offset, this.options.groupId);
-      spans.push(span);
-      return { ...a.decoded, topic, partition, offset: BigInt(a.message.offset), key: a.message.key, headers: a.message.headers ?? {}, traceContext: context } as ConsumedEvent;
+    const batchTrace = this.options.tracing === 'batch' && toApply.length > 0 ? startConsumerBatchSpan(topic, partition, batch.firstOffset()!, toApply.length, this.options.groupId) : undefined;
+    if (batchTrace) spans.push(batchTrace.span);
+    const events = toApply.map((a): ConsumedEvent => {
+      let traceContext: Context;
+      if (batchTrace) traceContext = batchTrace.context;
+      else {
+        const started = startConsumerSpan(a.message.headers, topic, partition, a.message.offset, this.options.groupId);
+        spans.push(started.span);
+        traceContext = started.context;
+      }
+      const d = a.decoded;
+      return { event: d.event, metadata: d.metadata, type: d.type, topic, partition, offset: BigInt(a.message.offset), key: a.message.key, headers: a.message.headers ?? {}, traceContext };
     });
     const ctx = this.batchContext(tx, scope, topic, partition, payload);
     let appliedCount = events.length;
@@ -296,7 +323,8 @@ export class ConsumerRunner {
           const contract = asContractFailure(err);
           if (!contract) throw err;
           await tx.query('rollback to savepoint ionet_event');
-          await tx.query('delete from consumer_processed_events where group_id = $1 and event_id = $2', [scope, event.metadata.eventId]);
+          if (claim) claim.release(event.metadata.eventId);
+          else await tx.query('delete from consumer_processed_events where group_id = $1 and event_id = $2', [scope, event.metadata.eventId]);
           const original = fresh.find((d) => BigInt(d.message.offset) === event.offset)!.message;
           letters.push(this.letter(topic, partition, original, contract.code, contract.message, event.metadata.eventType, event.metadata.eventId));
           appliedCount--;

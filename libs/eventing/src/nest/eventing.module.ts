@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type CanActivate, type DynamicModule, type 
 import type { Kafka } from 'kafkajs';
 import type { ClientConfig, Pool } from 'pg';
 import { EventRegistry, topicName, type EventContext } from '@ionet/contracts';
-import { EventStore } from '../store/event-store';
+import { EventStore, type EventStoreOptions } from '../store/event-store';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox-relay';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import type { ConsumerRunnerOptions } from '../consumer/consumer-runner';
@@ -32,6 +32,9 @@ export interface EventingModuleOptions {
   consumer?: Partial<Omit<ConsumerRunnerOptions, 'kafka' | 'transactions' | 'handleBatch' | 'topics' | 'groupId'>> & { groupId: string; contexts: EventContext[] };
   /** Create the registry's topics at start (idempotent). */
   ensureTopics?: boolean;
+  /** How appends wake relays in other processes (a coalesced NOTIFY after commit, on by default;
+   *  false: they poll). The relay of this process is woken directly either way (ADR 0207). */
+  commitNotify?: EventStoreOptions['commitNotify'];
 }
 
 export interface EventingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -48,14 +51,21 @@ export class EventingLifecycle implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(EVENTING_OPTIONS) private readonly options: EventingModuleOptions,
     private readonly relay: OutboxRelay,
+    private readonly store: EventStore,
   ) {}
+
+  private unsubscribe: (() => void) | undefined;
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.ensureTopics) await ensureTopics(this.options.kafka, { prefix: this.options.topicPrefix });
-    if (this.options.relay !== false) await this.relay.start();
+    if (this.options.relay !== false) {
+      this.unsubscribe = this.store.onCommitted(() => this.relay.wake());
+      await this.relay.start();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
     await this.relay.stop();
   }
 }
@@ -76,7 +86,7 @@ export class EventingModule {
         {
           provide: EventStore,
           inject: [EVENTING_OPTIONS],
-          useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry }),
+          useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry, commitNotify: o.commitNotify }),
         },
         {
           provide: OutboxRelay,

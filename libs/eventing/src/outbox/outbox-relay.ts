@@ -22,7 +22,9 @@ export interface OutboxRelayOptions {
   batchSizeMax?: number;
   /** Longest wait between two reads while idle (default 100 ms). The relay polls: after a read
    *  that found nothing it waits pollIntervalMinMs, doubling up to this; after a read that found
-   *  events it reads again at once. A notification on EVENTS_NOTIFY_CHANNEL cuts a wait short. */
+   *  events it reads again at once. A wake-up (a NOTIFY on EVENTS_NOTIFY_CHANNEL for this schema,
+   *  sent by EventStore after commits, or wake() in this process) cuts a wait short: polling is
+   *  the fallback for a lost notification (ADR 0207). */
   pollIntervalMs?: number;
   /** First wait after an empty read (default 2 ms): bounds the relay's share of the commit ->
    *  publish latency under load (ADR 0206). */
@@ -33,6 +35,9 @@ export interface OutboxRelayOptions {
   logger?: EventingLogger;
   onBatchPublished?: (events: StoredEvent[]) => void;
 }
+
+/** First wait after a wake-up found nothing visible yet (see retryFast). */
+const WAKE_RETRY_MIN_MS = 1;
 
 interface Checkpoint {
   transactionId: bigint;
@@ -59,8 +64,11 @@ export class OutboxRelay {
   private checkpoint: Checkpoint | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private wakeWaiter: (() => void) | undefined;
   private pendingWake = false;
+  /** After a wake-up, an empty read is retried from WAKE_RETRY_MIN_MS on (doubling): the commit that
+   *  woke us can be hidden for a moment behind an older transaction still running (ADR 0200). */
+  private retryFast = false;
   publishedCount = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -82,7 +90,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.notify();
+    this.wakeUp(false);
     await this.loop;
     this.loop = undefined;
     await this.closeClient();
@@ -111,8 +119,10 @@ export class OutboxRelay {
         await this.ensureReady();
         const published = this.leader ? await this.publishBatch() : 0;
         failures = 0;
-        if (published > 0) this.idleWaitMs = 0;
-        else await this.waitForWork();
+        if (published > 0) {
+          this.idleWaitMs = 0;
+          this.retryFast = false;
+        } else await this.waitForWork();
       } catch (err) {
         const delayMs = backoffDelayMs(failures++, this.backoff);
         this.logger.warn(`outbox relay ${this.relayId}: ${errorMessage(err)}; retrying in ${delayMs} ms (failure ${failures})`);
@@ -139,10 +149,10 @@ export class OutboxRelay {
       client.on('error', () => {
         this.client = undefined;
         this.leader = false;
-        this.notify();
+        this.wakeUp(false);
       });
       client.on('notification', (msg) => {
-        if (msg.channel === EVENTS_NOTIFY_CHANNEL && msg.payload === this.schema) this.notify();
+        if (msg.channel === EVENTS_NOTIFY_CHANNEL && msg.payload === this.schema) this.wake();
       });
       await client.connect();
       this.client = client;
@@ -220,9 +230,19 @@ export class OutboxRelay {
     return events.length;
   }
 
-  private notify(): void {
+  /** Events committed: read now instead of at the next poll. EventStore calls it for a relay of
+   *  the same process (EventingModule wires it); cheap, coalesced, never throws. */
+  wake(): void {
+    this.wakeUp(true);
+  }
+
+  private wakeUp(newEvents: boolean): void {
+    if (newEvents) {
+      this.retryFast = true;
+      this.idleWaitMs = 0;
+    }
     this.pendingWake = true;
-    this.wake?.();
+    this.wakeWaiter?.();
   }
 
   private async waitForWork(): Promise<void> {
@@ -233,13 +253,15 @@ export class OutboxRelay {
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.wake = undefined;
+        this.wakeWaiter = undefined;
         this.pendingWake = false;
         resolve();
       };
-      this.idleWaitMs = Math.min(this.pollIntervalMs, Math.max(this.pollIntervalMinMs, this.idleWaitMs * 2));
+      const floorMs = this.retryFast ? Math.min(WAKE_RETRY_MIN_MS, this.pollIntervalMinMs) : this.pollIntervalMinMs;
+      this.idleWaitMs = Math.min(this.pollIntervalMs, Math.max(floorMs, this.idleWaitMs * 2));
+      if (this.idleWaitMs >= this.pollIntervalMinMs) this.retryFast = false;
       const timer = setTimeout(done, this.idleWaitMs);
-      this.wake = done;
+      this.wakeWaiter = done;
     });
   }
 

@@ -4,6 +4,7 @@ import type { EventRegistry } from '@ionet/contracts';
 import { ConsumerRunner, type BatchContext, type ConsumedEvent, type ConsumerRunnerOptions } from '../consumer/consumer-runner';
 import type { UpcasterRegistry } from '../consumer/upcaster-registry';
 import { assertIdentifier, tableStateHash } from './state-hash';
+import { RebuildInbox } from './rebuild-inbox';
 import { EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import type { SqlExecutor, TransactionRunner } from '../support/sql-executor';
@@ -77,6 +78,9 @@ export interface RebuildOptions {
   timeoutMs?: number;
   /** Attempts to catch up with the live consumer before swapping. */
   swapAttemptsMax?: number;
+  /** Event ids the rebuild dedupes in memory at most (default 2,000,000, about 200 MB) before it
+   *  falls back to the table, as the live consumer does (ADR 0207). 0: always the table. */
+  inboxIdsMax?: number;
 }
 
 const CATCH_UP_POLL_MS = 100;
@@ -170,6 +174,8 @@ export class ProjectionManager {
         this.logger.log(`rebuild ${definition.name} g${generation}: ${eventsApplied} events applied (${progress.eventsPerSecond}/s), lag ${lag}`);
       }
     };
+    // One inbox for every attempt of this rebuild: it holds what the generation applied so far.
+    const inbox = new RebuildInbox({ transactions: this.options.transactions, scope, idsMax: options.inboxIdsMax, logger: this.logger });
     // A fresh Kafka group per attempt: offsets from an abandoned attempt must not skip anything.
     const groupId = `${definition.groupId}.rebuild.g${generation}.${randomBytes(4).toString('hex')}`;
     const makeRunner = () =>
@@ -178,6 +184,8 @@ export class ProjectionManager {
         groupId,
         fromBeginning: true,
         resolveScope: async () => scope,
+        inbox,
+        tracing: 'batch',
         handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) }),
         onProgress: (p) => {
           eventsApplied += p.appliedCount;
@@ -195,6 +203,8 @@ export class ProjectionManager {
       } finally {
         await runner.stop();
       }
+      // The live consumer of the new generation dedupes by the table: it must hold every id first.
+      await inbox.flush();
       const swapped = await this.trySwap(definition, generation);
       if (swapped) {
         await this.dropGeneration(definition, generation - 1);

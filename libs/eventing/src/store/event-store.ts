@@ -3,7 +3,9 @@ import { context, propagation } from '@opentelemetry/api';
 import { Client, type Pool, type QueryConfig } from 'pg';
 import { assertEventContract, EventRegistry, newEventId, type EventMetadata, type EventTypeInfo } from '@ionet/contracts';
 import { EventStoreConcurrencyError, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
-import type { SqlExecutor } from '../support/sql-executor';
+import type { EventingTransaction, SqlExecutor } from '../support/sql-executor';
+import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
+import { CommitNotifier, type CommitNotifierOptions } from './commit-notifier';
 
 /** An event to append. `occurredAt` and ids come with the command (never the store's clock). */
 export interface NewEvent<Desc extends DescMessage = DescMessage> {
@@ -45,6 +47,11 @@ export interface EventStoreOptions {
   registry?: EventRegistry;
   /** Check the catalogue's field rules before writing (on by default). */
   validateContracts?: boolean;
+  /** Wake outbox relays after a commit that appended events (on by default): relays of this
+   *  process directly, others by a coalesced NOTIFY sent in its own transaction, never in the
+   *  appending one (ADR 0207). false: relays only poll. */
+  commitNotify?: CommitNotifierOptions | false;
+  logger?: EventingLogger;
 }
 
 /** A global-order read cursor: (transaction id, position), compared as a pair. */
@@ -85,10 +92,27 @@ interface EventRow {
 /** The service's event store, in its own PostgreSQL database (the `events` table). */
 export class EventStore {
   private readonly registry: EventRegistry;
+  private readonly notifier: CommitNotifier;
 
   constructor(private readonly options: EventStoreOptions) {
     this.registry = options.registry ?? EventRegistry.catalogue();
     if (options.pool.listenerCount('error') === 0) options.pool.on('error', () => undefined);
+    const logger = options.logger ?? defaultLogger('EventStore');
+    this.notifier = new CommitNotifier(options.commitNotify === false ? undefined : options.pool, logger, options.commitNotify || {});
+  }
+
+  /** Call after committing a transaction in which you appended (`append(tx, ...)`), unless the
+   *  transaction came from PgTransactionRunner or TypeOrmTransactionRunner (they call it through
+   *  `tx.afterCommit`): wakes the relays now instead of at their next poll. Cheap and coalesced;
+   *  never throws. */
+  notifyCommitted(): void {
+    this.notifier.committed();
+  }
+
+  /** In-process listener of commits (the relay of this process: `store.onCommitted(() =>
+   *  relay.wake())`, which EventingModule wires); returns its removal. */
+  onCommitted(listener: () => void): () => void {
+    return this.notifier.subscribe(listener);
   }
 
   /** Appends to one stream with optimistic concurrency. Pass the caller's transaction so state,
@@ -172,6 +196,10 @@ export class EventStore {
       const reason = expected !== null && actual !== expected ? 'version conflict' : 'a newer transaction appended to the stream first; retry';
       throw new EventStoreConcurrencyError(request.streamId, expected ?? 'any', actual, reason);
     }
+    // Without a caller's transaction the statement has committed; with one, its runner (if it has
+    // afterCommit) or the caller (notifyCommitted) wakes the relays once it commits.
+    if (!tx) this.notifier.committed();
+    else (tx as EventingTransaction).afterCommit?.(this.committedCallback);
     rows.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : 1));
     return {
       nextExpectedVersion: BigInt(rows[rows.length - 1].version),
@@ -179,6 +207,8 @@ export class EventStore {
       eventIds,
     };
   }
+
+  private readonly committedCallback = (): void => this.notifier.committed();
 
   async readStream(streamId: string, options: { fromVersion?: bigint; countMax?: number } = {}, tx?: SqlExecutor): Promise<StoredEvent[]> {
     const executor = tx ?? this.options.pool;

@@ -2,8 +2,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { SqlExecutor } from '../support/sql-executor';
 
 /** PostgreSQL channel a relay listens on; the payload is the table's schema so a relay ignores other
- *  schemas of the same database. Since EventingRelayPolling1764806400000 nothing notifies on it
- *  from the commit path (see ADR 0206); an application may still notify it to wake a relay early. */
+ *  schemas of the same database. Since EventingRelayPolling1764806400000 no trigger notifies on it
+ *  inside the appending transaction (ADR 0206); EventStore notifies after the commit, in a
+ *  transaction of its own (CommitNotifier, ADR 0207). */
 export const EVENTS_NOTIFY_CHANNEL = 'ionet_events';
 
 /** The statements of the first migration, frozen: a committed migration never changes. */

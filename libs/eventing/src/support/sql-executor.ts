@@ -11,6 +11,29 @@ export interface SqlExecutor {
 /** A transaction handed to consumers: SQL, plus the TypeORM manager when TypeORM runs it. */
 export interface EventingTransaction extends SqlExecutor {
   readonly manager?: EntityManager;
+  /** Runs the callback once the transaction committed (not after a rollback); the runners of this
+   *  library provide it. EventStore.append registers the relay wake-up here (ADR 0207). */
+  afterCommit?(callback: () => void): void;
+}
+
+/** Collects afterCommit callbacks of one transaction; each runs once, errors are swallowed (a
+ *  callback must not turn a committed transaction into a failure). */
+class AfterCommitCallbacks {
+  private readonly callbacks = new Set<() => void>();
+
+  add = (callback: () => void): void => {
+    this.callbacks.add(callback);
+  };
+
+  run(): void {
+    for (const callback of this.callbacks) {
+      try {
+        callback();
+      } catch {
+        // A failed wake-up only delays publication to the relay's next poll.
+      }
+    }
+  }
 }
 
 export interface TransactionRunner {
@@ -32,10 +55,15 @@ export class PgTransactionRunner implements TransactionRunner {
       broken = err;
     };
     client.on('error', onError);
+    const afterCommit = new AfterCommitCallbacks();
     try {
       await client.query('begin');
-      const result = await work(client as unknown as EventingTransaction);
+      // On the client itself (checked out to this transaction only) so it stays a pg Client: the
+      // event store runs its append prepared on one.
+      const tx = Object.assign(client, { afterCommit: afterCommit.add }) as unknown as EventingTransaction;
+      const result = await work(tx);
       await client.query('commit');
+      afterCommit.run();
       return result;
     } catch (err) {
       await client.query('rollback').catch((rollbackErr: Error) => {
@@ -43,15 +71,17 @@ export class PgTransactionRunner implements TransactionRunner {
       });
       throw err;
     } finally {
+      delete (client as { afterCommit?: unknown }).afterCommit;
       client.off('error', onError);
       client.release(broken);
     }
   }
 }
 
-export function typeOrmSqlExecutor(queryRunner: QueryRunner): EventingTransaction {
+export function typeOrmSqlExecutor(queryRunner: QueryRunner, afterCommit?: (callback: () => void) => void): EventingTransaction {
   return {
     manager: queryRunner.manager,
+    afterCommit,
     async query<R>(text: string, values?: unknown[]) {
       const result = await queryRunner.query(text, values, true);
       const rows = (Array.isArray(result.records) ? result.records : []) as R[];
@@ -67,10 +97,12 @@ export class TypeOrmTransactionRunner implements TransactionRunner {
   async transaction<T>(work: (tx: EventingTransaction) => Promise<T>): Promise<T> {
     const queryRunner = this.dataSource.createQueryRunner();
     await queryRunner.connect();
+    const afterCommit = new AfterCommitCallbacks();
     try {
       await queryRunner.startTransaction();
-      const result = await work(typeOrmSqlExecutor(queryRunner));
+      const result = await work(typeOrmSqlExecutor(queryRunner, afterCommit.add));
       await queryRunner.commitTransaction();
+      afterCommit.run();
       return result;
     } catch (err) {
       if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);

@@ -57,4 +57,25 @@ export function startConsumerSpan(headers: IHeaders | undefined, topic: string, 
   return { span, context: trace.setSpan(parent, span) };
 }
 
+/** One consumer span for a whole batch (rebuilds): no parent, since its messages come from many
+ *  traces; per-message spans cost more than the rest of a rebuild's work per event. */
+export function startConsumerBatchSpan(topic: string, partition: number, firstOffset: string, messageCount: number, groupId: string): { span: Span; context: Context } {
+  const span = eventingTracer().startSpan(
+    `${topic} process batch`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(firstOffset),
+        'messaging.batch.message_count': messageCount,
+        'messaging.consumer.group.name': groupId,
+      },
+    },
+    ROOT_CONTEXT,
+  );
+  return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
+}
+
 export { context as otelContext };
