@@ -183,6 +183,36 @@ describe('ConsumerRunner', () => {
     await stop(r);
   });
 
+  it('lets the group rebalance while a batch retries a fault, instead of holding every member up for the rebalance timeout', async () => {
+    const groupId = `${kit.ns.topicPrefix}rebalance-${groupSeq}`;
+    let failing = true;
+    const retriesA: number[] = [];
+    const partitionsOfB = new Set<number>();
+    const faulty =
+      (seen?: Set<number>): BatchHandler =>
+      async (events, ctx) => {
+        seen?.add(ctx.partition);
+        if (failing) throw new Error('test fault: the database is down');
+        await applyToTestProjection(events, ctx.tx);
+      };
+    const start = await topicEnd();
+    await send(Array.from({ length: 8 }, (_, i) => listedMessage({ deviceId: `dev-rebalance-${i}`, version: 1n })));
+    const a = runner({ groupId, handleBatch: faulty(), onRetry: (info) => retriesA.push(info.partition) });
+    await a.start();
+    await waitFor('A retries a fault', () => (retriesA.length >= 2 ? true : undefined), 20_000);
+    // A second member joins: the group must rebalance now, not after kafkajs's 60 s rebalance timeout.
+    const b = runner({ groupId, handleBatch: faulty(partitionsOfB) });
+    const joinStartedAt = Date.now();
+    await b.start();
+    await waitFor('B is given a partition', () => (partitionsOfB.size > 0 ? true : undefined), 20_000);
+    expect(Date.now() - joinStartedAt).toBeLessThan(20_000);
+    failing = false;
+    await waitFor('everything applied once the fault clears', async () => ((await offsetsSum(groupId)) >= start + 8 ? true : undefined), 30_000);
+    const applied = await kit.pool.query(`select count(*)::int as n from applied_events where device_id like 'dev-rebalance-%'`);
+    expect(applied.rows[0].n).toBe(8);
+    expect((await kit.pool.query(`select count(*)::int as n from dead_letters where consumer_group = $1`, [groupId])).rows[0].n).toBe(0);
+  });
+
   it('pauses and retries while PostgreSQL is unreachable, then resumes; nothing is dead-lettered', async () => {
     const groupId = `${kit.ns.topicPrefix}outage-${groupSeq}`;
     const proxy = new TcpProxy('127.0.0.1', 5432);

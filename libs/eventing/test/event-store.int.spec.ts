@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { EventStore, EventStoreConcurrencyError, GLOBAL_CURSOR_START } from '../src';
+import { EventStore, EventStoreConcurrencyError, GLOBAL_CURSOR_START, PgTransactionRunner } from '../src';
 import { deviceListed, eventingTestKit, type EventingTestKit } from './support/eventing-test-kit';
 
 jest.setTimeout(30_000);
@@ -54,6 +54,24 @@ describe('EventStore (PostgreSQL)', () => {
     }
     expect(await store.readStream('dev-tx')).toHaveLength(0);
     expect((await kit.pool.query(`select 1 from devices where device_id = 'dev-tx'`)).rowCount).toBe(0);
+  });
+
+  it('PgTransactionRunner fails a transaction that PostgreSQL rolled back at COMMIT (an error swallowed in it) and skips afterCommit', async () => {
+    const woken: number[] = [];
+    const off = store.onCommitted(() => woken.push(1));
+    try {
+      const outcome = new PgTransactionRunner(kit.pool).transaction(async (tx) => {
+        await store.append(tx, { streamId: 'dev-aborted', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-aborted')] });
+        // A caller that catches a failed statement leaves the transaction aborted: COMMIT answers ROLLBACK.
+        await tx.query('select 1/0').catch(() => undefined);
+        return 'done';
+      });
+      await expect(outcome).rejects.toMatchObject({ code: 'TRANSACTION.ROLLED_BACK' });
+    } finally {
+      off();
+    }
+    expect(woken).toHaveLength(0);
+    expect(await store.readStream('dev-aborted')).toHaveLength(0);
   });
 
   it('hides events of a transaction still open from the global read, then shows them in order', async () => {

@@ -93,6 +93,14 @@ type BatchOutcome =
 
 class IsolationRequired extends Error {}
 
+/** kafkajs's heartbeat answers these when the member must rejoin the group (as its own runner
+ *  checks them). */
+const REJOIN_ERROR_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+function isRebalancing(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && REJOIN_ERROR_TYPES.has(String((err as { type?: unknown }).type));
+}
+
 interface Decoded {
   message: KafkaMessage;
   result: DecodeResult;
@@ -249,10 +257,20 @@ export class ConsumerRunner {
         this.logger.warn(`${batch.topic}[${batch.partition}] @${batch.firstOffset()}: ${kind}: ${errorMessage(err)}; paused, retry ${attempt + 1} in ${delayMs} ms`);
         this.options.onRetry?.({ topic: batch.topic, partition: batch.partition, attempt, delayMs, error: err });
         attempt++;
+        let rebalancing = false;
         await sleepInSlices(delayMs, 1_000, async () => {
-          await payload.heartbeat().catch(() => undefined);
-          return payload.isRunning() && !payload.isStale();
+          await payload.heartbeat().catch((heartbeatErr: unknown) => {
+            rebalancing ||= isRebalancing(heartbeatErr);
+          });
+          return payload.isRunning() && !payload.isStale() && !rebalancing;
         });
+        // The group is rebalancing: kafkajs rejoins only once this batch returns, and until then
+        // every member waits (up to the rebalance timeout). Leave it unresolved: it is fetched again
+        // by whoever owns the partition next, from the offset in the database (ADR 0202).
+        if (rebalancing) {
+          this.logger.warn(`${batch.topic}[${batch.partition}]: group rebalancing; batch left for a retry after rejoining`);
+          return;
+        }
       }
     }
   }

@@ -9,6 +9,7 @@ export const EVENTING_ERROR_CODES = {
   deadLetterRedriveFailed: 'DEAD_LETTER.REDRIVE_FAILED',
   projectionHashMismatch: 'PROJECTION.STATE_HASH_MISMATCH',
   projectionNotCaughtUp: 'PROJECTION.REBUILD_NOT_CAUGHT_UP',
+  transactionRolledBack: 'TRANSACTION.ROLLED_BACK',
 } as const;
 
 export class EventingError extends Error {

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { EventingError, EVENTING_ERROR_CODES } from './eventing-errors';
 
 /** The smallest thing the library needs to run SQL: a pg client (or pool), or a TypeORM query
  *  runner through typeOrmSqlExecutor. Inside a transaction, pass the transaction's executor so
@@ -62,7 +63,13 @@ export class PgTransactionRunner implements TransactionRunner {
       // event store runs its append prepared on one.
       const tx = Object.assign(client, { afterCommit: afterCommit.add }) as unknown as EventingTransaction;
       const result = await work(tx);
-      await client.query('commit');
+      // A transaction in which a statement failed (and the caller swallowed the error) is aborted:
+      // PostgreSQL answers its COMMIT with ROLLBACK and no error. Nothing was written, so this must
+      // not look like success, nor wake relays.
+      const commit = await client.query('commit');
+      if (commit.command !== 'COMMIT') {
+        throw new EventingError(EVENTING_ERROR_CODES.transactionRolledBack, 'the transaction was rolled back at COMMIT: a statement in it failed');
+      }
       afterCommit.run();
       return result;
     } catch (err) {
