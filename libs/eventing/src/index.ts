@@ -18,6 +18,7 @@ export * from './nest/eventing.module';
 export * from './support/backoff';
 export * from './support/eventing-errors';
 export * from './support/eventing-logger';
+export * from './support/eventing-metrics';
 export * from './support/sql-executor';
 export * from './support/transient-errors';
 export * from './support/tracing';

@@ -15,6 +15,7 @@ export * from './http/validation';
 export * from './idempotency/fingerprint';
 export * from './idempotency/idempotency.interceptor';
 export * from './logging/logger';
+export * from './metrics/eventing-metrics';
 export * from './metrics/metrics';
 export * from './persistence/data-source-options';
 export * from './persistence/migrate';

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CONFIG, KAFKA, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
+import { CONFIG, createEventingMetrics, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
 import { EventingModule, PgTransactionRunner, ProjectionManager } from '@ionet/eventing';
 import { topicName } from '@ionet/contracts';
 import type { Kafka } from 'kafkajs';
@@ -24,9 +24,9 @@ export class InventoryModule {
       imports: [
         PlatformModule.forRoot({ config, ...platform, entities: [], migrations: INVENTORY_MIGRATIONS }),
         EventingModule.forRootAsync({
-          inject: [PG_POOL, KAFKA, CONFIG],
+          inject: [PG_POOL, KAFKA, CONFIG, METRICS_REGISTRY],
           opsGuard: OpsScopeGuard,
-          useFactory: (pool: Pool, kafka: Kafka, c: InventoryConfig) => ({
+          useFactory: (pool: Pool, kafka: Kafka, c: InventoryConfig, registry: Registry) => ({
             pool,
             connection: pool.options,
             kafka,
@@ -34,6 +34,7 @@ export class InventoryModule {
             topicPrefix: c.KAFKA_TOPIC_PREFIX,
             ensureTopics: true,
             relay: c.SERVICE_ROLES.includes('consumer') ? {} : false,
+            metrics: createEventingMetrics(registry),
           }),
         }),
       ],
@@ -45,9 +46,14 @@ export class InventoryModule {
         { provide: CATALOG_PROJECTION, useValue: inventoryCatalogProjection(config.KAFKA_TOPIC_PREFIX) },
         {
           provide: ProjectionManager,
-          inject: [PG_POOL, KAFKA],
-          useFactory: (pool: Pool, kafka: Kafka) =>
-            new ProjectionManager({ kafka, transactions: new PgTransactionRunner(pool), deadLetterTopic: topicName('dlq', config.KAFKA_TOPIC_PREFIX) }),
+          inject: [PG_POOL, KAFKA, METRICS_REGISTRY],
+          useFactory: (pool: Pool, kafka: Kafka, registry: Registry) =>
+            new ProjectionManager({
+              kafka,
+              transactions: new PgTransactionRunner(pool),
+              deadLetterTopic: topicName('dlq', config.KAFKA_TOPIC_PREFIX),
+              metrics: createEventingMetrics(registry),
+            }),
         },
         CatalogProjectionRunner,
       ],

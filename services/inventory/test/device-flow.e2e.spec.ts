@@ -120,6 +120,35 @@ describe('inventory: command -> event store -> relay -> Kafka -> catalogue proje
     expect(bad.body.code).toBe('VALIDATION.FAILED');
   });
 
+  it('reports appended, published and consumed events and the consumer lag on /metrics', async () => {
+    /** Sum of the samples of `name` whose labels include `labels`, or undefined if there are none. */
+    const sample = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {
+      let sum: number | undefined;
+      for (const line of text.split('\n')) {
+        const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+        if (!match || match[1] !== name) continue;
+        const has = Object.entries(labels).every(([k, v]) => (match[2] ?? '').split(',').includes(`${k}="${v}"`));
+        if (has) sum = (sum ?? 0) + Number(match[3]);
+      }
+      return sum;
+    };
+    const text = await waitFor('eventing metrics of the flow', async () => {
+      const body = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+      // The device's registration and price change; with the supplier's registration, three on the topic.
+      const ready =
+        (sample(body, 'eventing_events_appended_total', { stream_type: 'device' }) ?? 0) >= 2 &&
+        (sample(body, 'eventing_relay_published_total', { topic: topicName('inventory', ns.topicPrefix) }) ?? 0) >= 3 &&
+        (sample(body, 'eventing_consumer_events_total', { outcome: 'applied' }) ?? 0) >= 1;
+      return ready ? body : undefined;
+    });
+    expect(sample(text, 'eventing_events_appended_total', { stream_type: 'device' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'eventing_relay_published_total', { topic: topicName('inventory', ns.topicPrefix) })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'eventing_consumer_events_total', { outcome: 'applied' })).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^eventing_consumer_lag\{[^}]*group="[^"]+"[^}]*topic="[^"]+"[^}]*partition="\d+"[^}]*\} \d+$/m);
+    expect(sample(text, 'eventing_consumer_batch_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(text).toContain('# TYPE eventing_dead_letters_total counter');
+  });
+
   it('filters and pages the catalogue, and keeps tenants apart', async () => {
     const cpu = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, {
       ...h100,

@@ -11,6 +11,7 @@ import { DeadLetterService } from '../dead-letters/dead-letter.service';
 import { DEAD_LETTERS_OPS_GUARD, DeadLettersController, DeadLettersOpsGuard } from '../dead-letters/dead-letters.controller';
 import { ensureTopics } from '../topics/ensure-topics';
 import { PgTransactionRunner, type TransactionRunner } from '../support/sql-executor';
+import type { EventingMetrics } from '../support/eventing-metrics';
 
 export interface EventingModuleOptions {
   /** The service's own database (search_path set to its schema). */
@@ -35,6 +36,10 @@ export interface EventingModuleOptions {
   /** How appends wake relays in other processes (a coalesced NOTIFY after commit, on by default;
    *  false: they poll). The relay of this process is woken directly either way (ADR 0207). */
   commitNotify?: EventStoreOptions['commitNotify'];
+  /** Appended, published and consumed events, batch durations and consumer lag (no-op by default):
+   *  e.g. `createEventingMetrics(registry)` of @ionet/platform. Reaches the store, the relay and
+   *  the consumer unless their own settings name other metrics. */
+  metrics?: EventingMetrics;
 }
 
 export interface EventingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -86,13 +91,13 @@ export class EventingModule {
         {
           provide: EventStore,
           inject: [EVENTING_OPTIONS],
-          useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry, commitNotify: o.commitNotify }),
+          useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry, commitNotify: o.commitNotify, metrics: o.metrics }),
         },
         {
           provide: OutboxRelay,
           inject: [EVENTING_OPTIONS],
           useFactory: (o: EventingModuleOptions) =>
-            new OutboxRelay({ ...(o.relay || {}), connection: o.connection, kafka: o.kafka, topicPrefix: o.topicPrefix, registry: o.registry }),
+            new OutboxRelay({ metrics: o.metrics, ...(o.relay || {}), connection: o.connection, kafka: o.kafka, topicPrefix: o.topicPrefix, registry: o.registry }),
         },
         { provide: DeadLetterService, inject: [EVENTING_OPTIONS], useFactory: (o: EventingModuleOptions) => new DeadLetterService(o.pool) },
         {
@@ -102,6 +107,7 @@ export class EventingModule {
             if (!o.consumer) return null;
             const { contexts, ...consumer } = o.consumer;
             const transport = new KafkaBatchTransport({
+              metrics: o.metrics,
               ...consumer,
               kafka: o.kafka,
               transactions: o.transactions ?? new PgTransactionRunner(o.pool),

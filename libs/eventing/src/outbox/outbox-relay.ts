@@ -8,6 +8,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } f
 import { contextFromTraceparent, startProducerSpan } from '../support/tracing';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import { errorMessage } from '../support/eventing-errors';
+import { eventingMetrics, type EventingMetrics } from '../support/eventing-metrics';
 
 export interface OutboxRelayOptions {
   /** Connection settings of the service's database (with its search_path); the relay holds one
@@ -34,6 +35,8 @@ export interface OutboxRelayOptions {
   sendRetriesMax?: number;
   logger?: EventingLogger;
   onBatchPublished?: (events: StoredEvent[]) => void;
+  /** Counts published events by topic (no-op by default). */
+  metrics?: EventingMetrics;
 }
 
 /** First wait after a wake-up found nothing visible yet (see retryFast). */
@@ -57,6 +60,7 @@ export class OutboxRelay {
   private readonly backoff: BackoffOptions;
   private readonly registry: EventRegistry;
   private readonly logger: EventingLogger;
+  private readonly metrics: EventingMetrics;
   private producer: Producer | undefined;
   private client: Client | undefined;
   private schema = '';
@@ -79,6 +83,7 @@ export class OutboxRelay {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.registry = options.registry ?? EventRegistry.catalogue();
     this.logger = options.logger ?? defaultLogger('OutboxRelay');
+    this.metrics = eventingMetrics(options.metrics, (err) => this.logger.warn(`metrics: ${errorMessage(err)}`));
     if (this.batchSizeMax < 1 || this.batchSizeMax > 10_000) throw new RangeError('batchSizeMax must be within 1..10000');
   }
 
@@ -226,6 +231,7 @@ export class OutboxRelay {
     );
     this.checkpoint = { transactionId: last.transactionId, position: last.position };
     this.publishedCount += events.length;
+    for (const [topic, messages] of byTopic) this.metrics.published(topic, messages.length);
     this.options.onBatchPublished?.(events);
     return events.length;
   }

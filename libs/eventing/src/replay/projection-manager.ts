@@ -8,6 +8,7 @@ import { RebuildInbox } from './rebuild-inbox';
 import { EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import type { SqlExecutor, TransactionRunner } from '../support/sql-executor';
+import type { EventingMetrics } from '../support/eventing-metrics';
 
 export interface ProjectionTable {
   /** Logical name: readers query a view of this name. */
@@ -69,6 +70,9 @@ export interface ProjectionManagerOptions {
   logger?: EventingLogger;
   /** Extra consumer settings for the live and rebuild consumers. */
   consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently'>>;
+  /** Metrics of the live and rebuild consumers (no-op by default); rebuilds report under the
+   *  group label `<groupId>.rebuild` (their Kafka group id changes per attempt). */
+  metrics?: EventingMetrics;
 }
 
 export interface RebuildOptions {
@@ -182,6 +186,7 @@ export class ProjectionManager {
       new ConsumerRunner({
         ...this.consumerBase(definition),
         groupId,
+        metricsGroup: `${definition.groupId}.rebuild`,
         fromBeginning: true,
         resolveScope: async () => scope,
         inbox,
@@ -334,6 +339,7 @@ export class ProjectionManager {
       deadLetterTopic: this.options.deadLetterTopic,
       registry: this.options.registry,
       upcasters: this.options.upcasters,
+      metrics: this.options.metrics,
       ...this.options.consumer,
     };
   }

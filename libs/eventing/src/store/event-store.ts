@@ -5,6 +5,7 @@ import { assertEventContract, EventRegistry, newEventId, type EventMetadata, typ
 import { EventStoreConcurrencyError, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import type { EventingTransaction, SqlExecutor } from '../support/sql-executor';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
+import { eventingMetrics, NOOP_EVENTING_METRICS, type EventingMetrics } from '../support/eventing-metrics';
 import { CommitNotifier, type CommitNotifierOptions } from './commit-notifier';
 
 /** An event to append. `occurredAt` and ids come with the command (never the store's clock). */
@@ -52,6 +53,8 @@ export interface EventStoreOptions {
    *  appending one (ADR 0207). false: relays only poll. */
   commitNotify?: CommitNotifierOptions | false;
   logger?: EventingLogger;
+  /** Counts appended events by stream type, once committed (no-op by default). */
+  metrics?: EventingMetrics;
 }
 
 /** A global-order read cursor: (transaction id, position), compared as a pair. */
@@ -93,11 +96,13 @@ interface EventRow {
 export class EventStore {
   private readonly registry: EventRegistry;
   private readonly notifier: CommitNotifier;
+  private readonly metrics: EventingMetrics;
 
   constructor(private readonly options: EventStoreOptions) {
     this.registry = options.registry ?? EventRegistry.catalogue();
     if (options.pool.listenerCount('error') === 0) options.pool.on('error', () => undefined);
     const logger = options.logger ?? defaultLogger('EventStore');
+    this.metrics = eventingMetrics(options.metrics, (err) => logger.warn(`metrics: ${err instanceof Error ? err.message : String(err)}`));
     this.notifier = new CommitNotifier(options.commitNotify === false ? undefined : options.pool, logger, options.commitNotify || {});
   }
 
@@ -200,6 +205,13 @@ export class EventStore {
     // afterCommit) or the caller (notifyCommitted) wakes the relays once it commits.
     if (!tx) this.notifier.committed();
     else (tx as EventingTransaction).afterCommit?.(this.committedCallback);
+    // Counted once committed where that is known (no transaction, or one with afterCommit); a
+    // caller's transaction without afterCommit is counted at the append.
+    if (this.metrics !== NOOP_EVENTING_METRICS) {
+      const afterCommit = tx && (tx as EventingTransaction).afterCommit;
+      if (afterCommit) afterCommit.call(tx, () => this.metrics.appended(request.streamType, count));
+      else this.metrics.appended(request.streamType, count);
+    }
     rows.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : 1));
     return {
       nextExpectedVersion: BigInt(rows[rows.length - 1].version),
