@@ -1,6 +1,7 @@
-import { create } from '@bufbuild/protobuf';
+import { clone, create, ScalarType, type DescMessage, type Message } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { eventContractProblem } from './event-validation';
+import { describeEventContractProblem, eventContractProblem } from './event-validation';
+import { EVENT_FILES } from './event-registry';
 import { DevicePriceSetSchema } from './gen/ionet/inventory/v1/events_pb';
 import { ClusterRequestedSchema, ClusterType } from './gen/ionet/matching/v1/events_pb';
 import { Asset } from './gen/ionet/common/v1/money_pb';
@@ -39,5 +40,44 @@ describe('event contract rules', () => {
     expect(amountBaseUnitsOf(money(huge, Asset.IO))).toBe(huge);
     expect(() => amountBaseUnitsOf({ amountBaseUnits: '1e3', asset: Asset.IO } as never)).toThrow(expect.objectContaining({ code: 'CONTRACT.INVALID_MONEY' }));
     expect(() => money(1n, Asset.UNSPECIFIED)).toThrow(/asset/);
+  });
+});
+
+describe('compiled contract checks (ADR 0208)', () => {
+  // eventContractProblem answers "no problem" from checks compiled per schema; the reflective walk
+  // (describeEventContractProblem) is the reference for every catalogue event, empty and filled.
+  const filled = (schema: DescMessage, depth = 0): Message => {
+    const init: Record<string, unknown> = {};
+    for (const field of schema.fields) {
+      if (field.oneof && field.oneof.fields[0] !== field) continue;
+      const set = (value: unknown): void => {
+        if (field.oneof) init[field.oneof.localName] = { case: field.localName, value };
+        else init[field.localName] = value;
+      };
+      if (field.fieldKind === 'message' && depth < 4) set(schema.typeName === 'ionet.common.v1.Money' ? undefined : field.message.typeName === 'ionet.common.v1.Money' ? money(5n, Asset.IO) : filled(field.message, depth + 1));
+      else if (field.fieldKind === 'list' && field.listKind === 'message' && depth < 4) set([field.message.typeName === 'ionet.common.v1.Money' ? money(5n, Asset.IO) : filled(field.message, depth + 1)]);
+      else if (field.fieldKind === 'enum') set(field.enum.values[field.enum.values.length - 1].number);
+      else if (field.fieldKind === 'scalar' && field.scalar === ScalarType.STRING) set('x');
+    }
+    return create(schema, init as never);
+  };
+  const schemas = EVENT_FILES.flatMap((f) => f.file.messages);
+
+  it.each(schemas.map((s) => [s.typeName, s] as const))('%s: same verdict as the reflective walk', (_name, schema) => {
+    const empty = create(schema);
+    expect(eventContractProblem(schema, empty)).toEqual(describeEventContractProblem(schema, empty));
+    const full = filled(schema);
+    expect(eventContractProblem(schema, full)).toEqual(describeEventContractProblem(schema, full));
+    // Each field of the filled message cleared in turn.
+    for (const field of schema.fields) {
+      const copy = clone(schema, full) as unknown as Record<string, unknown>;
+      if (field.oneof) copy[field.oneof.localName] = { case: undefined };
+      else if (field.fieldKind === 'list') copy[field.localName] = [];
+      else if (field.fieldKind === 'message') copy[field.localName] = undefined;
+      else if (field.fieldKind === 'enum') copy[field.localName] = 0;
+      else if (field.fieldKind === 'scalar' && field.scalar === ScalarType.STRING) copy[field.localName] = '';
+      const message = copy as unknown as Message;
+      expect(eventContractProblem(schema, message)).toEqual(describeEventContractProblem(schema, message));
+    }
   });
 });

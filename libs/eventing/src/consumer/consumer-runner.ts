@@ -305,7 +305,9 @@ export class ConsumerRunner {
     if (stored !== undefined && stored > last) return { kind: 'ahead', scope, nextOffset: stored };
     if (stored !== undefined && stored < first) return { kind: 'behind', scope, nextOffset: stored };
 
-    const fresh = stored === undefined ? decoded : decoded.filter((d) => BigInt(d.message.offset) >= stored);
+    // stored is within [first, last] here: at first (or unset) the whole batch is fresh, with no
+    // per-message BigInt.
+    const fresh = stored === undefined || stored === first ? decoded : decoded.filter((d) => BigInt(d.message.offset) >= stored);
     const letters: DeadLetterInput[] = [];
     const accepted: Array<{ message: KafkaMessage; decoded: DecodedEvent }> = [];
     for (const d of fresh) {

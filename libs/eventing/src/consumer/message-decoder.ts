@@ -21,20 +21,31 @@ export function decodeKafkaMessage(message: Pick<KafkaMessage, 'value'>, registr
     const { metadata, payload } = decodeEnvelope(message.value);
     eventType = metadata.eventType;
     eventId = metadata.eventId;
-    const raw = upcasters && upcasters.size > 0 ? upcasters.upcast({ eventType, schemaVersion: metadata.schemaVersion, payload }) : { eventType, schemaVersion: metadata.schemaVersion, payload };
-    const type = registry.require(raw.eventType);
-    if (raw.schemaVersion !== type.schemaVersion) {
-      throw new ContractError(CONTRACT_ERROR_CODES.unsupportedSchemaVersion, `${raw.eventType} schema version ${raw.schemaVersion} has no upcaster to ${type.schemaVersion}`);
+    let rawType = eventType;
+    let rawVersion = metadata.schemaVersion;
+    let rawPayload = payload;
+    if (upcasters && upcasters.size > 0) {
+      const raw = upcasters.upcast({ eventType, schemaVersion: metadata.schemaVersion, payload });
+      rawType = raw.eventType;
+      rawVersion = raw.schemaVersion;
+      rawPayload = raw.payload;
+    }
+    const type = registry.require(rawType);
+    if (rawVersion !== type.schemaVersion) {
+      throw new ContractError(CONTRACT_ERROR_CODES.unsupportedSchemaVersion, `${rawType} schema version ${rawVersion} has no upcaster to ${type.schemaVersion}`);
     }
     let event: Message;
     try {
-      event = fromBinary(type.schema, raw.payload);
+      event = fromBinary(type.schema, rawPayload);
     } catch (err) {
-      throw new ContractError(CONTRACT_ERROR_CODES.undecodablePayload, `${raw.eventType} payload is not decodable: ${(err as Error).message}`);
+      throw new ContractError(CONTRACT_ERROR_CODES.undecodablePayload, `${rawType} payload is not decodable: ${(err as Error).message}`);
     }
     const problem = eventContractProblem(type.schema, event);
     if (problem) throw new ContractError(problem.code, problem.message);
-    return { ok: true, decoded: { event, metadata: { ...metadata, eventType: raw.eventType, schemaVersion: raw.schemaVersion }, type } };
+    // decodeEnvelope returns a fresh metadata object: updated in place when an upcaster lifted it.
+    metadata.eventType = rawType;
+    metadata.schemaVersion = rawVersion;
+    return { ok: true, decoded: { event, metadata, type } };
   } catch (err) {
     if (err instanceof ContractError) return { ok: false, code: err.code, message: err.message, eventType, eventId };
     throw err;
