@@ -175,6 +175,19 @@ function sameBalance(a: Balance, b: Balance): boolean {
   );
 }
 
+/** A pending transfer as it stands right after its `pending` operation. */
+function openPending(operation: PendingOperation): PendingTransfer {
+  return {
+    id: operation.id,
+    debitAccount: operation.debitAccount,
+    creditAccount: operation.creditAccount,
+    asset: operation.asset,
+    amountBaseUnits: operation.amountBaseUnits,
+    status: 'pending',
+    postedBaseUnits: 0n,
+  };
+}
+
 function delta(account: string, asset: Asset, parts: Partial<Balance>): BalanceDelta {
   return { account, asset, ...ZERO_BALANCE, ...parts };
 }
@@ -494,15 +507,7 @@ export class Ledger {
       this.balancesByKey.set(k, b);
     }
     if (operation.type === 'pending') {
-      this.pendings.set(operation.id, {
-        id: operation.id,
-        debitAccount: operation.debitAccount,
-        creditAccount: operation.creditAccount,
-        asset: operation.asset,
-        amountBaseUnits: operation.amountBaseUnits,
-        status: 'pending',
-        postedBaseUnits: 0n,
-      });
+      this.pendings.set(operation.id, openPending(operation));
     } else if (operation.type === 'post-pending' || operation.type === 'void-pending') {
       const p = this.pendings.get(operation.pendingId);
       if (p) {
@@ -572,15 +577,7 @@ export class Ledger {
         if (operation.debitAccount === operation.creditAccount) {
           throw new LedgerError('LEDGER.SAME_ACCOUNT', `transfer ${operation.id} debits and credits the same account`);
         }
-        stagedPendings.set(operation.id, {
-          id: operation.id,
-          debitAccount: operation.debitAccount,
-          creditAccount: operation.creditAccount,
-          asset: operation.asset,
-          amountBaseUnits: operation.amountBaseUnits,
-          status: 'pending',
-          postedBaseUnits: 0n,
-        });
+        stagedPendings.set(operation.id, openPending(operation));
         return [
           delta(operation.debitAccount, operation.asset, { debitsPendingBaseUnits: operation.amountBaseUnits }),
           delta(operation.creditAccount, operation.asset, { creditsPendingBaseUnits: operation.amountBaseUnits }),

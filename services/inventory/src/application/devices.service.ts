@@ -108,9 +108,8 @@ export class DevicesService {
     const device = await this.streams.loadDevice(deviceId);
     if (device.state.status === 'registered' && !canAccessTenant(caller, device.state.tenantId)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
     const events = decideDevice({ type: 'SetDevicePrice', deviceId, askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' }, at: new Date() }, device.state);
-    const current = device.expectedVersion === 'no_stream' ? 0n : (device.expectedVersion as bigint);
     if (events.length) await this.streams.append('device', deviceId, device.expectedVersion, events.map(deviceEventToWire), correlationId);
-    return { deviceId, version: current + BigInt(events.length), changed: events.length > 0 };
+    return { deviceId, version: device.version + BigInt(events.length), changed: events.length > 0 };
   }
 
   async get(caller: AuthContext, deviceId: string): Promise<Device> {
