@@ -15,3 +15,4 @@ export * from './topics';
 export * from './event-registry';
 export * from './event-validation';
 export * from './envelope';
+export * from './codec';
