@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { ContractError } from '../contract-error';
 import { Asset } from '../gen/ionet/common/v1/money_pb';
-import { ConnectivityTierSchema, DeviceClass, SupplySourceSchema, type SupplySource } from '../gen/ionet/common/v1/device_pb';
+import { ConnectivityTierSchema, DeviceClass, SupplySourceSchema, type SecurityTier, type SupplySource } from '../gen/ionet/common/v1/device_pb';
 import { DeviceRegisteredSchema } from '../gen/ionet/inventory/v1/events_pb';
 import { enumCodec, UNKNOWN_ENUM_VALUE } from './enum-codec';
 import { toDomain, toWire } from './message-codec';
@@ -60,7 +60,7 @@ describe('message codec', () => {
   });
 
   it('refuses an unknown enum value and bad money as contract errors naming the field', () => {
-    expect(() => toDomain(DeviceRegisteredSchema, { ...wire, securityTier: 42 })).toThrow(/DeviceRegistered.security_tier/);
+    expect(() => toDomain(DeviceRegisteredSchema, { ...wire, securityTier: 42 as SecurityTier })).toThrow(/DeviceRegistered.security_tier/);
     expect(() => toDomain(DeviceRegisteredSchema, { ...wire, askPricePerGpuHour: { ...wire.askPricePerGpuHour!, amountBaseUnits: '1.5' } })).toThrow(ContractError);
     expect(() => toDomain(DeviceRegisteredSchema, { ...wire, registeredAt: undefined })).toThrow(ContractError);
   });

@@ -38,7 +38,7 @@ const assets = () => enumCodec(AssetSchema);
 
 /** Wire message -> its domain shape, walking the descriptor. An unknown enum value, bad money or a
  *  missing timestamp throws a ContractError (the consumer dead-letters it; it never retries). */
-export function toDomain<Desc extends DescMessage>(schema: Desc, message: Message): DomainOf<MessageShape<Desc>> {
+export function toDomain<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): DomainOf<MessageShape<Desc>> {
   const out: Record<string, unknown> = {};
   const source = message as unknown as Record<string, unknown>;
   for (const field of schema.fields) out[field.localName] = valueToDomain(schema, field, source[field.localName]);
@@ -94,7 +94,7 @@ function messageToDomain(parent: DescMessage, field: DescField, descriptor: Desc
     return { amountBaseUnits, asset: assets().fromWire(m!.asset).toUpperCase() } satisfies DomainMoney;
   }
   if (value === undefined) return undefined;
-  return toDomain(descriptor, value as Message);
+  return toDomain(descriptor, value as MessageShape<DescMessage>);
 }
 
 function valueToWire(field: DescField, value: unknown): unknown {
