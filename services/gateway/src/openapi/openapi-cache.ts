@@ -3,6 +3,8 @@ import type { UpstreamService } from '../routing/route-table';
 import { mergeOpenApi, type OpenApiDocument } from './openapi-merge';
 
 const FETCH_TIMEOUT_MS = 5_000;
+/** A configured service whose document is still missing (it starts after the gateway) is asked again this soon. */
+const MISSING_RETRY_MS = 1_000;
 /** A service's document is at most this large; a bigger one is a fault of that service, not ours to hold. */
 const DOCUMENT_BYTES_MAX = 8 * 1_048_576;
 
@@ -16,6 +18,8 @@ export class OpenApiCache {
   private merged: OpenApiDocument;
   private serialized: string;
   private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
   private refreshing: Promise<void> | undefined;
 
   constructor(
@@ -43,7 +47,9 @@ export class OpenApiCache {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
   }
 
   refresh(): Promise<void> {
@@ -69,6 +75,14 @@ export class OpenApiCache {
     );
     this.merged = this.merge();
     this.serialized = JSON.stringify(this.merged);
+    const missing = this.services.some((s) => this.upstreams[s] && !this.lastGood.has(s));
+    if (missing && this.timer && !this.stopped && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        void this.refresh();
+      }, MISSING_RETRY_MS);
+      this.retry.unref();
+    }
   }
 
   private merge(): OpenApiDocument {
