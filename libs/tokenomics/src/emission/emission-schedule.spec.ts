@@ -127,5 +127,6 @@ describe('emission input errors (issue 16 defects)', () => {
       expect([epoch, codeOf(() => epochStartMs(epoch))]).toEqual([epoch, 'EMISSION.INVALID_EPOCH']);
     }
     expect(codeOf(() => epochAt(Number.NaN))).toBe('EMISSION.INVALID_TIME');
+    expect(codeOf(() => epochStartMs(2, Number.NaN))).toBe('EMISSION.INVALID_TIME');
   });
 });

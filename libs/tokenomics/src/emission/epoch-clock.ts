@@ -16,6 +16,7 @@ export function epochAt(atMs: number, epochOneStartMs: number = DEFAULT_EPOCH_ON
 
 export function epochStartMs(epoch: number, epochOneStartMs: number = DEFAULT_EPOCH_ONE_START_MS): number {
   if (!Number.isSafeInteger(epoch)) throw new TokenomicsError('EMISSION.INVALID_EPOCH', `epoch must be an integer, got ${epoch}`);
+  if (!Number.isSafeInteger(epochOneStartMs)) throw new TokenomicsError('EMISSION.INVALID_TIME', `epoch 1 start ${epochOneStartMs} is not an integer millisecond`);
   return epochOneStartMs + (epoch - 1) * EPOCH_DURATION_MS;
 }
 

@@ -108,6 +108,19 @@ describe('device multipliers and the parameter schedule (issue 16 defects)', () 
     expect(codeOf(() => schedule.apply({ changeId: 'g', decidedAtMs: Number.NaN, effectiveFromMs: t0, changes: {} }))).toBe('PARAMS.INVALID_TIME');
   });
 
+  it('given an applied change, when the caller later edits the object it passed or the list it read, then the schedule is unchanged', () => {
+    const change = { changeId: 'c', decidedAtMs: t0, effectiveFromMs: t0, changes: { paymentFeeBps: { USDC: 100, IO: 0, CREDIT: 100 } } };
+    const schedule = ParameterSchedule.of().apply(change);
+    (change.changes.paymentFeeBps as { USDC: number }).USDC = 9_999;
+    try {
+      (schedule.changes() as unknown[]).push({});
+    } catch {
+      // A frozen list refuses the change: as good as a copy.
+    }
+    expect(schedule.at(t0).paymentFeeBps.USDC).toBe(100);
+    expect(schedule.changes()).toHaveLength(1);
+  });
+
   it('given prototype names as parameter names, when a change is applied, then it is refused as unknown parameters', () => {
     for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
       const changes = JSON.parse(`{"${name}": 1}`) as Record<string, number>;

@@ -76,7 +76,7 @@ export class ParameterSchedule {
     const unknown = Object.keys(change.changes).filter((k) => !Object.hasOwn(this.initial, k));
     if (unknown.length > 0) throw new TokenomicsError('PARAMS.INVALID', `unknown parameters: ${unknown.join(', ')}`);
     const log = [...this.changeLog, frozenCopy(change)].sort((a, b) => a.effectiveFromMs - b.effectiveFromMs);
-    const next = new ParameterSchedule(this.initial, log);
+    const next = new ParameterSchedule(this.initial, Object.freeze(log));
     // Every set the schedule can produce from this change on must be valid, not only the one at its time.
     for (const c of log) if (c.effectiveFromMs >= change.effectiveFromMs) validateParameters(next.at(c.effectiveFromMs));
     return next;
