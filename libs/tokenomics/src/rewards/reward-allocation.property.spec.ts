@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { DEFAULT_TOKENOMICS_PARAMETERS as P, TokenomicsParameters } from '../parameters/tokenomics-parameters';
 import { allocateEpochRewards, ConnectivityTier, DeviceEpochRecord, EpochRewardAllocation, RewardPool } from './reward-allocation';
 
-// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>.
+// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>; run a deeper
+// search locally with PROPERTY_SCALE=50 (CI runs scale 1, a few seconds).
 const SEED = Number(process.env.PROPERTY_SEED ?? 20_261_201);
-const RUNS = 2_000;
+const RUNS = Math.max(1, Math.round(2_000 * Number(process.env.PROPERTY_SCALE ?? 1)));
 const IO = 100_000_000n;
 
 /** The oracle's own multiplier table for the names used here (DOMAIN.md), independent of the catalogue code. */

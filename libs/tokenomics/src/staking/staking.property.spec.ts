@@ -5,9 +5,10 @@ import { decide, evolve } from './staking.decider';
 import { StakingEvent } from './staking.events';
 import { coStakeCountsAt, INITIAL_STAKING_STATE, StakingState } from './staking.state';
 
-// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>.
+// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>; run a deeper
+// search locally with PROPERTY_SCALE=50 (CI runs scale 1, a few seconds).
 const SEED = Number(process.env.PROPERTY_SEED ?? 20_261_201);
-const RUNS = 500;
+const RUNS = Math.max(1, Math.round(500 * Number(process.env.PROPERTY_SCALE ?? 1)));
 const COMMANDS_MAX = 40;
 const IO = 100_000_000n;
 const DAY = 24 * 3_600_000;
