@@ -13,6 +13,7 @@ import {
 import {
   allocateEpochRewards,
   ConnectivityTier,
+  coStakeCountsAt,
   countedStakeBaseUnits,
   cumulativeEmission,
   cumulativeEmissionTable,
@@ -841,6 +842,15 @@ class EconomySimulation {
       .filter((s) => s.status === 'open' || s.status === 'appealed')
       .reduce((s, x) => s + x.fromOwnerBaseUnits + x.fromCoStakerBaseUnits, 0n);
     if (creditBalance(this.ledger.balance(A.stakingSlashEscrow, 'IO')) !== openSlashes) add('STAKING.SLASH_ESCROW_MISMATCH', 'slash escrow differs from open slashes');
+    // The co-stake limit (ADR 0103, 0107) holds after every command, slashes included.
+    const maxShareBps = BigInt(this.params().coStakeMaxShareBps);
+    for (const d of Object.values(this.staking.devices)) {
+      const offer = currentOffer(this.staking, d.deviceId);
+      if (!offer || !coStakeCountsAt(offer, this.nowMs) || offer.coStakeBaseUnits === 0n) continue;
+      if (offer.coStakeBaseUnits * 10_000n > maxShareBps * (d.ownerStakeBaseUnits + offer.coStakeBaseUnits)) {
+        add('STAKING.CO_STAKE_OVER_LIMIT', `${d.deviceId}: co-stake ${offer.coStakeBaseUnits} against owner stake ${d.ownerStakeBaseUnits}`);
+      }
+    }
 
     const creditsOut = debitBalance(this.ledger.balance(A.platformCreditsIssued, 'CREDIT'));
     const backing = creditBalance(this.ledger.balance(A.platformCreditBacking, 'USDC'));
