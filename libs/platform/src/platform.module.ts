@@ -12,7 +12,7 @@ import { CONFIG, type BaseConfig } from './config/config';
 import type { ProblemKind } from './errors/domain-error';
 import { ProblemFilter } from './errors/problem.filter';
 import { ProblemMapper } from './errors/problem-mapper';
-import { HEALTH_CHECKS, kafkaCheck, postgresCheck, redisCheck } from './health/health-checks';
+import { HEALTH_CHECK_CONTRIBUTIONS, HEALTH_CHECKS, kafkaCheck, postgresCheck, redisCheck, type HealthCheck } from './health/health-checks';
 import { HealthController } from './health/health.controller';
 import { createValidationPipe } from './http/validation';
 import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity';
@@ -105,11 +105,12 @@ export class PlatformModule {
       },
       {
         provide: HEALTH_CHECKS,
-        inject: [getDataSourceToken(), REDIS, KAFKA_HEALTH_ADMIN],
-        useFactory: (dataSource: DataSource, redis: Redis, admin: Admin) => [
+        inject: [getDataSourceToken(), REDIS, KAFKA_HEALTH_ADMIN, { token: HEALTH_CHECK_CONTRIBUTIONS, optional: true }],
+        useFactory: (dataSource: DataSource, redis: Redis, admin: Admin, contributed?: HealthCheck[]) => [
           postgresCheck(dataSource),
           redisCheck(redis),
           kafkaCheck(admin),
+          ...(contributed ?? []),
         ],
       },
       { provide: ProblemMapper, useValue: new ProblemMapper(options.reasonKinds) },
