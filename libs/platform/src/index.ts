@@ -5,6 +5,7 @@ export * from './auth/api-key.service';
 export * from './auth/auth.decorators';
 export * from './auth/scopes';
 export * from './bootstrap';
+export * from './clock/clock';
 export * from './config/config';
 export * from './errors/domain-error';
 export * from './errors/problem';
