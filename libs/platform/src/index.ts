@@ -25,4 +25,7 @@ export * from './persistence/platform-tables.migration';
 export * from './platform.module';
 export * from './platform.tokens';
 export * from './queues/queues';
+export * from './queues/job';
+export * from './queues/job-effects';
+export * from './queues/queues.module';
 export * from './auth/ops-scope.guard';

@@ -79,6 +79,8 @@ export const baseConfigSchema = z.object({
     .string()
     .refine((v) => RFC3339_INSTANT.test(v) && !Number.isNaN(Date.parse(v)), { message: 'must be an RFC 3339 instant such as 2026-12-01T00:00:00Z' })
     .optional(),
+  /** Prefix of every BullMQ key in Redis (tests give each file its own). */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"').default('ionet'),
   /** The ops key that exists before billing issues organisations and their keys. */
   OPS_BOOTSTRAP_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   OTEL_TRACES_EXPORTER: z.enum(['none', 'otlp', 'console']).default('none'),
