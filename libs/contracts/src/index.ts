@@ -16,3 +16,4 @@ export * from './event-registry';
 export * from './event-validation';
 export * from './envelope';
 export * from './solana-address';
+export * from './codec';
