@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { CodedError, ERROR_CODE_PATTERN, errorArea, errorReason, type ErrorKind } from '@ionet/errors';
+import { CodedError, ERROR_CODE_PATTERN, errorArea, errorReason, kindOfReason, type ErrorKind } from '@ionet/errors';
 import { DEFAULT_REASON_KINDS, PROBLEM_STATUS, type ProblemKind } from './domain-error';
 import { ProblemError, problem, type Problem } from './problem';
 
@@ -88,7 +88,7 @@ export class ProblemMapper {
     if (explicit) return explicit;
     if (declared) return declared;
     if (FAULT_AREAS.has(errorArea(code))) return 'fault';
-    return DEFAULT_REASON_KINDS[errorReason(code)] ?? 'refused';
+    return kindOfReason(code);
   }
 }
 
