@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -47,7 +47,7 @@ const CONCURRENCY_MAX = 100;
 
 /** Adds jobs (any role) and runs them (only with the `worker` role), each side effect once. */
 @Injectable()
-export class JobQueues implements OnModuleInit, OnApplicationShutdown {
+export class JobQueues implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
   private readonly kinds = new Map<string, { kind: JobKind<unknown>; job: JobClass<unknown> }>();
@@ -108,8 +108,13 @@ export class JobQueues implements OnModuleInit, OnApplicationShutdown {
     return this.workers.length > 0;
   }
 
+  /** The board's routes must exist before Fastify starts. */
   async onModuleInit(): Promise<void> {
     if (this.options.board !== false) await this.mountBoard();
+  }
+
+  /** Workers start once every module is ready (the platform's migrations, job_effects among them, ran). */
+  async onApplicationBootstrap(): Promise<void> {
     if (!hasRole(this.config, 'worker')) return;
     const concurrency = Math.min(this.options.concurrency ?? CONCURRENCY_DEFAULT, CONCURRENCY_MAX);
     for (const queue of this.queues.values()) {
