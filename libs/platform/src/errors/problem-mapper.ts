@@ -12,6 +12,8 @@ export const LIBRARY_CODE_KINDS: Record<string, ErrorKind> = {
   'PROJECTION.NOT_FOUND': 'not_found',
   'DEAD_LETTER.NOT_FOUND': 'not_found',
   'DEAD_LETTER.BAD_CURSOR': 'invalid',
+  'DEAD_LETTER.BAD_LIMIT': 'invalid',
+  'DEAD_LETTER.BAD_CONSUMER_GROUP': 'invalid',
   'DEAD_LETTER.NO_CONSUMER': 'conflict',
   'PAGINATION.INVALID_CURSOR': 'invalid',
 };
@@ -66,7 +68,9 @@ export class ProblemMapper {
       const body = error.getResponse();
       const own = body as { code?: unknown; detail?: unknown };
       if (typeof own === 'object' && typeof own.code === 'string' && ERROR_CODE_PATTERN.test(own.code)) {
-        // A library's HTTP error that already names its code (e.g. the dead-letter ops API).
+        // A library's HTTP error that already names its code (e.g. the dead-letter ops API); one that
+        // wraps a fault of ours in a 4xx (a rolled-back transaction answered 409) is still a fault.
+        if (this.kindOf(own.code, undefined) === 'fault') return internalProblem();
         return { problem: withInstance(problem(status, own.code, typeof own.detail === 'string' ? own.detail : error.message)), internal: false };
       }
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
