@@ -8,6 +8,7 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from './auth/api-key.entity';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
+import { CLOCK, createClock } from './clock/clock';
 import { CONFIG, type BaseConfig } from './config/config';
 import type { ProblemKind } from './errors/domain-error';
 import { ProblemFilter } from './errors/problem.filter';
@@ -60,7 +61,7 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Everything a service shares: config, logs, database and migrations, Redis, Kafka, health,
+/** Everything a service shares: config, the clock, logs, database and migrations, Redis, Kafka, health,
  *  metrics, problem+json errors, validation, API-key auth and Idempotency-Key handling. */
 @Module({})
 export class PlatformModule {
@@ -70,6 +71,7 @@ export class PlatformModule {
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: options.logger },
       { provide: METRICS_REGISTRY, useValue: options.metrics },
+      { provide: CLOCK, useValue: createClock(config) },
       {
         provide: REDIS,
         useFactory: () => {
@@ -136,7 +138,7 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [CONFIG, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
+      exports: [CONFIG, CLOCK, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
     };
   }
 }
