@@ -13,6 +13,7 @@ import { PinoNestLogger, createLogger, type Logger } from './logging/logger';
 import { createMetricsRegistry, instrumentHttp } from './metrics/metrics';
 import { loadEdgeConfig } from './auth/edge-config';
 import { installEdgeGuards, pathOf } from './auth/edge-guards';
+import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
 
@@ -62,6 +63,7 @@ export async function createServiceApp<C extends BaseConfig>(
   instrumentHttp(fastify, metrics);
   await app.register(fastifyRateLimit, { global: false });
   installEdgeGuards(fastify, edge);
+  installBodyLimits(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
     if (logger.isLevelEnabled(level)) {

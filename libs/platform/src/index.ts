@@ -10,6 +10,7 @@ export * from './auth/edge-config';
 export * from './auth/edge-guards';
 export * from './auth/ops-key-policy';
 export * from './auth/ops-docs';
+export * from './auth/body-limit.decorator';
 export * from './auth/auth.decorators';
 export * from './auth/scopes';
 export * from './bootstrap';

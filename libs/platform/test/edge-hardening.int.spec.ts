@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ApiKeyService } from '../src/auth/api-key.service';
 import { RequireScopes } from '../src/auth/auth.decorators';
+import { BodyLimit } from '../src/auth/body-limit.decorator';
 import { createServiceApp, type ServiceDefinition } from '../src/bootstrap';
 import { ConfigError, baseConfigSchema, type BaseConfig } from '../src/config/config';
 import type { Logger } from '../src/logging/logger';
@@ -33,6 +34,13 @@ class ThingsController {
   @RequireScopes('ops')
   create(@Body() body: ThingDto) {
     return { name: body.name.length };
+  }
+
+  @Post('documents')
+  @RequireScopes('ops')
+  @BodyLimit(256 * 1024)
+  upload(@Body() body: ThingDto) {
+    return { nameLength: body.name.length };
   }
 
   /** A bug of ours that reaches the database: the 500 must not log the SQL or its parameters. */
@@ -169,6 +177,17 @@ describe('the hardened edge', () => {
     expect(big.status).toBe(413);
     expect(big.headers.get('content-type')).toContain('application/problem+json');
     expect(await big.json()).toMatchObject({ code: 'REQUEST.TOO_LARGE' });
+    // A route that declares a larger limit takes the same body, and still caps its own.
+    const post = (path: string, length: number, idempotencyKey: string) =>
+      fetch(`${svc.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_OPS_KEY}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify({ name: 'x'.repeat(length) }),
+      });
+    const larger = await post('/v1/documents', 20_000, 'doc-1');
+    expect(larger.status).toBe(201);
+    expect(await larger.json()).toEqual({ nameLength: 20_000 });
+    expect((await post('/v1/documents', 300_000, 'doc-2')).status).toBe(413);
 
     // Headers promise 1,000 bytes; 10 arrive, then nothing: the server must hang up on its own.
     const closedAfterMs = await new Promise<number>((resolve, reject) => {
