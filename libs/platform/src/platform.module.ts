@@ -9,6 +9,9 @@ import { ApiKeyEntity } from './auth/api-key.entity';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { CLOCK, createClock } from './clock/clock';
+import { API_KEY_MIGRATIONS } from './auth/api-key-changes.migration';
+import { ApiKeyProjection } from './auth/api-key.projection';
+import { EVENTING_MIGRATIONS } from '@ionet/eventing';
 import { CONFIG, type BaseConfig } from './config/config';
 import type { ProblemKind } from './errors/domain-error';
 import { ProblemFilter } from './errors/problem.filter';
@@ -121,6 +124,7 @@ export class PlatformModule {
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ApiKeyService,
+      ApiKeyProjection,
       PlatformLifecycle,
     ];
     return {
@@ -130,7 +134,9 @@ export class PlatformModule {
         TypeOrmModule.forRoot({
           ...dataSourceOptions(config, {
             entities: [ApiKeyEntity, IdempotencyRecordEntity, ...(options.entities as [])],
-            migrations: [...PLATFORM_MIGRATIONS, ...(options.migrations as [])],
+            // The key projection's consumer offsets live in the eventing tables: every service has
+            // them, whether or not its own migrations list them too.
+            migrations: uniqueMigrations([...PLATFORM_MIGRATIONS, ...API_KEY_MIGRATIONS, ...EVENTING_MIGRATIONS, ...(options.migrations as [])]),
           }),
           retryAttempts: 5,
           retryDelay: 1_000,
@@ -141,4 +147,9 @@ export class PlatformModule {
       exports: [CONFIG, CLOCK, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
     };
   }
+}
+
+function uniqueMigrations(migrations: (string | (new () => unknown))[]): (string | (new () => unknown))[] {
+  const seen = new Set<unknown>();
+  return migrations.filter((m) => !seen.has(m) && seen.add(m));
 }
