@@ -42,7 +42,7 @@ const badQueryValues = fc.oneof(
 const deep = (depth: number, open: string, close: string, leaf = '') => open.repeat(depth) + leaf + close.repeat(depth);
 const fieldNames = ['name', 'source', 'payoutWallet', 'tenantId', 'agentPublicKey', 'gpu', 'model', 'vramMib', 'count', 'countryCode', 'askPricePerGpuHour', 'amountBaseUnits', 'asset', 'deviceClass', 'cpuCores', '__proto__', 'constructor'];
 const wrongValues = fc.oneof(
-  fc.constantFrom(null, true, -1, 0, 1.5, 1e309 as number, '', '1.5', '-1', 'x'.repeat(10_000), [], {}, { amountBaseUnits: '1.5', asset: 'BTC' }),
+  fc.constantFrom(null, true, -1, 0, 1.5, Number.POSITIVE_INFINITY, '', '1.5', '-1', 'x'.repeat(10_000), [], {}, { amountBaseUnits: '1.5', asset: 'BTC' }),
   fc.string({ maxLength: 50 }),
   fc.integer(),
 );
