@@ -2,7 +2,7 @@
 // ProducerPerformance), commit-to-projection latency at a fixed rate, and replay (vs a raw kafkajs
 // consumer). Durable settings throughout: synchronous_commit on, acks=all.
 import { createRequire } from 'node:module';
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -30,6 +30,8 @@ export async function run({ root, flags }) {
     latencyRatePerS: Number(flags['latency-rate'] ?? 1_000),
     latencySeconds: Number(flags['latency-seconds'] ?? 10),
     replayEvents: Number(flags['replay-events'] ?? 1_000_000),
+    // The relay's backlog (relay and contention groups).
+    relayEvents: Number(flags['relay-events'] ?? 110_000),
     // Where the latency bench's load generator runs: 'worker' (a worker thread, default) or
     // 'inline' (the consumer's own event loop, as before ADR 0207).
     latencyGenerator: String(flags['latency-generator'] ?? 'worker'),
@@ -37,8 +39,10 @@ export async function run({ root, flags }) {
     latencyFetchWaitMs: Number(flags['latency-fetch-wait'] ?? 10),
     // The generator's event store wakes the relay by NOTIFY after commits (ADR 0207); off: polling.
     latencyCommitNotify: flags['latency-commit-notify'] !== 'false',
-    // For iterating on one part: --only=append,latency,replay (append includes the relay).
-    only: flags.only ? String(flags.only).split(',') : ['append', 'latency', 'replay'],
+    // Groups: append, relay (beside ProducerPerformance), contention (the relay beside a second
+    // workload), latency (with the raw kafkajs round trip), replay. A quick run:
+    // --only=relay,contention,latency --relay-events=50000 (about 2 minutes).
+    only: flags.only ? String(flags.only).split(',') : ['append', 'relay', 'contention', 'latency', 'replay'],
   };
   const want = (section) => opts.only.includes(section);
   const runId = `b${Date.now().toString(36)}`;
@@ -74,7 +78,18 @@ export async function run({ root, flags }) {
   };
   const topicPrefix = `bench.${runId}.`;
   const createTopic = async (topic, partitions) => {
-    await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+    await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while the broker is still
+    // creating the topic (a loaded broker): wait for the leaders here.
+    for (let i = 0; ; i++) {
+      const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
+        (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
+        () => false,
+      );
+      if (ready) return;
+      if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
+      await sleep(100);
+    }
   };
 
   try {
@@ -145,35 +160,97 @@ export async function run({ root, flags }) {
     add('append', 'event store single / Emmett single', singleRate / emmettSingle, 'x', '>= 1 (ideally >= 1.5)');
     add('append', 'event store batched / Emmett batched', batchedRate / emmettBatched, 'x', '>= 1.5');
     await emmett.close?.();
-
-    // Relay: everything appended above, from a zero checkpoint.
-    const totalEvents = 2 * opts.singleCommands + opts.batchedEvents;
-    await createTopic(ct.topicName('inventory', topicPrefix), 12);
-    await createTopic(ct.topicName('dlq', topicPrefix), 1);
-    const relay = new ev.OutboxRelay({ connection: appendDb.config, kafka, topicPrefix, batchSizeMax: 5_000, logger: quietLogger });
-    t = performance.now();
-    // drain() stops at the visibility horizon (a transaction open anywhere in the cluster holds it
-    // back), so it is called until every event went out.
-    let relayed = 0;
-    for (const deadline = Date.now() + 120_000; relayed < totalEvents && Date.now() < deadline; ) {
-      relayed += await relay.drain(10_000);
-      if (relayed < totalEvents) await sleep(5);
     }
-    const relaySeconds = (performance.now() - t) / 1000;
-    await relay.stop();
-    const offsets = await kafkaAdmin.fetchTopicOffsets(ct.topicName('inventory', topicPrefix));
-    const onTopic = offsets.reduce((s, p) => s + Number(p.high), 0);
-    const sampleEvents = await store.readAll(ev.GLOBAL_CURSOR_START, 200);
+
+    if (want('relay') || want('contention')) {
+    // Relay: a backlog of relayEvents (batched appends, committed before any relay runs), published
+    // from a zero checkpoint by a fresh relay id to fresh topics for every row.
+    const relayDb = await newSchema('relay');
+    pools.push(relayDb.pool);
+    const relayStore = new ev.EventStore({ pool: relayDb.pool, producer: 'bench', commitNotify: false });
+    const fill = async (store, count, tag) => {
+      const perAppend = Math.min(opts.eventsPerAppend, count);
+      await inParallel(Math.ceil(count / perAppend), 8, (j) =>
+        store.append(undefined, { streamId: `${tag}-${j}`, streamType: 'device', expectedVersion: 'no_stream', events: Array.from({ length: Math.min(perAppend, count - j * perAppend) }, (_, k) => priceEvent(j * perAppend + k)) }),
+      );
+    };
+    await fill(relayStore, opts.relayEvents, 'relay');
+    const sampleEvents = await relayStore.readAll(ev.GLOBAL_CURSOR_START, 200);
     const messageBytes = Math.round(sampleEvents.reduce((s, e) => s + ct.encodeEnvelope(e.metadata, e.payload).length, 0) / sampleEvents.length);
-    add('relay', `outbox relay, idempotent, acks=all (${relayed} events, ~${messageBytes} B)`, relayed / relaySeconds, 'msg/s', '>= 15000');
-    if (onTopic !== totalEvents || relayed !== totalEvents) notes.push(`relay published ${relayed}, topic holds ${onTopic}, expected ${totalEvents}`);
+    const relayRun = async (db, label, count, { horizon = 'database', deadlineMs = 120_000 } = {}) => {
+      const prefix = `${topicPrefix}relay-${label}.`;
+      await createTopic(ct.topicName('inventory', prefix), 12);
+      const relay = new ev.OutboxRelay({ connection: db.config, kafka, topicPrefix: prefix, relayId: label, batchSizeMax: 5_000, logger: quietLogger, visibilityHorizon: horizon });
+      const started = performance.now();
+      // drain() stops at the visibility horizon, so it is called until every event went out.
+      let relayed = 0;
+      for (const deadline = Date.now() + deadlineMs; relayed < count && Date.now() < deadline; ) {
+        relayed += await relay.drain(10_000);
+        if (relayed < count) await sleep(5);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await relay.stop();
+      const onTopic = (await kafkaAdmin.fetchTopicOffsets(ct.topicName('inventory', prefix))).reduce((s, p) => s + Number(p.high), 0);
+      if (relayed === count && onTopic !== count) notes.push(`relay ${label}: published ${relayed}, topic holds ${onTopic}`);
+      return { relayed, seconds, rate: relayed / seconds };
+    };
+    const quiet = await relayRun(relayDb, 'quiet', opts.relayEvents);
+    add('relay', `outbox relay, idempotent, acks=all (${quiet.relayed} events, ~${messageBytes} B)`, quiet.rate, 'msg/s', '>= 15000');
+    if (quiet.relayed !== opts.relayEvents) notes.push(`relay published ${quiet.relayed} of ${opts.relayEvents}`);
     const perfTopic = `${topicPrefix}producer-performance`;
     await createTopic(perfTopic, 12);
-    const perf = spawnSync('java', ['-cp', `${KAFKA_LIBS}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', perfTopic, '--num-records', String(totalEvents), '--record-size', String(messageBytes), '--throughput', '-1', '--producer-props', `bootstrap.servers=${BROKERS[0]}`, 'acks=all', 'enable.idempotence=true'], { encoding: 'utf8' });
+    const perf = spawnSync('java', ['-cp', `${KAFKA_LIBS}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', perfTopic, '--num-records', String(opts.relayEvents), '--record-size', String(messageBytes), '--throughput', '-1', '--producer-props', `bootstrap.servers=${BROKERS[0]}`, 'acks=all', 'enable.idempotence=true'], { encoding: 'utf8' });
     const perfLine = perf.stdout.trim().split('\n').filter((l) => l.includes('records/sec')).pop() ?? '';
     const perfRate = Number(/([\d.]+) records\/sec/.exec(perfLine)?.[1] ?? NaN);
-    add('relay', `Kafka ProducerPerformance, acks=all, idempotent (${totalEvents} x ${messageBytes} B)`, perfRate, 'msg/s', '', { detail: perfLine });
+    add('relay', `Kafka ProducerPerformance, acks=all, idempotent (${opts.relayEvents} x ${messageBytes} B)`, perfRate, 'msg/s', '', { detail: perfLine });
+    add('relay', 'outbox relay / ProducerPerformance', quiet.rate / perfRate, 'x');
     if (perf.status !== 0) notes.push(`ProducerPerformance failed: ${perf.stderr.slice(-500)}`);
+
+    if (want('contention')) {
+      // A second workload on the broker: another process producing (acks=all, idempotent, batches
+      // of 1,000) to its own topics as fast as it can, and a consumer group reading them.
+      const load = fork(new URL('./broker-load.mjs', import.meta.url), [BROKERS.join(','), `${topicPrefix}other.`, '12', '1000', String(messageBytes)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      const loadTicks = [];
+      load.stdout.setEncoding('utf8');
+      load.stdout.on('data', (chunk) => {
+        for (const line of chunk.split('\n').filter(Boolean)) loadTicks.push({ at: performance.now(), ...JSON.parse(line) });
+      });
+      await new Promise((resolve, reject) => {
+        load.once('message', resolve);
+        load.once('exit', (code) => reject(new Error(`broker load exited with ${code}`)));
+      });
+      await sleep(2_000);
+      const ticksBefore = loadTicks.length;
+      const loaded = await relayRun(relayDb, 'loaded', opts.relayEvents);
+      const during = loadTicks.slice(ticksBefore);
+      const loadRate = during.length > 1 ? (during.at(-1).produced - during[0].produced) / ((during.at(-1).at - during[0].at) / 1000) : NaN;
+      load.send('stop');
+      await new Promise((resolve) => load.once('exit', resolve));
+      add('contention', `outbox relay while another process produces ~${Math.round(loadRate)} msg/s to other topics (+ its consumer)`, loaded.rate, 'msg/s', '', { loadProducedPerS: loadRate });
+      add('contention', 'outbox relay under that load / quiet', loaded.rate / quiet.rate, 'x');
+
+      // A transaction open in another database of the cluster (transaction ids are cluster-wide),
+      // taken before the events committed, as a test suite or a psql session left in a
+      // transaction would hold it. The relay's horizon per database (ADR 0220) against the
+      // cluster-wide one (pg_snapshot_xmin, before).
+      const txDb = await newSchema('relaytx');
+      pools.push(txDb.pool);
+      const elsewhere = new Client({ connectionString: ADMIN_URL });
+      await elsewhere.connect();
+      try {
+        await elsewhere.query('begin');
+        await elsewhere.query('select pg_current_xact_id()');
+        const txEvents = Math.min(opts.relayEvents, 20_000);
+        await fill(new ev.EventStore({ pool: txDb.pool, producer: 'bench', commitNotify: false }), txEvents, 'tx');
+        const perDatabase = await relayRun(txDb, 'elsewhere-db', txEvents);
+        add('contention', `outbox relay, a transaction open in another database (${txEvents} events)`, perDatabase.rate, 'msg/s');
+        const cluster = await relayRun(txDb, 'elsewhere-cluster', txEvents, { horizon: 'cluster', deadlineMs: 3_000 });
+        add('contention', `  same, with the cluster-wide horizon of before ADR 0220 (${cluster.relayed} published in ${cluster.seconds.toFixed(1)} s)`, cluster.rate, 'msg/s');
+      } finally {
+        await elsewhere.query('rollback').catch(() => undefined);
+        await elsewhere.end();
+      }
+    }
     }
 
     if (want('latency')) {
@@ -190,10 +267,33 @@ export async function run({ root, flags }) {
     const committedAt = new Map();
     const appliedAt = new Map();
     let pending = [];
+    // When the consumer's handler got each event (fetched, transaction begun, event id claimed).
+    const handledAt = new Map();
     // Split of the latency: commit -> acknowledged by Kafka (relay), then -> applied (consumer).
     const publishedAt = new Map();
+    // When the relay's send to Kafka started and was acknowledged (its producer, wrapped).
+    const sendStartedAt = new Map();
+    const sendAckedAt = new Map();
+    const relayKafka = Object.create(kafka);
+    relayKafka.producer = (config) => {
+      const producer = kafka.producer(config);
+      const sendBatch = producer.sendBatch.bind(producer);
+      producer.sendBatch = async (batch) => {
+        const started = now();
+        const result = await sendBatch(batch);
+        const acked = now();
+        for (const { messages } of batch.topicMessages) {
+          for (const m of messages) {
+            sendStartedAt.set(m.headers[ct.EVENT_HEADERS.eventId], started);
+            sendAckedAt.set(m.headers[ct.EVENT_HEADERS.eventId], acked);
+          }
+        }
+        return result;
+      };
+      return producer;
+    };
     const latencyRelay = new ev.OutboxRelay({
-      connection: latencyDb.config, kafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger,
+      connection: latencyDb.config, kafka: relayKafka, topicPrefix: latencyPrefix, batchSizeMax: 1_000, logger: quietLogger,
       onBatchPublished: (events) => {
         const at = now();
         for (const e of events) publishedAt.set(e.metadata.eventId, at);
@@ -211,6 +311,8 @@ export async function run({ root, flags }) {
       partitionsConsumedConcurrently: 4,
       logger: quietLogger,
       handleBatch: async (events, ctx) => {
+        const entered = now();
+        for (const e of events) handledAt.set(e.metadata.eventId, entered);
         await ctx.tx.query(
           `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
            on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
@@ -232,6 +334,9 @@ export async function run({ root, flags }) {
     for (let i = 0; i < 600 && !appliedAt.has(warmupId); i++) await sleep(50);
     appliedAt.clear();
     publishedAt.clear();
+    handledAt.clear();
+    sendStartedAt.clear();
+    sendAckedAt.clear();
     const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
@@ -269,9 +374,19 @@ export async function run({ root, flags }) {
     loopDelay.disable();
     const latencies = [];
     const publishLatencies = [];
+    const handledLatencies = [];
+    const steps = { sendStarted: [], sendAcked: [], published: [], handled: [], applied: [] };
     for (const [id, at] of committedAt) {
+      if (appliedAt.has(id) && sendStartedAt.has(id)) {
+        steps.sendStarted.push(sendStartedAt.get(id) - at);
+        steps.sendAcked.push(sendAckedAt.get(id) - sendStartedAt.get(id));
+        steps.published.push(publishedAt.get(id) - sendAckedAt.get(id));
+        steps.handled.push(handledAt.get(id) - publishedAt.get(id));
+        steps.applied.push(appliedAt.get(id) - handledAt.get(id));
+      }
       if (appliedAt.has(id)) latencies.push(appliedAt.get(id) - at);
       if (publishedAt.has(id)) publishLatencies.push(publishedAt.get(id) - at);
+      if (handledAt.has(id)) handledLatencies.push(handledAt.get(id) - at);
     }
     latencies.sort((a, b) => a - b);
     const setup = `${opts.latencyGenerator} generator, fetch wait ${opts.latencyFetchWaitMs} ms, ${opts.latencyCommitNotify ? 'NOTIFY after commit' : 'relay polls'}`;
@@ -280,11 +395,30 @@ export async function run({ root, flags }) {
     publishLatencies.sort((a, b) => a - b);
     add('latency', `  of which commit -> relay published (Kafka acked) p50`, percentile(publishLatencies, 0.5), 'ms');
     add('latency', `  of which commit -> relay published (Kafka acked) p99`, percentile(publishLatencies, 0.99), 'ms');
-    add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms');
+    handledLatencies.sort((a, b) => a - b);
+    add('latency', `  of which commit -> in the consumer's handler p50`, percentile(handledLatencies, 0.5), 'ms');
+    add('latency', `  of which commit -> in the consumer's handler p99`, percentile(handledLatencies, 0.99), 'ms');
+    add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms', '', { maxMs: loopDelay.max / 1e6 });
+    if (process.env.BENCH_DEBUG) {
+      for (const [step, values] of Object.entries(steps)) {
+        values.sort((a, b) => a - b);
+        console.log(`  step ${step.padEnd(12)} p50 ${percentile(values, 0.5).toFixed(1)} p90 ${percentile(values, 0.9).toFixed(1)} p99 ${percentile(values, 0.99).toFixed(1)} ms`);
+      }
+    }
     if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
     await latencyRelay.stop();
+
+    // The limit: a raw kafkajs produce -> consume round trip at the same rate, same settings
+    // (idempotent producer, acks=all, one send in flight; consumer fetch wait as above, 3
+    // partitions, 4 concurrently), no database. A message "commits" when its timer fires; a
+    // sender publishes whatever is waiting, one batch at a time, as the relay does.
+    const raw = await rawRoundTrip(kafka, `${latencyPrefix}raw`, createTopic, opts);
+    add('latency', `raw kafkajs produce -> consume p50 at ${opts.latencyRatePerS}/s (the limit)`, raw.p50, 'ms');
+    add('latency', `raw kafkajs produce -> consume p99 at ${opts.latencyRatePerS}/s (the limit)`, raw.p99, 'ms');
+    add('latency', `  raw round trip's event loop delay p99 (max ${Math.round(raw.loopDelayMaxMs)} ms)`, raw.loopDelayP99Ms, 'ms');
+    if (raw.measured < raw.sent) notes.push(`raw round trip: only ${raw.measured} of ${raw.sent} messages were measured`);
     }
 
     if (want('replay')) {
@@ -385,6 +519,65 @@ async function produceReplayTopic(kafka, topic, count) {
     await producer.send({ topic, acks: -1, messages });
   }
   await producer.disconnect();
+}
+
+async function rawRoundTrip(kafka, topic, createTopic, opts) {
+  await createTopic(topic, 3);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${topic}.group`, maxWaitTimeInMs: opts.latencyFetchWaitMs, allowAutoTopicCreation: false });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const now = () => performance.timeOrigin + performance.now();
+  const createdAt = new Map();
+  const latencies = [];
+  let warmedUp = false;
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      const at = now();
+      for (const m of batch.messages) {
+        const key = m.key.toString();
+        if (key === 'warmup') warmedUp = true;
+        else if (createdAt.has(key)) latencies.push(at - createdAt.get(key));
+      }
+    },
+  });
+  let waiting = [];
+  let sending;
+  const pump = async () => {
+    while (waiting.length > 0) {
+      const messages = waiting;
+      waiting = [];
+      await producer.send({ topic, acks: -1, messages });
+    }
+    sending = undefined;
+  };
+  const enqueue = (message) => {
+    waiting.push(message);
+    sending ??= pump();
+  };
+  const value = Buffer.alloc(170, 7);
+  enqueue({ key: 'warmup', value });
+  for (let i = 0; i < 600 && !warmedUp; i++) await sleep(50);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const sent = opts.latencyRatePerS * opts.latencySeconds;
+  const started = performance.now();
+  for (let i = 0; i < sent; i++) {
+    const wait = started + (i * 1000) / opts.latencyRatePerS - performance.now();
+    if (wait > 1) await sleep(wait);
+    createdAt.set(String(i), now());
+    enqueue({ key: String(i), value });
+  }
+  await sending;
+  for (const deadline = Date.now() + 30_000; latencies.length < sent && Date.now() < deadline; ) await sleep(50);
+  loopDelay.disable();
+  await consumer.disconnect();
+  await producer.disconnect();
+  latencies.sort((a, b) => a - b);
+  return { sent, measured: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 };
 }
 
 async function rawConsume(kafka, topic, groupId, count) {

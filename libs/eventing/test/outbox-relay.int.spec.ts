@@ -1,5 +1,5 @@
 import { Client, Pool } from 'pg';
-import { waitFor } from '@ionet/testing';
+import { testConnections, waitFor } from '@ionet/testing';
 import { ConsumerRunner, EventStore, OutboxRelay, PgTransactionRunner, type StoredEvent } from '../src';
 import { deviceListed, eventingTestKit, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
@@ -131,6 +131,58 @@ describe('OutboxRelay', () => {
     } finally {
       await otherPool.end();
     }
+    await relay.stop();
+  });
+  it('is not held back by a transaction open in another database; the cluster-wide horizon is (ADR 0220)', async () => {
+    const seen: StoredEvent[] = [];
+    const relayWith = (visibilityHorizon: 'database' | 'cluster') => {
+      const relay = new OutboxRelay({
+        connection: kit.poolConfig, kafka: kit.kafka, topicPrefix: kit.ns.topicPrefix, relayId: `horizon-${visibilityHorizon}`, pollIntervalMs: 50, visibilityHorizon,
+        logger: memoryLogger(), onBatchPublished: (events) => seen.push(...events.map((e) => ({ ...e, relayId: visibilityHorizon }))),
+      });
+      relays.push(relay);
+      return relay;
+    };
+    const seenBy = (relayId: string, aggregateId: string) => seen.some((e) => (e as StoredEvent & { relayId: string }).relayId === relayId && e.metadata.aggregateId === aggregateId);
+    // Another database of the same cluster (transaction ids are cluster-wide), with an id taken.
+    const elsewhere = new Client({ connectionString: testConnections().postgresAdminUrl });
+    await elsewhere.connect();
+    const byDatabase = relayWith('database');
+    const byCluster = relayWith('cluster');
+    try {
+      await elsewhere.query('begin');
+      await elsewhere.query('select pg_current_xact_id()');
+      await store.append(undefined, { streamId: 'dev-horizon', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-horizon')] });
+      await byDatabase.start();
+      await byCluster.start();
+      await waitFor('published while the other database has a transaction open', () => (seenBy('database', 'dev-horizon') ? true : undefined), 10_000);
+      // The cluster-wide horizon is the other database's transaction: still nothing after it.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seenBy('cluster', 'dev-horizon')).toBe(false);
+      await elsewhere.query('commit');
+      await waitFor('published once the other transaction ended', () => (seenBy('cluster', 'dev-horizon') ? true : undefined), 10_000);
+    } finally {
+      await elsewhere.end();
+    }
+    await byDatabase.stop();
+    await byCluster.stop();
+  });
+  it('drain() returns with the checkpoint of the last acknowledged batch written (written while the next batch is sent)', async () => {
+    for (let i = 0; i < 7; i++) await store.append(undefined, { streamId: `dev-drain-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed(`dev-drain-${i}`)] });
+    const seen: StoredEvent[] = [];
+    const relay = new OutboxRelay({ connection: kit.poolConfig, kafka: kit.kafka, topicPrefix: kit.ns.topicPrefix, relayId: 'drain-checkpoint', batchSizeMax: 2, logger: memoryLogger(), onBatchPublished: (events) => seen.push(...events) });
+    relays.push(relay);
+    const backlog = Number((await kit.pool.query<{ n: string }>('select count(*) as n from events')).rows[0].n);
+    expect(await relay.drain()).toBe(backlog);
+    const last = seen[seen.length - 1];
+    const { rows } = await kit.pool.query<{ transaction_id: string; position: string; published_count: string }>(
+      `select transaction_id::text as transaction_id, position, published_count from outbox_checkpoints where relay_id = 'drain-checkpoint'`,
+    );
+    expect(rows[0]).toEqual({ transaction_id: last.transactionId.toString(), position: last.position.toString(), published_count: String(backlog) });
+    // In order, each event once, across batches read ahead of their sends.
+    const order = (e: StoredEvent) => `${e.transactionId.toString().padStart(20, '0')}:${e.position.toString().padStart(20, '0')}`;
+    expect(seen.map(order)).toEqual(seen.map(order).sort());
+    expect(new Set(seen.map((e) => e.metadata.eventId)).size).toBe(backlog);
     await relay.stop();
   });
 });

@@ -2,7 +2,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Client, type ClientConfig } from 'pg';
 import type { Kafka, Message as KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { EVENT_HEADERS, EventRegistry, encodeEnvelope } from '@ionet/contracts';
-import { readAllSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
+import { EVENT_COLUMNS, readAllSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
 import { EVENTS_NOTIFY_CHANNEL } from '../store/eventing-schema';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
 import { contextFromTraceparent, startProducerSpan } from '../support/tracing';
@@ -37,7 +37,41 @@ export interface OutboxRelayOptions {
   onBatchPublished?: (events: StoredEvent[]) => void;
   /** Counts published events by topic (no-op by default). */
   metrics?: EventingMetrics;
+  /** Which running transactions hold back the read (ADR 0220). 'database' (default): only those
+   *  of this database (pg_stat_activity, pg_prepared_xacts), the only ones that can still append
+   *  to its events table. 'cluster': the oldest running transaction of the whole PostgreSQL
+   *  cluster, as EventStore.readAll does; one long transaction in any other database stalls the
+   *  relay until it ends. */
+  visibilityHorizon?: 'database' | 'cluster';
 }
+
+/** The relay's visibility horizon, restricted to this database (ADR 0220). Transaction ids are
+ *  cluster-wide, so pg_snapshot_xmin() is held back by a transaction open in any database of the
+ *  cluster (another service, a test suite, a psql session left in a transaction), though only
+ *  transactions of this database can append to this events table. Safe in two statements: this
+ *  one takes its snapshot S first and reads pg_stat_activity during execution, after S; the read
+ *  of the events runs later with a snapshot of its own. A transaction X of this database below the
+ *  answer was assigned before S (X < xmax(S)); if it still ran when the backends were read it is in
+ *  xip(S) and its backend_xid (the low 32 bits of X) is listed, so the answer is at most X; if it
+ *  had ended by then, the later read sees it as committed or aborted. Prepared transactions have
+ *  no backend: pg_prepared_xacts lists them by database. */
+const DATABASE_HORIZON_SQL = `
+  select least(pg_snapshot_xmax(snap.s), (
+           select min(x) from pg_snapshot_xip(snap.s) as x
+            where (x::text::bigint % 4294967296) in (
+                    select backend_xid::text::bigint from pg_stat_activity
+                     where backend_xid is not null and datid = (select oid from pg_database where datname = current_database())
+                    union all
+                    select transaction::text::bigint from pg_prepared_xacts where database = current_database())
+         ))::text as horizon
+    from (select pg_current_snapshot() as s) as snap`;
+
+/** Events after the checkpoint below a horizon computed by an earlier statement. */
+const READ_BELOW_HORIZON_SQL = `select ${EVENT_COLUMNS} from events
+           where (transaction_id, position) > ($1::xid8, $2::bigint)
+             and transaction_id < $4::xid8
+           order by transaction_id, position
+           limit $3`;
 
 /** First wait after a wake-up found nothing visible yet (see retryFast). */
 const WAKE_RETRY_MIN_MS = 1;
@@ -66,6 +100,11 @@ export class OutboxRelay {
   private schema = '';
   private leader = false;
   private checkpoint: Checkpoint | undefined;
+  /** The next batch, read while the previous one was being sent (never empty). */
+  private prefetched: EventRow[] | undefined;
+  /** Checkpoint writes issued after Kafka's acknowledgement but not awaited by the next send. */
+  private checkpointWrites: Promise<void> | undefined;
+  private checkpointError: unknown;
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeWaiter: (() => void) | undefined;
@@ -98,6 +137,7 @@ export class OutboxRelay {
     this.wakeUp(false);
     await this.loop;
     this.loop = undefined;
+    await this.flushCheckpoint().catch(() => undefined);
     await this.closeClient();
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
@@ -111,8 +151,9 @@ export class OutboxRelay {
       if (!this.leader) return total;
       const published = await this.publishBatch();
       total += published;
-      if (published < this.batchSizeMax) break;
+      if (published < this.batchSizeMax && !this.prefetched) break;
     }
+    await this.flushCheckpoint();
     return total;
   }
 
@@ -179,20 +220,27 @@ export class OutboxRelay {
     }
   }
 
+  /** Publishes one batch. Kafka's round trip is the longest step, so while a send is in flight
+   *  the relay writes the previous batch's checkpoint and reads the next batch on its connection
+   *  (ADR 0220): back to back, one send after the other, with nothing else between two sends. The
+   *  checkpoint is still written only after Kafka acknowledged its batch. */
   private async publishBatch(): Promise<number> {
     const client = this.client!;
+    if (this.checkpointError !== undefined) {
+      const err = this.checkpointError;
+      this.checkpointError = undefined;
+      throw err;
+    }
     if (!this.checkpoint) {
       const { rows } = await client.query<{ transaction_id: string; position: string }>(
         `select transaction_id::text as transaction_id, position from outbox_checkpoints where relay_id = $1`,
         [this.relayId],
       );
       this.checkpoint = { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) };
+      this.prefetched = undefined;
     }
-    const { rows } = await client.query<EventRow>(readAllSql(), [
-      this.checkpoint.transactionId.toString(),
-      this.checkpoint.position.toString(),
-      this.batchSizeMax,
-    ]);
+    const rows = this.prefetched ?? (await this.readBatch(client, this.checkpoint));
+    this.prefetched = undefined;
     if (rows.length === 0) return 0;
     const events = rows.map(toStoredEvent);
     const byTopic = new Map<string, KafkaMessage[]>();
@@ -213,9 +261,15 @@ export class OutboxRelay {
       byTopic.set(topic, list);
     }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const last = events[events.length - 1];
+    const sent = this.producer!.sendBatch({ topicMessages, acks: -1 });
+    // Read ahead while Kafka works; a failed read only loses the read-ahead (the next pass reads
+    // again and meets the failure itself).
+    const next = this.readBatch(client, { transactionId: last.transactionId, position: last.position }).catch(() => undefined);
     try {
-      await this.producer!.sendBatch({ topicMessages, acks: -1 });
+      await sent;
     } catch (err) {
+      await next;
       for (const span of spans) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
         span.end();
@@ -223,17 +277,54 @@ export class OutboxRelay {
       throw err;
     }
     for (const span of spans) span.end();
-    const last = events[events.length - 1];
-    await client.query(
-      `update outbox_checkpoints set transaction_id = $2::xid8, position = $3, published_count = published_count + $4, updated_at = now()
-        where relay_id = $1`,
-      [this.relayId, last.transactionId.toString(), last.position.toString(), events.length],
-    );
+    this.writeCheckpoint(client, last, events.length);
     this.checkpoint = { transactionId: last.transactionId, position: last.position };
     this.publishedCount += events.length;
     for (const [topic, messages] of byTopic) this.metrics.published(topic, messages.length);
     this.options.onBatchPublished?.(events);
+    const ahead = await next;
+    if (ahead && ahead.length > 0) this.prefetched = ahead;
     return events.length;
+  }
+
+  /** Issued at once, awaited only by drain(), stop() and a failure check before the next batch:
+   *  the connection runs it before the next read. */
+  private writeCheckpoint(client: Client, last: StoredEvent, count: number): void {
+    const write = client
+      .query(
+        `update outbox_checkpoints set transaction_id = $2::xid8, position = $3, published_count = published_count + $4, updated_at = now()
+          where relay_id = $1`,
+        [this.relayId, last.transactionId.toString(), last.position.toString(), count],
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.checkpointError ??= err;
+        },
+      );
+    const previous = this.checkpointWrites;
+    this.checkpointWrites = previous ? previous.then(() => write) : write;
+  }
+
+  private async flushCheckpoint(): Promise<void> {
+    const writes = this.checkpointWrites;
+    this.checkpointWrites = undefined;
+    await writes;
+    if (this.checkpointError !== undefined) {
+      const err = this.checkpointError;
+      this.checkpointError = undefined;
+      throw err;
+    }
+  }
+
+  private async readBatch(client: Client, after: Checkpoint): Promise<EventRow[]> {
+    const cursor = [after.transactionId.toString(), after.position.toString(), this.batchSizeMax];
+    if (this.options.visibilityHorizon === 'cluster') return (await client.query<EventRow>(readAllSql(), cursor)).rows;
+    const { rows } = await client.query<{ horizon: string }>({ name: 'ionet_relay_horizon_v1', text: DATABASE_HORIZON_SQL });
+    const horizon = BigInt(rows[0].horizon);
+    // Nothing below the horizon after the checkpoint: spare the read (the idle polls).
+    if (horizon <= after.transactionId) return [];
+    return (await client.query<EventRow>({ name: 'ionet_relay_read_v1', text: READ_BELOW_HORIZON_SQL, values: [...cursor, rows[0].horizon] })).rows;
   }
 
   /** Events committed: read now instead of at the next poll. EventStore calls it for a relay of
@@ -281,6 +372,9 @@ export class OutboxRelay {
     this.client = undefined;
     this.leader = false;
     this.checkpoint = undefined;
+    this.prefetched = undefined;
+    this.checkpointWrites = undefined;
+    this.checkpointError = undefined;
     await client?.end().catch(() => undefined);
   }
 

@@ -71,7 +71,7 @@ const APPEND_STATEMENT_NAME = 'ionet_events_append_v1';
 /** Appends are bounded so one statement stays small. */
 const EVENTS_PER_APPEND_MAX = 1_000;
 
-const EVENT_COLUMNS = `position, transaction_id::text as transaction_id, event_id, stream_id, stream_type, version, event_type,
+export const EVENT_COLUMNS = `position, transaction_id::text as transaction_id, event_id, stream_id, stream_type, version, event_type,
   schema_version, payload, occurred_at, correlation_id, causation_id, producer, traceparent, tracestate`;
 
 interface EventRow {
