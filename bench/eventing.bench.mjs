@@ -22,7 +22,43 @@ const BROKERS = (process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quietLogger = { log: () => {}, warn: () => {}, error: (m) => console.error(m) };
 
+// --runs=N runs the selected groups N times in one process and records each row's median (and
+// every run's value), with the machine's load average before each run.
 export async function run({ root, flags }) {
+  const runs = Number(flags.runs ?? 1);
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const load = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`run ${i + 1} of ${runs}, load average ${load.join(' ')}`);
+    results.push({ load, ...(await runOnce({ flags })) });
+  }
+  const first = results[0];
+  const rows = first.rows.map((row, i) => {
+    const values = results.map((r) => r.rows[i]?.value);
+    return { ...row, value: median(values), runs: values };
+  });
+  const notes = results.flatMap((r, i) => r.notes.map((n) => (runs > 1 ? `run ${i + 1}: ${n}` : n)));
+  const os = await import('node:os');
+  const result = {
+    bench: 'eventing', runIds: results.map((r) => r.runId), at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version, loadAverageBeforeEachRun: results.map((r) => r.load) },
+    options: first.opts, runs, rows, notes,
+  };
+  mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench', 'results', 'eventing.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log('\n' + (runs > 1 ? `median of ${runs} runs (row names from the first)\n` : '') + table(rows));
+  for (const note of notes) console.log(`note: ${note}`);
+  console.log(`\nwrote bench/results/eventing.json`);
+}
+
+function median(values) {
+  const sorted = values.filter((v) => typeof v === 'number' && !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 10) / 10;
+}
+
+async function runOnce({ flags }) {
   const opts = {
     singleCommands: Number(flags['single-commands'] ?? 5_000),
     batchedEvents: Number(flags['batched-events'] ?? 100_000),
@@ -477,12 +513,7 @@ export async function run({ root, flags }) {
     if (topics.length) await kafkaAdmin.deleteTopics({ topics });
     await kafkaAdmin.disconnect();
   }
-  const result = { bench: 'eventing', runId, at: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, options: opts, rows, notes };
-  mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(path.join(root, 'bench', 'results', 'eventing.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log('\n' + table(rows));
-  for (const note of notes) console.log(`note: ${note}`);
-  console.log(`\nwrote bench/results/eventing.json`);
+  return { runId, opts, rows, notes };
 }
 
 async function inParallel(count, concurrency, task) {

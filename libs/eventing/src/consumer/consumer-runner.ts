@@ -112,6 +112,19 @@ type BatchOutcome =
 
 class IsolationRequired extends Error {}
 
+/** One round trip for the usual batch (ADR 0220): locks the partition's offset row (the fence of
+ *  ADR 0202) and, only when the batch starts at the stored offset (or none is stored yet), claims
+ *  the batch's event ids in the inbox. `claimed` is null when it did not claim (a batch behind,
+ *  ahead or overlapping the stored offset takes the two-step path). The lock is taken before the
+ *  claim: the insert's condition reads the locked row. */
+const LOCK_AND_CLAIM_SQL = `
+  with cur as (select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update),
+       claim as (insert into consumer_processed_events (group_id, event_id)
+                 select $1, unnest($5::uuid[]) where coalesce((select next_offset from cur), $4::bigint) = $4::bigint
+                 on conflict do nothing returning event_id)
+  select (select next_offset from cur)::text as next_offset,
+         case when coalesce((select next_offset from cur), $4::bigint) = $4::bigint then array(select event_id::text from claim) end as claimed`;
+
 /** kafkajs's heartbeat answers these when the member must rejoin the group (as its own runner
  *  checks them). */
 const REJOIN_ERROR_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
@@ -316,16 +329,27 @@ export class ConsumerRunner {
     const { topic, partition } = batch;
     const scope = await this.scopeOf(tx);
     const rowKey = `${scope}\n${topic}\n${partition}`;
-    // The row must exist before it can be locked; remembered only once this transaction commits.
-    if (!this.knownOffsetRows.has(rowKey)) {
-      await tx.query(`insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, null) on conflict do nothing`, [scope, topic, partition]);
-    }
-    // The row lock also fences a consumer that lost this partition in a rebalance but is still
-    // finishing a batch: the new owner waits, then sees the advanced offset.
-    const { rows } = await tx.query<{ next_offset: string | null }>(`select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update`, [scope, topic, partition]);
-    const stored = rows[0]?.next_offset == null ? undefined : BigInt(rows[0].next_offset);
     const first = BigInt(batch.firstOffset()!);
     const last = BigInt(batch.lastOffset());
+    let stored: bigint | undefined;
+    // Event ids claimed together with the row lock (the usual batch: ADR 0220), if they were.
+    let claimedWithLock: Set<string> | undefined;
+    const dedupeInTable = this.options.dedupeByEventId !== false && !this.options.inbox;
+    const candidateIds = dedupeInTable && this.knownOffsetRows.has(rowKey) ? decoded.flatMap((d) => (d.result.ok ? [d.result.decoded.metadata.eventId] : [])) : [];
+    if (candidateIds.length > 0) {
+      const { rows } = await tx.query<{ next_offset: string | null; claimed: string[] | null }>(LOCK_AND_CLAIM_SQL, [scope, topic, partition, first.toString(), candidateIds]);
+      stored = rows[0].next_offset == null ? undefined : BigInt(rows[0].next_offset);
+      if (rows[0].claimed) claimedWithLock = new Set(rows[0].claimed);
+    } else {
+      // The row must exist before it can be locked; remembered only once this transaction commits.
+      if (!this.knownOffsetRows.has(rowKey)) {
+        await tx.query(`insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, null) on conflict do nothing`, [scope, topic, partition]);
+      }
+      // The row lock also fences a consumer that lost this partition in a rebalance but is still
+      // finishing a batch: the new owner waits, then sees the advanced offset.
+      const { rows } = await tx.query<{ next_offset: string | null }>(`select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update`, [scope, topic, partition]);
+      stored = rows[0]?.next_offset == null ? undefined : BigInt(rows[0].next_offset);
+    }
     if (stored !== undefined && stored > last) return { kind: 'ahead', scope, nextOffset: stored };
     if (stored !== undefined && stored < first) return { kind: 'behind', scope, nextOffset: stored };
 
@@ -344,7 +368,7 @@ export class ConsumerRunner {
       const eventIds = accepted.map((a) => a.decoded.metadata.eventId);
       claim = await this.options.inbox?.claim(eventIds);
       if (claim) claims.push(claim);
-      const claimed = claim ? new Set(claim.fresh) : await this.claimEventIds(tx, scope, eventIds);
+      const claimed = claim ? new Set(claim.fresh) : (claimedWithLock ?? (await this.claimEventIds(tx, scope, eventIds)));
       toApply = accepted.filter((a) => claimed.delete(a.decoded.metadata.eventId));
     }
     const batchTrace = this.options.tracing === 'batch' && toApply.length > 0 ? startConsumerBatchSpan(topic, partition, batch.firstOffset()!, toApply.length, this.options.groupId) : undefined;
