@@ -100,8 +100,11 @@ export class OutboxRelay {
   private schema = '';
   private leader = false;
   private checkpoint: Checkpoint | undefined;
-  /** The next batch, read while the previous one was being sent (never empty). */
+  /** The next full batch, read while the previous one was being sent (a backlog). */
   private prefetched: EventRow[] | undefined;
+  /** The last acknowledged batch whose checkpoint is not written yet: written while the next
+   *  batch is sent, or when the relay finds nothing to do. */
+  private pendingCheckpoint: { last: StoredEvent; count: number } | undefined;
   /** Checkpoint writes issued after Kafka's acknowledgement but not awaited by the next send. */
   private checkpointWrites: Promise<void> | undefined;
   private checkpointError: unknown;
@@ -168,7 +171,10 @@ export class OutboxRelay {
         if (published > 0) {
           this.idleWaitMs = 0;
           this.retryFast = false;
-        } else await this.waitForWork();
+        } else {
+          if (this.client) this.writePendingCheckpoint(this.client);
+          await this.waitForWork();
+        }
       } catch (err) {
         const delayMs = backoffDelayMs(failures++, this.backoff);
         this.logger.warn(`outbox relay ${this.relayId}: ${errorMessage(err)}; retrying in ${delayMs} ms (failure ${failures})`);
@@ -220,10 +226,11 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes one batch. Kafka's round trip is the longest step, so while a send is in flight
-   *  the relay writes the previous batch's checkpoint and reads the next batch on its connection
-   *  (ADR 0220): back to back, one send after the other, with nothing else between two sends. The
-   *  checkpoint is still written only after Kafka acknowledged its batch. */
+  /** Publishes one batch. The relay reads after the previous batch was acknowledged, so one batch
+   *  carries everything committed meanwhile; the previous batch's checkpoint is written while this
+   *  one is in flight to Kafka, not between two sends (ADR 0220). A full batch means a backlog:
+   *  then the next batch is read during the send too, and sent as soon as this one is
+   *  acknowledged. A checkpoint is only ever written after Kafka acknowledged its batch. */
   private async publishBatch(): Promise<number> {
     const client = this.client!;
     if (this.checkpointError !== undefined) {
@@ -238,6 +245,7 @@ export class OutboxRelay {
       );
       this.checkpoint = { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) };
       this.prefetched = undefined;
+      this.pendingCheckpoint = undefined;
     }
     const rows = this.prefetched ?? (await this.readBatch(client, this.checkpoint));
     this.prefetched = undefined;
@@ -263,9 +271,10 @@ export class OutboxRelay {
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const last = events[events.length - 1];
     const sent = this.producer!.sendBatch({ topicMessages, acks: -1 });
-    // Read ahead while Kafka works; a failed read only loses the read-ahead (the next pass reads
-    // again and meets the failure itself).
-    const next = this.readBatch(client, { transactionId: last.transactionId, position: last.position }).catch(() => undefined);
+    this.writePendingCheckpoint(client);
+    // A backlog: read ahead while Kafka works. A failed read only loses the read-ahead (the next
+    // pass reads again and meets the failure itself).
+    const next = rows.length >= this.batchSizeMax ? this.readBatch(client, { transactionId: last.transactionId, position: last.position }).catch(() => undefined) : undefined;
     try {
       await sent;
     } catch (err) {
@@ -277,7 +286,7 @@ export class OutboxRelay {
       throw err;
     }
     for (const span of spans) span.end();
-    this.writeCheckpoint(client, last, events.length);
+    this.pendingCheckpoint = { last, count: events.length };
     this.checkpoint = { transactionId: last.transactionId, position: last.position };
     this.publishedCount += events.length;
     for (const [topic, messages] of byTopic) this.metrics.published(topic, messages.length);
@@ -285,6 +294,15 @@ export class OutboxRelay {
     const ahead = await next;
     if (ahead && ahead.length > 0) this.prefetched = ahead;
     return events.length;
+  }
+
+  /** Issues the pending checkpoint write (not awaited; the connection runs it before anything
+   *  queued later). */
+  private writePendingCheckpoint(client: Client): void {
+    const pending = this.pendingCheckpoint;
+    if (!pending) return;
+    this.pendingCheckpoint = undefined;
+    this.writeCheckpoint(client, pending.last, pending.count);
   }
 
   /** Issued at once, awaited only by drain(), stop() and a failure check before the next batch:
@@ -307,6 +325,7 @@ export class OutboxRelay {
   }
 
   private async flushCheckpoint(): Promise<void> {
+    if (this.client) this.writePendingCheckpoint(this.client);
     const writes = this.checkpointWrites;
     this.checkpointWrites = undefined;
     await writes;
@@ -373,6 +392,7 @@ export class OutboxRelay {
     this.leader = false;
     this.checkpoint = undefined;
     this.prefetched = undefined;
+    this.pendingCheckpoint = undefined;
     this.checkpointWrites = undefined;
     this.checkpointError = undefined;
     await client?.end().catch(() => undefined);
