@@ -255,13 +255,19 @@ async function runOnce({ flags }) {
         load.once('message', resolve);
         load.once('exit', (code) => reject(new Error(`broker load exited with ${code}`)));
       });
-      await sleep(2_000);
-      const ticksBefore = loadTicks.length;
-      const loaded = await relayRun(relayDb, 'loaded', opts.relayEvents);
-      const during = loadTicks.slice(ticksBefore);
-      const loadRate = during.length > 1 ? (during.at(-1).produced - during[0].produced) / ((during.at(-1).at - during[0].at) / 1000) : NaN;
-      load.send('stop');
-      await new Promise((resolve) => load.once('exit', resolve));
+      let loaded;
+      let loadRate = NaN;
+      try {
+        await sleep(2_000);
+        const ticksBefore = loadTicks.length;
+        loaded = await relayRun(relayDb, 'loaded', opts.relayEvents);
+        const during = loadTicks.slice(ticksBefore);
+        if (during.length > 1) loadRate = (during.at(-1).produced - during[0].produced) / ((during.at(-1).at - during[0].at) / 1000);
+      } finally {
+        const exited = new Promise((resolve) => load.once('exit', resolve));
+        load.send('stop');
+        await Promise.race([exited, sleep(15_000).then(() => load.kill())]);
+      }
       add('contention', `outbox relay while another process produces ~${Math.round(loadRate)} msg/s to other topics (+ its consumer)`, loaded.rate, 'msg/s', '', { loadProducedPerS: loadRate });
       add('contention', 'outbox relay under that load / quiet', loaded.rate / quiet.rate, 'x');
 
