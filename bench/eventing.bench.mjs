@@ -388,11 +388,13 @@ async function runOnce({ flags }) {
         workerData: { poolConfig: { ...latencyDb.config, max: 16 }, ratePerS: opts.latencyRatePerS, commands: latencyCommands, commitNotify: opts.latencyCommitNotify },
       });
       const result = await new Promise((resolve, reject) => {
-        worker.once('message', resolve);
+        worker.on('message', (m) => {
+          if (m.committed) for (const [id, at] of m.committed) committedAt.set(id, at);
+          if (m.done) resolve(m);
+        });
         worker.once('error', reject);
       });
       await worker.terminate();
-      for (const [id, at] of result.committed) committedAt.set(id, at);
       achievedRate = result.achievedRate;
     } else {
       const started = performance.now();

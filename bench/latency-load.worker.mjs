@@ -20,7 +20,14 @@ const priceEvent = (i, eventId) => ({
   occurredAt: new Date(1_764_000_000_000 + i),
   eventId,
 });
-const committed = [];
+// Commit times go to the main thread in small chunks as they happen: one message of 10,000 entries
+// at the end stalled the consumer's event loop while the last events were still in flight.
+let committed = [];
+const flush = () => {
+  if (committed.length > 0) parentPort.postMessage({ committed });
+  committed = [];
+};
+const flusher = setInterval(flush, 50);
 const inflight = [];
 const started = now();
 for (let i = 0; i < commands; i++) {
@@ -33,5 +40,7 @@ for (let i = 0; i < commands; i++) {
 }
 await Promise.all(inflight);
 const achievedRate = commands / ((now() - started) / 1000);
+clearInterval(flusher);
+flush();
 await pool.end();
-parentPort.postMessage({ committed, achievedRate });
+parentPort.postMessage({ done: true, achievedRate });
