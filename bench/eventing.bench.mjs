@@ -311,6 +311,8 @@ async function runOnce({ flags }) {
     let pending = [];
     // When the consumer's handler got each event (fetched, transaction begun, event id claimed).
     const handledAt = new Map();
+    const fetchedAt = new Map();
+    let batchStartedAt;
     // Split of the latency: commit -> acknowledged by Kafka (relay), then -> applied (consumer).
     const publishedAt = new Map();
     // When the relay's send to Kafka started and was acknowledged (its producer, wrapped).
@@ -355,6 +357,8 @@ async function runOnce({ flags }) {
       handleBatch: async (events, ctx) => {
         const entered = now();
         for (const e of events) handledAt.set(e.metadata.eventId, entered);
+        const startedAt = batchStartedAt?.get(`${ctx.partition}:${events.at(-1).offset}`);
+        if (startedAt) for (const e of events) fetchedAt.set(e.metadata.eventId, startedAt);
         await ctx.tx.query(
           `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
            on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
@@ -370,6 +374,9 @@ async function runOnce({ flags }) {
     });
     await latencyRelay.start();
     await consumer.start();
+    // When kafkajs handed each batch over (after its fetch), by partition and last offset.
+    batchStartedAt = new Map();
+    consumer.consumer.on('consumer.start_batch_process', (e) => batchStartedAt.set(`${e.payload.partition}:${e.payload.lastOffset}`, now()));
     // Warm-up: the group has joined and one event went the whole way before measuring.
     const warmupId = ct.newEventId();
     await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
@@ -419,13 +426,16 @@ async function runOnce({ flags }) {
     const latencies = [];
     const publishLatencies = [];
     const handledLatencies = [];
-    const steps = { sendStarted: [], sendAcked: [], published: [], handled: [], applied: [] };
+    const steps = { sendStarted: [], sendAcked: [], published: [], fetched: [], handled: [], applied: [] };
     for (const [id, at] of committedAt) {
       if (appliedAt.has(id) && sendStartedAt.has(id)) {
         steps.sendStarted.push(sendStartedAt.get(id) - at);
         steps.sendAcked.push(sendAckedAt.get(id) - sendStartedAt.get(id));
         steps.published.push(publishedAt.get(id) - sendAckedAt.get(id));
-        steps.handled.push(handledAt.get(id) - publishedAt.get(id));
+        if (fetchedAt.has(id)) {
+          steps.fetched.push(fetchedAt.get(id) - publishedAt.get(id));
+          steps.handled.push(handledAt.get(id) - fetchedAt.get(id));
+        }
         steps.applied.push(appliedAt.get(id) - handledAt.get(id));
       }
       if (appliedAt.has(id)) latencies.push(appliedAt.get(id) - at);
@@ -443,12 +453,16 @@ async function runOnce({ flags }) {
     add('latency', `  of which commit -> in the consumer's handler p50`, percentile(handledLatencies, 0.5), 'ms');
     add('latency', `  of which commit -> in the consumer's handler p99`, percentile(handledLatencies, 0.99), 'ms');
     add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms', '', { maxMs: loopDelay.max / 1e6 });
-    if (process.env.BENCH_DEBUG) {
-      for (const [step, values] of Object.entries(steps)) {
-        values.sort((a, b) => a - b);
-        console.log(`  step ${step.padEnd(12)} p50 ${percentile(values, 0.5).toFixed(1)} p90 ${percentile(values, 0.9).toFixed(1)} p99 ${percentile(values, 0.99).toFixed(1)} ms`);
-      }
+    // The path step by step (each step's own distribution; they do not add up to the total's
+    // percentiles): commit -> the relay's send starts -> Kafka acknowledged -> the relay's
+    // bookkeeping -> kafkajs hands the batch over -> the handler runs -> the batch committed.
+    const stepSplit = {};
+    for (const [step, values] of Object.entries(steps)) {
+      values.sort((a, b) => a - b);
+      stepSplit[step] = { p50: percentile(values, 0.5), p90: percentile(values, 0.9), p99: percentile(values, 0.99) };
+      console.log(`    step ${step.padEnd(12)} p50 ${percentile(values, 0.5).toFixed(1)} p90 ${percentile(values, 0.9).toFixed(1)} p99 ${percentile(values, 0.99).toFixed(1)} ms`);
     }
+    notes.push(`latency steps (ms, p50/p90/p99): ${Object.entries(stepSplit).map(([k, v]) => `${k} ${v.p50.toFixed(1)}/${v.p90.toFixed(1)}/${v.p99.toFixed(1)}`).join(', ')}`);
     if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
