@@ -133,7 +133,7 @@ export async function run({ root, flags }) {
     const gatewayToBarePort = await freePort();
     const gatewayToBareUrl = `http://127.0.0.1:${gatewayToBarePort}`;
     children.push(
-      start(root, 'gateway (to bare)', ['services/gateway/dist/main.js'], {
+      start(root, 'gateway (to bare)', [...nodeArgs('gateway-alone'), 'services/gateway/dist/main.js'], {
         NODE_ENV: 'production',
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(gatewayToBarePort),
@@ -169,9 +169,14 @@ export async function run({ root, flags }) {
 
     let profile;
     if (opts.profile) {
+      // One more run of the read through the gateway (inventory's profile) and of the gateway alone.
       await cannon(targets[0], opts.connections, opts.durationS);
+      await cannon(targets[2], opts.connections, opts.durationS);
       await Promise.all(children.map((c) => stopChild(c)));
-      profile = { inventory: summariseProfiles(path.join(profileDir, 'inventory')), gateway: summariseProfiles(path.join(profileDir, 'gateway')) };
+      profile = {
+        inventory: summariseProfiles(path.join(profileDir, 'inventory')),
+        'gateway (in front of bare Fastify)': summariseProfiles(path.join(profileDir, 'gateway-alone')),
+      };
       for (const [name, summary] of Object.entries(profile)) {
         console.log(`\n  where ${name}'s CPU time goes (self time by package, during the profiled run):`);
         for (const row of summary.byPackage.slice(0, 12)) console.log(`    ${row.package.padEnd(40)} ${String(row.percent).padStart(5)} %`);
