@@ -58,6 +58,8 @@ for (const name of services) {
     REDIS_URL: settings.redisUrl,
     KAFKA_BROKERS: settings.kafkaBrokers.join(','),
     OPS_BOOTSTRAP_API_KEY: opsKey,
+    // The gateway runs here and says who the caller is; each caller then has its own limits.
+    HTTP_TRUSTED_PROXIES: '127.0.0.1',
     ...clockEnv,
   });
 }

@@ -48,9 +48,21 @@ describe('two organizations through the gateway', () => {
 
   it('serves one merged OpenAPI document with the operations of every running service', async () => {
     const doc = (await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()) as { paths: Record<string, unknown>; info: Record<string, { available: string[] }> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/suppliers', '/v1/devices', '/v1/devices/{deviceId}', '/v1/ops/inventory/projections/{name}']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/suppliers', '/v1/devices', '/v1/devices/{deviceId}']));
     expect(doc.info['x-ionet-services']!.available).toEqual(expect.arrayContaining(Object.keys(stack.services)));
     if (stack.has('billing')) expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/organizations', '/v1/me']));
+    // Ops routes are documented for ops keys only (each service's /v1/ops/openapi.json), not publicly.
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/ops/'))).toEqual([]);
+  });
+
+  it('reaches each service\'s ops routes as /v1/ops/{service}/... with the ops key', async () => {
+    const ops = gatewayClient(stack.gatewayUrl, stack.opsKey);
+    for (const service of Object.keys(stack.services)) {
+      const doc = await ops.call('GET', `/v1/ops/${service}/openapi.json`);
+      expect({ service, status: doc.status }).toEqual({ service, status: 200 });
+      expect(Object.keys(doc.body.paths as object)).toEqual(expect.arrayContaining(['/v1/ops/projections', '/v1/ops/dead-letters']));
+    }
+    expect((await ops.call('GET', '/v1/ops/inventory/projections')).status).toBe(200);
   });
 
   it('creates two supplier organizations, each with its own key', async () => {
@@ -60,8 +72,13 @@ describe('two organizations through the gateway', () => {
     expect(keyA.tenantId).not.toBe(keyB.tenantId);
     const me = await gatewayClient(stack.gatewayUrl, keyA.key).call('GET', '/v1/me');
     // Without billing there is no /v1/me yet, and the gateway says so instead of guessing.
-    if (issuer.mode === 'billing') expect(me).toMatchObject({ status: 200, body: { organizationId: keyA.tenantId } });
+    if (issuer.mode === 'billing') expect(me).toMatchObject({ status: 200, body: { apiKeyId: keyA.keyId, scopes: ['supplier'], organization: { organizationId: keyA.tenantId, kind: 'supplier' } } });
     else expect(me).toMatchObject({ status: 503, contentType: expect.stringContaining(PROBLEM_CONTENT_TYPE), body: { code: 'GATEWAY.SERVICE_UNAVAILABLE' } });
+  });
+
+  it('keeps the ops routes from a supplier key', async () => {
+    const denied = await gatewayClient(stack.gatewayUrl, keyA.key).call('GET', '/v1/ops/inventory/projections');
+    expect(denied).toMatchObject({ status: 403, contentType: expect.stringContaining(PROBLEM_CONTENT_TYPE) });
   });
 
   it('registers a supplier and a device with organization A\'s key and reads them back', async () => {

@@ -1,5 +1,5 @@
 import { hashApiKey } from '@ionet/platform';
-import { testConnections } from '@ionet/testing';
+import { testConnections, waitFor } from '@ionet/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { RunningStack } from './stack-launcher';
@@ -19,6 +19,29 @@ export interface KeyIssuer {
   revoke(key: IssuedKey): Promise<void>;
 }
 
+/** A read each service answers for any valid key: how a scenario sees that a service knows a key. */
+const KEY_PROBES: Record<string, string> = {
+  inventory: '/v1/devices?limit=1',
+  billing: '/v1/me',
+};
+/** Keys are issued as events; each service's projection learns them within seconds. */
+const KEY_PROPAGATION_MS = 20_000;
+
+/** Resolves once every running service that has a probe accepts the key (through the gateway). */
+export async function acceptedEverywhere(stack: RunningStack, key: string): Promise<void> {
+  const client = gatewayClient(stack.gatewayUrl, key);
+  const probes = Object.entries(KEY_PROBES).filter(([service]) => stack.has(service));
+  await waitFor(
+    `the key accepted by ${probes.map(([s]) => s).join(', ')}`,
+    async () => {
+      for (const [, path] of probes) if ((await client.call('GET', path)).status === 401) return undefined;
+      return true;
+    },
+    KEY_PROPAGATION_MS,
+    200,
+  );
+}
+
 export function keyIssuer(stack: RunningStack): KeyIssuer {
   return stack.has('billing') ? billingIssuer(stack) : fixtureIssuer(stack);
 }
@@ -34,7 +57,9 @@ function billingIssuer(stack: RunningStack): KeyIssuer {
       const organizationId = org.body.organizationId as string;
       const created = await ops.call('POST', `/v1/organizations/${organizationId}/api-keys`, { scopes: [scope] });
       if (created.status !== 201) throw new Error(`POST api-keys answered ${created.status}: ${JSON.stringify(created.body)}`);
-      return { key: created.body.key as string, keyId: created.body.apiKeyId as string, tenantId: organizationId };
+      const issued = { key: created.body.key as string, keyId: created.body.apiKeyId as string, tenantId: organizationId };
+      await acceptedEverywhere(stack, issued.key);
+      return issued;
     },
     async revoke(key) {
       const res = await ops.call('DELETE', `/v1/api-keys/${key.keyId}`);

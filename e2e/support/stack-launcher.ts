@@ -46,7 +46,25 @@ export interface RunningStack {
  * Kafka topic prefix private to this run (so they talk to each other and to nobody else). Resolves
  * when every process answers /health/ready; `stop()` sends SIGTERM, waits, and drops what it made.
  */
-export async function launchStack(options: { label: string; services?: string[]; env?: Record<string, string>; gatewayEnv?: Record<string, string> }): Promise<RunningStack> {
+export async function launchStack(options: LaunchOptions): Promise<RunningStack> {
+  try {
+    return await launchOnce(options);
+  } catch (err) {
+    // A free port can be taken by another process between our probe and the service's bind (five
+    // engineers and CI share these machines): one more try on fresh ports, and the first failure is shown.
+    process.stderr.write(`launching the stack failed once; trying again: ${(err as Error).message}\n`);
+    return launchOnce(options);
+  }
+}
+
+interface LaunchOptions {
+  label: string;
+  services?: string[];
+  env?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+}
+
+async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
   const services = options.services ?? existingServices();
   const conn = testConnections();
   const ns = testNamespace(options.label);
