@@ -1,4 +1,5 @@
-import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testNamespace, waitFor } from '@ionet/testing';
+import { ensureTopics } from '@ionet/eventing';
+import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testKafka, testNamespace, waitFor } from '@ionet/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,7 +32,7 @@ export interface RunningProcess {
 export interface RunningStack {
   gatewayUrl: string;
   services: Record<string, string>;
-  /** Schema of each service in the test database, for fixtures that must reach it before billing exists. */
+  /** Schema of each service in the test database. */
   schemas: Record<string, string>;
   opsKey: string;
   has(service: string): boolean;
@@ -79,6 +80,9 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
   };
 
   try {
+    // The topics exist before the services start, as in production: services starting together on a
+    // fresh prefix otherwise race to create them, and a service can die on the not-yet-led partitions.
+    await ensureTopics(testKafka('ionet-e2e-launcher', conn), { prefix: ns.topicPrefix });
     for (const name of services) {
       const schema = `${ns.schema}_${name}`.slice(0, 63);
       await createTestSchema(schema, conn);
