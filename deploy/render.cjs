@@ -200,7 +200,9 @@ function renderKubernetes(service, services = SERVICES) {
         replicas: service.replicas?.[role] ?? 1,
         selector: { matchLabels: { 'app.kubernetes.io/name': service.name, 'app.kubernetes.io/component': role } },
         template: {
-          metadata: { labels: labels(role), annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(CONTAINER_PORT), 'prometheus.io/path': '/metrics' } },
+          // No prometheus.io/scrape annotations: /metrics needs an ops key (ADR 0302), so scraping is a
+          // Prometheus job with `authorization` from a Secret, selecting app.kubernetes.io/part-of=ionet.
+          metadata: { labels: labels(role) },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
