@@ -1,4 +1,5 @@
 export * from './store/event-store';
+export * from './command';
 export * from './store/eventing-schema';
 export * from './store/commit-notifier';
 export * from './outbox/outbox-relay';
@@ -10,6 +11,7 @@ export * from './dead-letters/dead-letter-publisher';
 export * from './dead-letters/dead-letter.service';
 export * from './dead-letters/dead-letters.controller';
 export * from './replay/projection-manager';
+export * from './projections';
 export * from './replay/state-hash';
 export * from './replay/rebuild-inbox';
 export * from './topics/ensure-topics';

@@ -19,6 +19,7 @@ export * from './errors/domain-error';
 export * from './errors/problem';
 export * from './errors/problem-mapper';
 export * from './health/health-checks';
+export * from './http/edge-values';
 export * from './http/pagination';
 export * from './http/validation';
 export * from './idempotency/fingerprint';

@@ -9,9 +9,9 @@ import { DevicesController } from './api/http/devices.controller';
 import { ProjectionsController } from './api/http/projections.controller';
 import { SuppliersController } from './api/http/suppliers.controller';
 import { DevicesService } from './application/devices.service';
-import { InventoryStreams } from './application/inventory-streams';
 import { CATALOG_PROJECTION, CatalogProjectionRunner } from './application/projections/catalog-projection.runner';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
+import { projectionDefinition } from '@ionet/eventing';
 import { SuppliersService } from './application/suppliers.service';
 import { inventoryConfigSchema, type InventoryConfig } from './inventory.config';
 import { INVENTORY_MIGRATIONS } from './infrastructure/persistence/migrations';
@@ -40,10 +40,9 @@ export class InventoryModule {
       ],
       controllers: [SuppliersController, DevicesController, ProjectionsController],
       providers: [
-        InventoryStreams,
         SuppliersService,
         DevicesService,
-        { provide: CATALOG_PROJECTION, useValue: inventoryCatalogProjection(config.KAFKA_TOPIC_PREFIX) },
+        { provide: CATALOG_PROJECTION, useValue: projectionDefinition(inventoryCatalogProjection, config.KAFKA_TOPIC_PREFIX) },
         {
           provide: ProjectionManager,
           inject: [PG_POOL, KAFKA, METRICS_REGISTRY],

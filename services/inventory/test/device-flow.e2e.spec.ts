@@ -120,6 +120,24 @@ describe('inventory: command -> event store -> relay -> Kafka -> catalogue proje
     expect(bad.body.code).toBe('VALIDATION.FAILED');
   });
 
+  it('lands 12 concurrent price changes to one device: each is retried on a conflict, none answers 409', async () => {
+    const amounts = Array.from({ length: 12 }, (_, i) => String(3_000_000 + i));
+    const answers = await Promise.all(amounts.map((amountBaseUnits) => call('PUT', `/v1/devices/${deviceId}/price`, keyA, { askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' } })));
+    expect(answers.map((a) => a.status)).toEqual(amounts.map(() => 200));
+    expect(answers.every((a) => a.body.changed === true)).toBe(true);
+    // Versions 3..14, one each: every change is its own event on the stream.
+    expect(answers.map((a) => Number(a.body.version)).sort((x, y) => x - y)).toEqual(amounts.map((_, i) => i + 3));
+    const last = answers.find((a) => a.body.version === '14')!;
+    const lastAmount = amounts[answers.indexOf(last)]!;
+    const read = await waitFor('the last price in the catalogue', async () => {
+      const res = await call('GET', `/v1/devices/${deviceId}`, keyA);
+      return res.body.version === '14' ? res.body : undefined;
+    });
+    expect(read.askPricePerGpuHour).toEqual({ amountBaseUnits: lastAmount, asset: 'USDC' });
+    // Back to the price the later tests expect.
+    expect((await call('PUT', `/v1/devices/${deviceId}/price`, keyA, { askPricePerGpuHour: { amountBaseUnits: '2500000', asset: 'USDC' } })).status).toBe(200);
+  });
+
   it('reports appended, published and consumed events and the consumer lag on /metrics', async () => {
     /** Sum of the samples of `name` whose labels include `labels`, or undefined if there are none. */
     const sample = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {

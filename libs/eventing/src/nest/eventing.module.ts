@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { ClientConfig, Pool } from 'pg';
 import { EventRegistry, topicName, type EventContext } from '@ionet/contracts';
 import { EventStore, type EventStoreOptions } from '../store/event-store';
+import { CommandHandlers } from '../command/command-handlers';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox-relay';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import type { ConsumerRunnerOptions } from '../consumer/consumer-runner';
@@ -94,6 +95,11 @@ export class EventingModule {
           useFactory: (o: EventingModuleOptions) => new EventStore({ pool: o.pool, producer: o.producer, registry: o.registry, commitNotify: o.commitNotify, metrics: o.metrics }),
         },
         {
+          provide: CommandHandlers,
+          inject: [EVENTING_OPTIONS, EventStore],
+          useFactory: (o: EventingModuleOptions, store: EventStore) => new CommandHandlers({ store, registry: o.registry, upcasters: o.upcasters }),
+        },
+        {
           provide: OutboxRelay,
           inject: [EVENTING_OPTIONS],
           useFactory: (o: EventingModuleOptions) =>
@@ -124,7 +130,7 @@ export class EventingModule {
         DeadLettersOpsGuard,
         EventingLifecycle,
       ],
-      exports: [EventStore, OutboxRelay, DeadLetterService, KafkaBatchTransport, EVENTING_OPTIONS],
+      exports: [EventStore, CommandHandlers, OutboxRelay, DeadLetterService, KafkaBatchTransport, EVENTING_OPTIONS],
     };
   }
 }

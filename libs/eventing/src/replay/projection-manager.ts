@@ -28,6 +28,8 @@ export interface ProjectionContext extends BatchContext {
  *  of different aggregates in any order (it is called with duplicates dropped by event id). */
 export interface ProjectionDefinition {
   name: string;
+  /** The shape's version (tables and apply); a new one is rebuilt, not applied onto old rows. */
+  version?: number;
   groupId: string;
   topics: string[];
   tables: ProjectionTable[];

@@ -198,8 +198,9 @@ export class EventStore {
     if (rows.length !== count) {
       const head = await executor.query<{ version: string | null }>('select max(version)::text as version from events where stream_id = $1', [request.streamId]);
       const actual = BigInt(head.rows[0]?.version ?? '0');
-      const reason = expected !== null && actual !== expected ? 'version conflict' : 'a newer transaction appended to the stream first; retry';
-      throw new EventStoreConcurrencyError(request.streamId, expected ?? 'any', actual, reason);
+      const versionMoved = expected !== null && actual !== expected;
+      const reason = versionMoved ? 'version conflict' : 'a newer transaction appended to the stream first; retry';
+      throw new EventStoreConcurrencyError(request.streamId, expected ?? 'any', actual, reason, !versionMoved);
     }
     // Without a caller's transaction the statement has committed; with one, its runner (if it has
     // afterCommit) or the caller (notifyCommitted) wakes the relays once it commits.

@@ -29,6 +29,9 @@ export class EventStoreConcurrencyError extends EventingError {
     readonly expectedVersion: bigint | 'any',
     readonly actualVersion: bigint | undefined,
     reason = 'version conflict',
+    /** The stream's head was appended by a transaction newer than the caller's: the caller's
+     *  transaction can never append to it (ADR 0200); only a new transaction can. */
+    readonly transactionTooOld = false,
   ) {
     super(EVENTING_ERROR_CODES.versionConflict, `stream ${streamId}: ${reason} (expected ${String(expectedVersion)}, actual ${actualVersion === undefined ? 'unknown' : String(actualVersion)})`);
   }

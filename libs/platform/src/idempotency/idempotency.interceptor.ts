@@ -1,4 +1,4 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, createParamDecorator, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -87,3 +87,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 }
+
+/** The request's Idempotency-Key with its tenant, or undefined without one: handlers derive the
+ *  ids of what the request creates from it, so a retry after a crash creates nothing twice
+ *  (ADR 0210). The interceptor has validated the key by the time this runs. */
+export const IdempotencyKey = createParamDecorator((_data: unknown, ctx: ExecutionContext): { tenantId: string; key: string } | undefined => {
+  const request = ctx.switchToHttp().getRequest<FastifyRequest & { auth?: AuthContext }>();
+  const header = request.headers[IDEMPOTENCY_HEADER];
+  const key = Array.isArray(header) ? header[0] : header;
+  return key && isValidIdempotencyKey(key) ? { tenantId: request.auth?.tenantId ?? 'anonymous', key } : undefined;
+});

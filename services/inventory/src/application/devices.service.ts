@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
-import { newEventId } from '@ionet/contracts';
+import { CommandHandlers, type CommandCause } from '@ionet/eventing';
 import { DataSource } from 'typeorm';
-import { decideDevice, type ConnectivityTier, type DeviceClass, type DeviceEvent, type DeviceSpec, type SecurityTier } from '../domain/device/device.decider';
+import { type ConnectivityTier, type DeviceClass, type DeviceEvent, type DeviceSpec, type SecurityTier } from '../domain/device/device.decider';
 import type { SupplierSource } from '../domain/supplier/supplier.decider';
-import { deviceEventToWire } from '../infrastructure/messaging/inventory-event-codec';
 import { catalogPage } from './catalog-query';
-import { InventoryStreams } from './inventory-streams';
+import { deviceAggregate, supplierAggregate } from './inventory-aggregates';
 
 export interface Device {
   deviceId: string;
@@ -64,16 +63,16 @@ interface DeviceRow {
 export class DevicesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly streams: InventoryStreams,
+    private readonly handlers: CommandHandlers,
   ) {}
 
-  /** Appends DeviceRegistered and answers with the device as decided; the catalogue shows it moments later. */
-  async register(caller: AuthContext, supplierId: string, input: RegisterDeviceInput, correlationId: string): Promise<Device> {
-    const supplier = await this.streams.loadSupplier(supplierId);
+  /** Appends DeviceRegistered and answers with the device as decided; the catalogue shows it moments later.
+   *  The id comes from the edge (derived from the idempotency key when there is one). */
+  async register(caller: AuthContext, supplierId: string, deviceId: string, input: RegisterDeviceInput, cause: CommandCause, at: Date): Promise<Device> {
+    const supplier = await this.handlers.for(supplierAggregate).load(supplierId);
     const owned = supplier.state.status === 'registered' && canAccessTenant(caller, supplier.state.tenantId) ? supplier.state : undefined;
-    const deviceId = newEventId();
-    const device = await this.streams.loadDevice(deviceId);
-    const events = decideDevice(
+    const result = await this.handlers.for(deviceAggregate).handle(
+      deviceId,
       {
         type: 'RegisterDevice',
         deviceId,
@@ -82,12 +81,11 @@ export class DevicesService {
         askPricePerGpuHour: { amountBaseUnits: input.askPricePerGpuHourUsdcBaseUnits, asset: 'USDC' },
         ...(input.payoutWallet ? { payoutWallet: input.payoutWallet } : {}),
         supplier: owned,
-        at: new Date(),
+        at,
       },
-      device.state,
+      cause,
     );
-    await this.streams.append('device', deviceId, device.expectedVersion, events.map(deviceEventToWire), correlationId);
-    const registered = events[0] as Extract<DeviceEvent, { type: 'DeviceRegistered' }>;
+    const registered = result.events[0] as Extract<DeviceEvent, { type: 'DeviceRegistered' }>;
     return {
       deviceId,
       supplierId: registered.supplierId,
@@ -99,17 +97,22 @@ export class DevicesService {
       askPricePerGpuHourUsdcBaseUnits: registered.askPricePerGpuHour.amountBaseUnits,
       registeredAt: registered.at,
       updatedAt: registered.at,
-      version: 1n,
+      version: result.version,
     };
   }
 
-  /** Sets the ask price; the same price again appends nothing. Returns the device's stream version. */
-  async setPrice(caller: AuthContext, deviceId: string, amountBaseUnits: bigint, correlationId: string): Promise<{ deviceId: string; version: bigint; changed: boolean }> {
-    const device = await this.streams.loadDevice(deviceId);
-    if (device.state.status === 'registered' && !canAccessTenant(caller, device.state.tenantId)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
-    const events = decideDevice({ type: 'SetDevicePrice', deviceId, askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' }, at: new Date() }, device.state);
-    if (events.length) await this.streams.append('device', deviceId, device.expectedVersion, events.map(deviceEventToWire), correlationId);
-    return { deviceId, version: device.version + BigInt(events.length), changed: events.length > 0 };
+  /** Sets the ask price; the same price again appends nothing. Concurrent changes are retried by
+   *  the kit (reload, decide again), so each lands. Returns the device's stream version. */
+  async setPrice(caller: AuthContext, deviceId: string, amountBaseUnits: bigint, cause: CommandCause, at: Date): Promise<{ deviceId: string; version: bigint; changed: boolean }> {
+    const result = await this.handlers.for(deviceAggregate).handle(
+      deviceId,
+      (state) => {
+        if (state.status === 'registered' && !canAccessTenant(caller, state.tenantId)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
+        return { type: 'SetDevicePrice', deviceId, askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' }, at };
+      },
+      cause,
+    );
+    return { deviceId, version: result.version, changed: result.events.length > 0 };
   }
 
   async get(caller: AuthContext, deviceId: string): Promise<Device> {

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
-import { newEventId } from '@ionet/contracts';
+import { CommandHandlers, type CommandCause } from '@ionet/eventing';
 import { DataSource } from 'typeorm';
-import { decideSupplier, type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
-import { supplierEventToWire } from '../infrastructure/messaging/inventory-event-codec';
+import { type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
 import { catalogPage } from './catalog-query';
-import { InventoryStreams } from './inventory-streams';
+import { supplierAggregate } from './inventory-aggregates';
 
 export interface Supplier {
   supplierId: string;
@@ -41,22 +40,19 @@ interface SupplierRow {
 export class SuppliersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly streams: InventoryStreams,
+    private readonly handlers: CommandHandlers,
   ) {}
 
-  /** Appends SupplierRegistered; the catalogue projection shows it moments later. */
-  async register(caller: AuthContext, input: RegisterSupplierInput, correlationId: string): Promise<Supplier> {
+  /** Appends SupplierRegistered; the catalogue projection shows it moments later. The id comes from
+   *  the edge (derived from the idempotency key when there is one). */
+  async register(caller: AuthContext, supplierId: string, input: RegisterSupplierInput, cause: CommandCause, at: Date): Promise<Supplier> {
     const tenantId = input.tenantId ?? caller.tenantId;
     if (!canAccessTenant(caller, tenantId)) throw new DomainError('SUPPLIER.FORBIDDEN', 'You may register suppliers only for your own tenant.');
-    // The edge, not the domain, reads the clock and makes ids.
-    const supplierId = newEventId();
-    const { state, expectedVersion } = await this.streams.loadSupplier(supplierId);
-    const events = decideSupplier({ type: 'RegisterSupplier', ...input, supplierId, tenantId, at: new Date() }, state);
-    await this.streams.append('supplier', supplierId, expectedVersion, events.map(supplierEventToWire), correlationId);
-    const registered = events[0]!;
+    const result = await this.handlers.for(supplierAggregate).handle(supplierId, { type: 'RegisterSupplier', ...input, supplierId, tenantId, at }, cause);
+    const registered = result.events[0]!;
     return {
       supplierId,
-      tenantId,
+      tenantId: registered.tenantId,
       name: registered.name,
       source: registered.source,
       partnerNetwork: registered.partnerNetwork,

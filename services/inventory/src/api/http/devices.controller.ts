@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, PAGE_LIMIT_DEFAULT, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { Caller, IdempotencyKey, PAGE_LIMIT_DEFAULT, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
 import { DevicesService } from '../../application/devices.service';
 import { DeviceDto, DevicePageDto, DeviceQueryDto, PriceSetDto, RegisterDeviceDto, SetPriceDto } from './device.dto';
 
@@ -14,11 +15,12 @@ export class DevicesController {
 
   /** Registers a device of a supplier; it is pending until verification proves it. */
   @Post('suppliers/:supplierId/devices')
-  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: the same key creates the device once' })
   @ApiCreatedResponse({ type: DeviceDto })
   async register(
     @Caller() caller: AuthContext,
     @RequestId() requestId: string,
+    @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined,
     @Param('supplierId', uuid) supplierId: string,
     @Body() body: RegisterDeviceDto,
   ): Promise<DeviceDto> {
@@ -26,13 +28,15 @@ export class DevicesController {
     const device = await this.devices.register(
       caller,
       supplierId,
+      newStreamIdFor('device', idempotency),
       {
         agentPublicKey,
         spec: { ...spec, gpu: gpu ? { model: gpu.model, vramMib: gpu.vramMib, count: gpu.count } : null },
         askPricePerGpuHourUsdcBaseUnits: BigInt(askPricePerGpuHour.amountBaseUnits),
         ...(payoutWallet ? { payoutWallet } : {}),
       },
-      requestId,
+      causedByRequest(requestId, idempotency),
+      new Date(),
     );
     return DeviceDto.of(device);
   }
@@ -41,7 +45,7 @@ export class DevicesController {
   @HttpCode(200)
   @ApiAcceptedResponse({ type: PriceSetDto })
   async setPrice(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('deviceId', uuid) deviceId: string, @Body() body: SetPriceDto): Promise<PriceSetDto> {
-    const result = await this.devices.setPrice(caller, deviceId, BigInt(body.askPricePerGpuHour.amountBaseUnits), requestId);
+    const result = await this.devices.setPrice(caller, deviceId, BigInt(body.askPricePerGpuHour.amountBaseUnits), causedByRequest(requestId), new Date());
     return { deviceId: result.deviceId, version: result.version.toString(), changed: result.changed };
   }
 

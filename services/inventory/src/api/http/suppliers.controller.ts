@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { Caller, IdempotencyKey, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
 import { SuppliersService } from '../../application/suppliers.service';
 import { RegisterSupplierDto, SupplierDto, SupplierPageDto } from './supplier.dto';
 
@@ -15,10 +16,16 @@ export class SuppliersController {
   constructor(private readonly suppliers: SuppliersService) {}
 
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: the same key creates the supplier once' })
   @ApiCreatedResponse({ type: SupplierDto })
-  async register(@Caller() caller: AuthContext, @RequestId() requestId: string, @Body() body: RegisterSupplierDto): Promise<SupplierDto> {
-    return SupplierDto.of(await this.suppliers.register(caller, body, requestId));
+  async register(
+    @Caller() caller: AuthContext,
+    @RequestId() requestId: string,
+    @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined,
+    @Body() body: RegisterSupplierDto,
+  ): Promise<SupplierDto> {
+    const supplierId = newStreamIdFor('supplier', idempotency);
+    return SupplierDto.of(await this.suppliers.register(caller, supplierId, body, causedByRequest(requestId, idempotency), new Date()));
   }
 
   @Get(':supplierId')

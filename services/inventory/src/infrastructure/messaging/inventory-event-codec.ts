@@ -1,172 +1,85 @@
-import { fromBinary } from '@bufbuild/protobuf';
-import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Asset, amountBaseUnitsOf, commonV1, inventoryV1, money } from '@ionet/contracts';
-import type { NewEvent, StoredEvent } from '@ionet/eventing';
-import type { ConnectivityTier, DeviceClass, DeviceEvent, SecurityTier } from '../../domain/device/device.decider';
-import type { PartnerNetwork, SupplierEvent, SupplierSource } from '../../domain/supplier/supplier.decider';
+import { CONTRACT_ERROR_CODES, ContractError, commonV1, enumCodec, inventoryV1, type DomainMoney } from '@ionet/contracts';
+import { eventCodec } from '@ionet/eventing';
+import { CONNECTIVITY_TIERS, DEVICE_CLASSES, SECURITY_TIERS, type ConnectivityTier, type DeviceClass, type DeviceEvent, type PricePerGpuHour, type SecurityTier } from '../../domain/device/device.decider';
+import { SUPPLIER_SOURCES, type PartnerNetwork, type SupplierEvent, type SupplierSource } from '../../domain/supplier/supplier.decider';
 
-// Domain values <-> protobuf enums, both ways from one table each.
-const SOURCES: [SupplierSource, commonV1.SupplySource][] = [
-  ['data_center', commonV1.SupplySource.DATA_CENTER],
-  ['mining_farm', commonV1.SupplySource.MINING_FARM],
-  ['individual', commonV1.SupplySource.INDIVIDUAL],
-  ['partner_network', commonV1.SupplySource.PARTNER_NETWORK],
-];
-const CONNECTIVITY: [ConnectivityTier, commonV1.ConnectivityTier][] = [
-  ['low', commonV1.ConnectivityTier.LOW],
-  ['medium', commonV1.ConnectivityTier.MEDIUM],
-  ['high', commonV1.ConnectivityTier.HIGH],
-  ['ultra_high', commonV1.ConnectivityTier.ULTRA_HIGH],
-];
-const SECURITY: [SecurityTier, commonV1.SecurityTier][] = [
-  ['standard', commonV1.SecurityTier.STANDARD],
-  ['secure', commonV1.SecurityTier.SECURE],
-  ['compliant', commonV1.SecurityTier.COMPLIANT],
-];
-const CLASSES: [DeviceClass, commonV1.DeviceClass][] = [
-  ['gpu', commonV1.DeviceClass.GPU],
-  ['cpu', commonV1.DeviceClass.CPU],
-];
+// Asserted at start-up: the domain's names are exactly the contract's, so the casts below hold.
+enumCodec(commonV1.SupplySourceSchema, SUPPLIER_SOURCES);
+enumCodec(commonV1.ConnectivityTierSchema, CONNECTIVITY_TIERS);
+enumCodec(commonV1.SecurityTierSchema, SECURITY_TIERS);
+enumCodec(commonV1.DeviceClassSchema, DEVICE_CLASSES);
 
-function toWire<D, W>(table: [D, W][], value: D): W {
-  const row = table.find(([d]) => d === value);
-  if (!row) throw new Error(`no wire value for ${String(value)}`);
-  return row[1];
-}
+export const supplierEventCodec = eventCodec<SupplierEvent>()({
+  SupplierRegistered: {
+    schema: inventoryV1.SupplierRegisteredSchema,
+    toWire: (e) => ({ supplierId: e.supplierId, tenantId: e.tenantId, displayName: e.name, source: e.source, partnerNetwork: e.partnerNetwork ?? '', payoutWallet: e.payoutWallet ?? '', registeredAt: e.at }),
+    fromWire: (w) => ({
+      type: 'SupplierRegistered',
+      supplierId: w.supplierId,
+      tenantId: w.tenantId,
+      name: w.displayName,
+      source: w.source as SupplierSource,
+      partnerNetwork: (w.partnerNetwork || null) as PartnerNetwork | null,
+      payoutWallet: w.payoutWallet || null,
+      at: w.registeredAt!,
+    }),
+  },
+});
 
-export function fromWire<D, W>(table: [D, W][], value: W): D {
-  const row = table.find(([, w]) => w === value);
-  if (!row) throw new Error(`unknown wire value ${String(value)}`);
-  return row[0];
-}
+export const deviceEventCodec = eventCodec<DeviceEvent>()({
+  DeviceRegistered: {
+    schema: inventoryV1.DeviceRegisteredSchema,
+    toWire: ({ spec, ...e }) => ({
+      deviceId: e.deviceId,
+      supplierId: e.supplierId,
+      tenantId: e.tenantId,
+      agentPublicKey: e.agentPublicKey,
+      deviceClass: spec.deviceClass,
+      gpu: spec.gpu ?? undefined,
+      cpuCores: spec.cpuCores,
+      ramMib: spec.ramMib,
+      diskGib: spec.diskGib,
+      countryCode: spec.countryCode,
+      region: spec.region,
+      connectivityTier: spec.connectivityTier,
+      securityTier: spec.securityTier,
+      source: e.source,
+      askPricePerGpuHour: e.askPricePerGpuHour,
+      payoutWallet: e.payoutWallet,
+      registeredAt: e.at,
+    }),
+    fromWire: (w) => ({
+      type: 'DeviceRegistered',
+      deviceId: w.deviceId,
+      supplierId: w.supplierId,
+      tenantId: w.tenantId,
+      agentPublicKey: w.agentPublicKey,
+      spec: {
+        deviceClass: w.deviceClass as DeviceClass,
+        gpu: w.gpu ? { model: w.gpu.model, vramMib: w.gpu.vramMib, count: w.gpu.count } : null,
+        cpuCores: w.cpuCores,
+        ramMib: w.ramMib,
+        diskGib: w.diskGib,
+        countryCode: w.countryCode,
+        region: w.region,
+        connectivityTier: w.connectivityTier as ConnectivityTier,
+        securityTier: w.securityTier as SecurityTier,
+      },
+      source: w.source as SupplierSource,
+      askPricePerGpuHour: usdc(w.askPricePerGpuHour!),
+      payoutWallet: w.payoutWallet,
+      at: w.registeredAt!,
+    }),
+  },
+  DevicePriceSet: {
+    schema: inventoryV1.DevicePriceSetSchema,
+    toWire: (e) => ({ deviceId: e.deviceId, supplierId: e.supplierId, askPricePerGpuHour: e.askPricePerGpuHour, setAt: e.at }),
+    fromWire: (w) => ({ type: 'DevicePriceSet', deviceId: w.deviceId, supplierId: w.supplierId, askPricePerGpuHour: usdc(w.askPricePerGpuHour!), at: w.setAt! }),
+  },
+});
 
-export const INVENTORY_ENUMS = { SOURCES, CONNECTIVITY, SECURITY, CLASSES };
-
-export function supplierEventToWire(event: SupplierEvent): NewEvent {
-  switch (event.type) {
-    case 'SupplierRegistered':
-      return {
-        schema: inventoryV1.SupplierRegisteredSchema,
-        occurredAt: event.at,
-        data: {
-          supplierId: event.supplierId,
-          tenantId: event.tenantId,
-          displayName: event.name,
-          source: toWire(SOURCES, event.source),
-          partnerNetwork: event.partnerNetwork ?? '',
-          payoutWallet: event.payoutWallet ?? '',
-          registeredAt: timestampFromDate(event.at),
-        },
-      };
-    default: {
-      const unhandled: never = event.type;
-      throw new Error(`unhandled event ${String(unhandled)}`);
-    }
-  }
-}
-
-export function deviceEventToWire(event: DeviceEvent): NewEvent {
-  switch (event.type) {
-    case 'DeviceRegistered':
-      return {
-        schema: inventoryV1.DeviceRegisteredSchema,
-        occurredAt: event.at,
-        data: {
-          deviceId: event.deviceId,
-          supplierId: event.supplierId,
-          tenantId: event.tenantId,
-          agentPublicKey: event.agentPublicKey,
-          deviceClass: toWire(CLASSES, event.spec.deviceClass),
-          ...(event.spec.gpu ? { gpu: { model: event.spec.gpu.model, vramMib: event.spec.gpu.vramMib, count: event.spec.gpu.count } } : {}),
-          cpuCores: event.spec.cpuCores,
-          ramMib: event.spec.ramMib,
-          diskGib: event.spec.diskGib,
-          countryCode: event.spec.countryCode,
-          region: event.spec.region,
-          connectivityTier: toWire(CONNECTIVITY, event.spec.connectivityTier),
-          securityTier: toWire(SECURITY, event.spec.securityTier),
-          source: toWire(SOURCES, event.source),
-          askPricePerGpuHour: money(event.askPricePerGpuHour.amountBaseUnits, Asset.USDC),
-          payoutWallet: event.payoutWallet,
-          registeredAt: timestampFromDate(event.at),
-        },
-      };
-    case 'DevicePriceSet':
-      return {
-        schema: inventoryV1.DevicePriceSetSchema,
-        occurredAt: event.at,
-        data: {
-          deviceId: event.deviceId,
-          supplierId: event.supplierId,
-          askPricePerGpuHour: money(event.askPricePerGpuHour.amountBaseUnits, Asset.USDC),
-          setAt: timestampFromDate(event.at),
-        },
-      };
-    default: {
-      const unhandled: never = event;
-      throw new Error(`unhandled event ${JSON.stringify(unhandled)}`);
-    }
-  }
-}
-
-export function supplierEventFromStored(stored: StoredEvent): SupplierEvent {
-  switch (stored.metadata.eventType) {
-    case 'ionet.inventory.v1.SupplierRegistered': {
-      const e = fromBinary(inventoryV1.SupplierRegisteredSchema, stored.payload);
-      return {
-        type: 'SupplierRegistered',
-        supplierId: e.supplierId,
-        tenantId: e.tenantId,
-        name: e.displayName,
-        source: fromWire(SOURCES, e.source),
-        partnerNetwork: (e.partnerNetwork || null) as PartnerNetwork | null,
-        payoutWallet: e.payoutWallet || null,
-        at: timestampDate(e.registeredAt!),
-      };
-    }
-    default:
-      throw new Error(`supplier stream holds an unexpected ${stored.metadata.eventType}`);
-  }
-}
-
-export function deviceEventFromStored(stored: StoredEvent): DeviceEvent {
-  switch (stored.metadata.eventType) {
-    case 'ionet.inventory.v1.DeviceRegistered': {
-      const e = fromBinary(inventoryV1.DeviceRegisteredSchema, stored.payload);
-      return {
-        type: 'DeviceRegistered',
-        deviceId: e.deviceId,
-        supplierId: e.supplierId,
-        tenantId: e.tenantId,
-        agentPublicKey: e.agentPublicKey,
-        spec: {
-          deviceClass: fromWire(CLASSES, e.deviceClass),
-          gpu: e.gpu ? { model: e.gpu.model, vramMib: e.gpu.vramMib, count: e.gpu.count } : null,
-          cpuCores: e.cpuCores,
-          ramMib: e.ramMib,
-          diskGib: e.diskGib,
-          countryCode: e.countryCode,
-          region: e.region,
-          connectivityTier: fromWire(CONNECTIVITY, e.connectivityTier),
-          securityTier: fromWire(SECURITY, e.securityTier),
-        },
-        source: fromWire(SOURCES, e.source),
-        askPricePerGpuHour: { amountBaseUnits: amountBaseUnitsOf(e.askPricePerGpuHour), asset: 'USDC' },
-        payoutWallet: e.payoutWallet,
-        at: timestampDate(e.registeredAt!),
-      };
-    }
-    case 'ionet.inventory.v1.DevicePriceSet': {
-      const e = fromBinary(inventoryV1.DevicePriceSetSchema, stored.payload);
-      return {
-        type: 'DevicePriceSet',
-        deviceId: e.deviceId,
-        supplierId: e.supplierId,
-        askPricePerGpuHour: { amountBaseUnits: amountBaseUnitsOf(e.askPricePerGpuHour), asset: 'USDC' },
-        at: timestampDate(e.setAt!),
-      };
-    }
-    default:
-      throw new Error(`device stream holds an unexpected ${stored.metadata.eventType}`);
-  }
+/** Ask prices are USDC by contract; any other asset is a contract violation (dead-lettered), not a price. */
+function usdc(money: DomainMoney): PricePerGpuHour {
+  if (money.asset !== 'USDC') throw new ContractError(CONTRACT_ERROR_CODES.invalidMoney, `an ask price must be in USDC, not ${money.asset}`);
+  return { amountBaseUnits: money.amountBaseUnits, asset: 'USDC' };
 }

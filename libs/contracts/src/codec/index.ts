@@ -1,0 +1,2 @@
+export * from './enum-codec';
+export * from './message-codec';
