@@ -13,6 +13,7 @@ import { PinoNestLogger, createLogger, type Logger } from './logging/logger';
 import { createMetricsRegistry, instrumentHttp } from './metrics/metrics';
 import { loadEdgeConfig } from './auth/edge-config';
 import { installEdgeGuards, pathOf } from './auth/edge-guards';
+import { ApiKeyService } from './auth/api-key.service';
 import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
@@ -62,7 +63,8 @@ export async function createServiceApp<C extends BaseConfig>(
   const fastify = app.getHttpAdapter().getInstance();
   instrumentHttp(fastify, metrics);
   await app.register(fastifyRateLimit, { global: false });
-  installEdgeGuards(fastify, edge);
+  const keys = app.get(ApiKeyService);
+  installEdgeGuards(fastify, edge, (key) => keys.authenticate(key) !== undefined);
   installBodyLimits(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
