@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { billingV1, topicName, topicSpec } from '@ionet/contracts';
-import { ConsumerRunner, PgTransactionRunner, ensureTopics, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
+import { billingV1, topicName } from '@ionet/contracts';
+import { ConsumerRunner, PgTransactionRunner, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
@@ -63,7 +63,7 @@ export async function applyApiKeyEvents(events: ConsumedEvent[], tx: SqlExecutor
  *  `ionet.billing.v1`, offsets committed with the rows (exactly once), and the in-memory key map
  *  updated as soon as a batch commits. */
 @Injectable()
-export class ApiKeyProjection implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ApiKeyProjection implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private runner: ConsumerRunner | undefined;
   private starting: Promise<void> | undefined;
   private stopping = false;
@@ -111,7 +111,8 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnApplicationSh
         },
       });
       try {
-        await ensureTopics(this.kafka, { topics: [topicSpec('billing', { prefix }), topicSpec('dlq', { prefix })] });
+        // The topics are the service's EventingModule's to create (ensureTopics): a second creator
+        // racing it makes one of them fail. Until they exist, subscribing fails and is retried.
         await runner.start();
         this.runner = runner;
         return;
@@ -122,6 +123,11 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnApplicationSh
         await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
+  }
+
+  /** The first hook of a close: no start attempt begins after it, whatever later hooks do. */
+  onModuleDestroy(): void {
+    this.stopping = true;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandHandlers, type CommandCause } from '@ionet/eventing';
-import { canAccessTenant, displayPrefixOf, generateApiKey, hashApiKey, type AuthContext } from '@ionet/platform';
+import { ApiKeyService, canAccessTenant, displayPrefixOf, generateApiKey, hashApiKey, type AuthContext } from '@ionet/platform';
 import { scopesAllowedFor, type ApiKeyScope } from '../domain/api-key/api-key.decider';
 import { type OrganizationKind } from '../domain/organization/organization.decider';
 import { BillingError } from '../domain/shared/billing.errors';
@@ -34,7 +34,10 @@ export interface Me {
 
 @Injectable()
 export class AccountsService {
-  constructor(private readonly handlers: CommandHandlers) {}
+  constructor(
+    private readonly handlers: CommandHandlers,
+    private readonly keys: ApiKeyService,
+  ) {}
 
   async createOrganization(organizationId: string, input: { name: string; kind: OrganizationKind }, cause: CommandCause, at: Date): Promise<Organization> {
     const result = await this.handlers.for(organizationAggregate).handle(organizationId, { type: 'CreateOrganization', organizationId, name: input.name, kind: input.kind, at }, cause);
@@ -69,13 +72,16 @@ export class AccountsService {
     if (result.duplicate) throw new BillingError('API_KEY.ALREADY_EXISTS', `This Idempotency-Key already issued API key ${apiKeyId}; its key is shown only once. Revoke it and issue another if it was lost.`);
     const issued = result.events[0]!;
     if (issued.type !== 'ApiKeyIssued') throw new Error(`issuing a key decided ${issued.type}`);
+    // Billing itself accepts the key at once; other services (and billing's other processes) learn
+    // it from ionet.billing.v1 within moments.
+    this.keys.applyRows([{ id: apiKeyId, key_hash: issued.keyHash, tenant_id: organizationId, scopes: issued.scopes, revoked_at: null }]);
     return { apiKeyId, organizationId, key, displayPrefix: issued.displayPrefix, scopes: issued.scopes, label: issued.label, issuedAt: issued.at };
   }
 
   /** Ops may revoke any key, an organization's key those of its own organization. Revoking a
    *  revoked key succeeds and changes nothing. */
   async revokeApiKey(caller: AuthContext, apiKeyId: string, cause: CommandCause, at: Date): Promise<void> {
-    await this.handlers.for(apiKeyAggregate).handle(
+    const result = await this.handlers.for(apiKeyAggregate).handle(
       apiKeyId,
       (state) => {
         if (state.status === 'absent' || !canAccessTenant(caller, state.organizationId)) throw new BillingError('API_KEY.NOT_FOUND', `No API key ${apiKeyId}.`);
@@ -83,6 +89,10 @@ export class AccountsService {
       },
       cause,
     );
+    if (result.state.status === 'revoked') {
+      const { keyHash, organizationId, scopes, revokedAt } = result.state;
+      this.keys.applyRows([{ id: apiKeyId, key_hash: keyHash, tenant_id: organizationId, scopes, revoked_at: revokedAt }]);
+    }
   }
 
   async me(caller: AuthContext): Promise<Me> {
