@@ -2,6 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
@@ -43,7 +44,7 @@ export async function createServiceApp<C extends BaseConfig>(
     loggerInstance: logger,
     // One line per request, written below at debug: two info lines per request cost more than
     // a read (ADR 0302).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: edge.HTTP_BODY_LIMIT_BYTES,
     requestTimeout: edge.HTTP_REQUEST_TIMEOUT_MS,
     connectionTimeout: edge.HTTP_CONNECTION_TIMEOUT_MS,
