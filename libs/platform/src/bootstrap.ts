@@ -27,6 +27,16 @@ export interface ServiceDefinition<C extends BaseConfig> {
   openApi: { title: string; description: string; version: string };
 }
 
+/** A problem lists at most this many field errors; the rest are counted (a body of thousands of
+ *  unknown fields must not answer megabytes). */
+export const VALIDATION_ERRORS_REPORTED_MAX = 50;
+
+function capReportedErrors(payload: unknown): unknown {
+  const errors = (payload as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || errors.length <= VALIDATION_ERRORS_REPORTED_MAX) return payload;
+  return { ...(payload as object), errors: errors.slice(0, VALIDATION_ERRORS_REPORTED_MAX), errorsOmitted: errors.length - VALIDATION_ERRORS_REPORTED_MAX };
+}
+
 /** Builds (does not listen) the Nest application of a service on Fastify, with the platform's
  *  docs at /docs and /openapi.json. Throws ConfigError when the environment is invalid. */
 export async function createServiceApp<C extends BaseConfig>(
@@ -75,7 +85,7 @@ export async function createServiceApp<C extends BaseConfig>(
     done();
   });
   // Exact integers (base units, offsets, versions) leave as decimal strings, never as a 500.
-  fastify.setReplySerializer((payload) => JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+  fastify.setReplySerializer((payload) => JSON.stringify(capReportedErrors(payload), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -177,6 +177,17 @@ describe('the hardened edge', () => {
     expect(big.status).toBe(413);
     expect(big.headers.get('content-type')).toContain('application/problem+json');
     expect(await big.json()).toMatchObject({ code: 'REQUEST.TOO_LARGE' });
+    // Thousands of unknown fields within the cap: a bounded list of errors, the rest counted.
+    const wide = await fetch(`${svc.baseUrl}/v1/things`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_OPS_KEY}`, 'content-type': 'application/json', 'idempotency-key': 'wide-1' },
+      body: JSON.stringify({ name: 'ok', ...Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`f${i}`, 1])) }),
+    });
+    expect(wide.status).toBe(400);
+    const widely = (await wide.json()) as { code: string; errors: unknown[]; errorsOmitted: number };
+    expect(widely.code).toBe('VALIDATION.FAILED');
+    expect(widely.errors).toHaveLength(50);
+    expect(widely.errorsOmitted).toBe(950);
     // A route that declares a larger limit takes the same body, and still caps its own.
     const post = (path: string, length: number, idempotencyKey: string) =>
       fetch(`${svc.baseUrl}${path}`, {
