@@ -135,6 +135,34 @@ describe('organizations and API keys, valid everywhere', () => {
     expect(await retry.json()).toMatchObject({ code: 'API_KEY.ALREADY_EXISTS' });
   });
 
+  it("lists an organization's keys (never the keys), revoked ones marked, a page at a time, to its own keys and ops only", async () => {
+    const org = await createOrganization('Listed Co', 'customer');
+    const first = await issueKey(org.organizationId, billing.opsKey, { label: 'first' });
+    const second = await issueKey(org.organizationId, billing.opsKey, { label: 'second' });
+    expect((await toBilling('DELETE', `/v1/api-keys/${first.apiKeyId}`, { key: billing.opsKey })).status).toBe(204);
+    type Listed = { items: { apiKeyId: string; label: string; displayPrefix: string; revokedAt: string | null }[]; nextCursor?: string };
+    const all = await waitFor('both keys listed, the first revoked', async () => {
+      const res = await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys`, { key: second.key });
+      const body = res.status === 200 ? ((await res.json()) as Listed) : undefined;
+      return body?.items.length === 2 && body.items[0]!.revokedAt ? body : undefined;
+    }, 20_000);
+    expect(all.items.map((k) => [k.apiKeyId, k.label, k.revokedAt === null])).toEqual([
+      [first.apiKeyId, 'first', false],
+      [second.apiKeyId, 'second', true],
+    ]);
+    expect(second.key.startsWith(all.items[1]!.displayPrefix)).toBe(true);
+    expect(JSON.stringify(all)).not.toContain(second.key);
+
+    const page1 = (await (await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys?limit=1`, { key: billing.opsKey })).json()) as Listed;
+    expect(page1.items.map((k) => k.apiKeyId)).toEqual([first.apiKeyId]);
+    const page2 = (await (await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys?limit=1&cursor=${page1.nextCursor}`, { key: billing.opsKey })).json()) as Listed;
+    expect(page2).toEqual({ items: [expect.objectContaining({ apiKeyId: second.apiKeyId })] });
+
+    const stranger = await issueKey((await createOrganization('Stranger', 'customer')).organizationId, billing.opsKey);
+    const foreign = await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys`, { key: stranger.key });
+    expect(foreign.status).toBe(404);
+  });
+
   it('revokes a key: every service refuses it within seconds, and a process started later never accepts it', async () => {
     const org = await createOrganization('Revoked Farm', 'supplier');
     const keep = await issueKey(org.organizationId, billing.opsKey);

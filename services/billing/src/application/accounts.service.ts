@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CommandHandlers, type CommandCause } from '@ionet/eventing';
-import { ApiKeyService, canAccessTenant, displayPrefixOf, generateApiKey, hashApiKey, type AuthContext } from '@ionet/platform';
+import { ApiKeyService, canAccessTenant, decodeCursor, displayPrefixOf, generateApiKey, hashApiKey, toPage, type AuthContext, type Page } from '@ionet/platform';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { scopesAllowedFor, type ApiKeyScope } from '../domain/api-key/api-key.decider';
 import { type OrganizationKind } from '../domain/organization/organization.decider';
 import { BillingError } from '../domain/shared/billing.errors';
@@ -24,6 +26,24 @@ export interface IssuedKey {
   issuedAt: Date;
 }
 
+export interface ApiKeySummary {
+  apiKeyId: string;
+  displayPrefix: string;
+  scopes: string[];
+  label: string;
+  issuedAt: Date;
+  revokedAt: Date | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  display_prefix: string;
+  scopes: string[];
+  label: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
 export interface Me {
   apiKeyId: string;
   organizationId: string;
@@ -37,6 +57,7 @@ export class AccountsService {
   constructor(
     private readonly handlers: CommandHandlers,
     private readonly keys: ApiKeyService,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   async createOrganization(organizationId: string, input: { name: string; kind: OrganizationKind }, cause: CommandCause, at: Date): Promise<Organization> {
@@ -93,6 +114,34 @@ export class AccountsService {
       const { keyHash, organizationId, scopes, revokedAt } = result.state;
       this.keys.applyRows([{ id: apiKeyId, key_hash: keyHash, tenant_id: organizationId, scopes, revoked_at: revokedAt }]);
     }
+  }
+
+  /** An organization's keys, live and revoked, oldest first: read from the key projection every
+   *  service keeps (billing's own copy), so a key shows moments after it is issued. */
+  async listApiKeys(caller: AuthContext, organizationId: string, limit: number, cursor?: string): Promise<Page<ApiKeySummary>> {
+    if (!canAccessTenant(caller, organizationId)) throw new BillingError('ORGANIZATION.NOT_FOUND', `No organization ${organizationId}.`);
+    const organization = (await this.handlers.for(organizationAggregate).load(organizationId)).state;
+    if (organization.status !== 'active') throw new BillingError('ORGANIZATION.NOT_FOUND', `No organization ${organizationId}.`);
+    const params: unknown[] = [organizationId];
+    let after = '';
+    if (cursor) {
+      const position = decodeCursor(cursor, ['issuedAt', 'id'] as const);
+      params.push(position.issuedAt, position.id);
+      after = `and (created_at, id) > ($2::timestamptz, $3::uuid)`;
+    }
+    params.push(limit + 1);
+    // A revocation seen before its issue leaves a placeholder row (scope 'revoked'): not a key yet.
+    const rows = (await this.dataSource.query(
+      `select id, display_prefix, scopes, label, created_at, revoked_at from api_keys
+        where tenant_id = $1 and not ('revoked' = any(scopes)) ${after}
+        order by created_at, id limit $${params.length}`,
+      params,
+    )) as ApiKeyRow[];
+    return toPage(
+      rows.map((r) => ({ apiKeyId: r.id, displayPrefix: r.display_prefix, scopes: r.scopes, label: r.label, issuedAt: r.created_at, revokedAt: r.revoked_at })),
+      limit,
+      (k) => ({ issuedAt: k.issuedAt.toISOString(), id: k.apiKeyId }),
+    );
   }
 
   async me(caller: AuthContext): Promise<Me> {

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, SetMetadata } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, SetMetadata } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
-import { Caller, IDEMPOTENCY_EXEMPT, IdempotencyKey, ProblemError, RequestId, RequireScopes, isValidIdempotencyKey, type AuthContext } from '@ionet/platform';
+import { Caller, IDEMPOTENCY_EXEMPT, IdempotencyKey, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, isValidIdempotencyKey, type AuthContext } from '@ionet/platform';
 import { AccountsService } from '../../application/accounts.service';
-import { CreateOrganizationDto, IssueApiKeyDto, IssuedApiKeyDto, MeDto, OrganizationDto } from './accounts.dto';
+import { ApiKeyPageDto, ApiKeySummaryDto, CreateOrganizationDto, IssueApiKeyDto, IssuedApiKeyDto, MeDto, OrganizationDto } from './accounts.dto';
 
 const uuid = new ParseUUIDPipe({
   exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.'),
@@ -47,6 +47,13 @@ export class AccountsController {
     const idempotency = idempotencyKey === undefined ? undefined : { tenantId: caller.tenantId, key: idempotencyKey };
     const apiKeyId = newStreamIdFor('api_key', idempotency);
     return IssuedApiKeyDto.of(await this.accounts.issueApiKey(caller, organizationId, apiKeyId, body, causedByRequest(requestId, idempotency), new Date()));
+  }
+
+  @Get('organizations/:organizationId/api-keys')
+  @ApiOkResponse({ type: ApiKeyPageDto, description: "The organization's keys, live and revoked (never the keys themselves), oldest first" })
+  async listApiKeys(@Caller() caller: AuthContext, @Param('organizationId', uuid) organizationId: string, @Query() page: PageQueryDto): Promise<ApiKeyPageDto> {
+    const result = await this.accounts.listApiKeys(caller, organizationId, page.limit ?? PAGE_LIMIT_DEFAULT, page.cursor);
+    return { items: result.items.map(ApiKeySummaryDto.of), ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
   }
 
   @Delete('api-keys/:apiKeyId')

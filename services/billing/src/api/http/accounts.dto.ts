@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import type { IssuedKey, Me, Organization } from '../../application/accounts.service';
+import type { ApiKeySummary, IssuedKey, Me, Organization } from '../../application/accounts.service';
 import { API_KEY_LABEL_LENGTH_MAX, API_KEY_SCOPES, type ApiKeyScope } from '../../domain/api-key/api-key.decider';
 import { ORGANIZATION_KINDS, ORGANIZATION_NAME_LENGTH_MAX, type OrganizationKind } from '../../domain/organization/organization.decider';
 
@@ -67,4 +67,22 @@ export class MeDto {
   static of(me: Me): MeDto {
     return { apiKeyId: me.apiKeyId, organizationId: me.organizationId, name: me.organization?.name ?? null, kind: me.organization?.kind ?? null, scopes: me.scopes };
   }
+}
+
+export class ApiKeySummaryDto {
+  @ApiProperty({ format: 'uuid' }) apiKeyId!: string;
+  @ApiProperty({ description: 'The first characters of the key, to tell keys apart' }) displayPrefix!: string;
+  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes!: string[];
+  @ApiProperty() label!: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true }) revokedAt!: string | null;
+
+  static of(k: ApiKeySummary): ApiKeySummaryDto {
+    return { ...k, issuedAt: k.issuedAt.toISOString(), revokedAt: k.revokedAt ? k.revokedAt.toISOString() : null };
+  }
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeySummaryDto] }) items!: ApiKeySummaryDto[];
+  @ApiPropertyOptional() nextCursor?: string;
 }
