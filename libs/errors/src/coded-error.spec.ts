@@ -1,4 +1,4 @@
-import { CodedError, errorArea, errorReason, ERROR_CODE_PATTERN, isCodedError, type ErrorKind } from './coded-error';
+import { CodedError, errorArea, errorReason, ERROR_CODE_PATTERN, isCodedError, kindOfReason, type ErrorKind } from './coded-error';
 
 class StakeError extends CodedError {
   readonly kind: ErrorKind = 'refused';
@@ -33,5 +33,17 @@ describe('CodedError', () => {
     expect(errorReason('DEAD_LETTER.NOT_FOUND')).toBe('NOT_FOUND');
     expect(ERROR_CODE_PATTERN.test('EVENT_STORE.VERSION_CONFLICT')).toBe(true);
     for (const bad of ['ECONNREFUSED', '23505', 'lease.not_funded', 'LEASE.']) expect(ERROR_CODE_PATTERN.test(bad)).toBe(false);
+  });
+
+  it('names the kind a reason conventionally stands for, whole or as a suffix', () => {
+    expect(kindOfReason('DEVICE.NOT_FOUND')).toBe('not_found');
+    expect(kindOfReason('LEDGER.ACCOUNT_NOT_FOUND')).toBe('not_found');
+    expect(kindOfReason('STAKE.DEVICE_EXISTS')).toBe('conflict');
+    expect(kindOfReason('LEDGER.ID_CONFLICT')).toBe('conflict');
+    expect(kindOfReason('LEDGER.INSUFFICIENT_FUNDS')).toBe('refused');
+    expect(kindOfReason('PARAMS.INVALID')).toBe('invalid');
+    expect(kindOfReason('TRANSACTION.ROLLED_BACK', 'fault')).toBe('fault');
+    // A reason that merely contains a known word is not it.
+    expect(kindOfReason('SLASH.NOT_FOUNDED')).toBe('refused');
   });
 });

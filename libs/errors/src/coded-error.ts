@@ -34,3 +34,22 @@ export function errorArea(code: string): string {
 export function errorReason(code: string): string {
   return code.slice(code.lastIndexOf('.') + 1);
 }
+
+/** The kind a reason conventionally names, for error classes whose codes share reasons across
+ *  areas (`DEVICE.NOT_FOUND`, `LEDGER.ACCOUNT_NOT_FOUND`, `STAKE.DEVICE_EXISTS`); anything else is
+ *  `fallback` (a refusal unless the class says otherwise). */
+export const REASON_KINDS: Readonly<Record<string, ErrorKind>> = {
+  NOT_FOUND: 'not_found',
+  ALREADY_EXISTS: 'conflict',
+  EXISTS: 'conflict',
+  VERSION_CONFLICT: 'conflict',
+  CONFLICT: 'conflict',
+  FORBIDDEN: 'forbidden',
+  INVALID: 'invalid',
+};
+
+export function kindOfReason(code: string, fallback: ErrorKind = 'refused'): ErrorKind {
+  const reason = errorReason(code);
+  const known = REASON_KINDS[reason] ?? Object.entries(REASON_KINDS).find(([suffix]) => reason.endsWith(`_${suffix}`))?.[1];
+  return known ?? fallback;
+}

@@ -17,6 +17,7 @@ export * from './replay/rebuild-inbox';
 export * from './topics/ensure-topics';
 export * from './nest/kafka-batch.transport';
 export * from './nest/eventing.module';
+export * from './nest/consumer-health';
 export * from './support/backoff';
 export * from './support/eventing-errors';
 export * from './support/eventing-logger';

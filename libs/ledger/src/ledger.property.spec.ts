@@ -4,9 +4,10 @@ import { Asset } from './assets';
 import { Ledger, LedgerOperation, Leg } from './ledger';
 import { LedgerError } from './ledger.errors';
 
-// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>.
+// Reproduce a failure with PROPERTY_SEED=<seed printed in the test name or by fast-check>; run a deeper
+// search locally with PROPERTY_SCALE=50 (CI runs scale 1, a few seconds).
 const SEED = Number(process.env.PROPERTY_SEED ?? 20_261_201);
-const RUNS = 300;
+const RUNS = Math.max(1, Math.round(200 * Number(process.env.PROPERTY_SCALE ?? 1)));
 const OPERATIONS_MAX = 40;
 
 /**

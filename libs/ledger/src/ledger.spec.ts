@@ -382,3 +382,21 @@ describe('Ledger (issue 16 defects)', () => {
     expect(restored.stateHash()).toBe(hash);
   });
 });
+
+describe('Ledger refusals with stable codes (issue 16)', () => {
+  it('given an operation of a type the ledger does not know, when submitted, then it is refused with a code instead of a plain error', () => {
+    const ledger = ledgerWith(usdc, alice);
+    const unknown = { type: 'transfer', id: 't', atMs: 1 } as unknown as LedgerOperation;
+    expect(codeOf(() => ledger.submit(unknown))).toBe('LEDGER.UNKNOWN_OPERATION');
+    expect(ledger.sequence).toBe(0);
+  });
+
+  it('given a pending transfer, when a caller gets it, then it cannot change the ledger through it', () => {
+    const ledger = ledgerWith(usdc, alice, aliceEscrow);
+    ledger.submit(deposit('d1', 100n));
+    ledger.submit({ type: 'pending', id: 'p', atMs: 2, debitAccount: alice, creditAccount: aliceEscrow, asset: 'USDC', amountBaseUnits: 30n });
+    const p = ledger.pendingTransfer('p')!;
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(ledger.lastAtMs).toBe(2);
+  });
+});

@@ -2,14 +2,15 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { LogController, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { ConfigError, loadConfig, type BaseConfig } from './config/config';
+import { ConfigError, hasRole, loadConfig, type BaseConfig } from './config/config';
+import { PROBLEM_CONTENT_TYPE, problem } from './errors/problem';
 import { PinoNestLogger, createLogger, type Logger } from './logging/logger';
 import { createMetricsRegistry, instrumentHttp } from './metrics/metrics';
 import { loadEdgeConfig } from './auth/edge-config';
@@ -73,6 +74,8 @@ export async function createServiceApp<C extends BaseConfig>(
   });
   const fastify = app.getHttpAdapter().getInstance();
   instrumentHttp(fastify, metrics);
+  if (!hasRole(config, 'api')) serveOnlyOpsRoutes(fastify as unknown as FastifyInstance);
+  if (config.CLOCK_RATE !== 1) logger.warn({ rate: config.CLOCK_RATE, origin: config.CLOCK_ORIGIN }, 'the clock runs accelerated');
   await app.register(fastifyRateLimit, { global: false });
   const keys = app.get(ApiKeyService);
   installEdgeGuards(fastify, edge, (key) => keys.authenticate(key) !== undefined);
@@ -101,6 +104,21 @@ export async function createServiceApp<C extends BaseConfig>(
   SwaggerModule.setup('docs', app, publicDocument(document), { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   await app.init();
   return { app, config, logger };
+}
+
+/** Served by every process whatever its roles: probes, metrics, and the ops API (a redrive or a
+ *  rebuild runs where the consumers run). See ADR 0006. */
+const ALWAYS_SERVED = /^\/(health(\/|$|\?)|metrics($|\?)|v1\/ops\/)/;
+
+/** Without the `api` role the business routes (and their docs) answer 404, as if not mounted. */
+function serveOnlyOpsRoutes(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (ALWAYS_SERVED.test(request.url)) return done();
+    void reply
+      .status(404)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(problem(404, 'ROUTE.NOT_FOUND', 'This process does not serve the API (SERVICE_ROLES has no api).', { instance: request.url }));
+  });
 }
 
 /** Starts a service: listens, logs where to look, and shuts down gracefully on SIGTERM/SIGINT

@@ -8,6 +8,7 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from './auth/api-key.entity';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
+import { CLOCK, createClock } from './clock/clock';
 import { API_KEY_MIGRATIONS } from './auth/api-key-changes.migration';
 import { ApiKeyProjection } from './auth/api-key.projection';
 import { EVENTING_MIGRATIONS } from '@ionet/eventing';
@@ -15,7 +16,7 @@ import { CONFIG, type BaseConfig } from './config/config';
 import type { ProblemKind } from './errors/domain-error';
 import { ProblemFilter } from './errors/problem.filter';
 import { ProblemMapper } from './errors/problem-mapper';
-import { HEALTH_CHECKS, kafkaCheck, postgresCheck, redisCheck } from './health/health-checks';
+import { HEALTH_CHECK_CONTRIBUTIONS, HEALTH_CHECKS, kafkaCheck, postgresCheck, redisCheck, type HealthCheck } from './health/health-checks';
 import { HealthController } from './health/health.controller';
 import { createValidationPipe } from './http/validation';
 import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity';
@@ -63,7 +64,7 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Everything a service shares: config, logs, database and migrations, Redis, Kafka, health,
+/** Everything a service shares: config, the clock, logs, database and migrations, Redis, Kafka, health,
  *  metrics, problem+json errors, validation, API-key auth and Idempotency-Key handling. */
 @Module({})
 export class PlatformModule {
@@ -73,6 +74,7 @@ export class PlatformModule {
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: options.logger },
       { provide: METRICS_REGISTRY, useValue: options.metrics },
+      { provide: CLOCK, useValue: createClock(config) },
       {
         provide: REDIS,
         useFactory: () => {
@@ -108,11 +110,12 @@ export class PlatformModule {
       },
       {
         provide: HEALTH_CHECKS,
-        inject: [getDataSourceToken(), REDIS, KAFKA_HEALTH_ADMIN],
-        useFactory: (dataSource: DataSource, redis: Redis, admin: Admin) => [
+        inject: [getDataSourceToken(), REDIS, KAFKA_HEALTH_ADMIN, { token: HEALTH_CHECK_CONTRIBUTIONS, optional: true }],
+        useFactory: (dataSource: DataSource, redis: Redis, admin: Admin, contributed?: HealthCheck[]) => [
           postgresCheck(dataSource),
           redisCheck(redis),
           kafkaCheck(admin),
+          ...(contributed ?? []),
         ],
       },
       { provide: ProblemMapper, useValue: new ProblemMapper(options.reasonKinds) },
@@ -141,7 +144,7 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [CONFIG, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
+      exports: [CONFIG, CLOCK, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
     };
   }
 }

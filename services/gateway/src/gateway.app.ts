@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { loadDocsAssets } from './docs/docs-page';
 import type { GatewayConfig } from './gateway.config';
 import { gatewayProblem, writeClientError } from './http/gateway-problems';
+import { isJsonContentType, jsonShape } from './http/json-shape';
 import { OpenApiCache } from './openapi/openapi-cache';
 import { UPSTREAM_SERVICES, largestBodyLimitBytes, resolveRoute, type ResolvedRoute } from './routing/route-table';
 
@@ -55,11 +56,16 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     trustProxy: config.TRUST_PROXY,
     clientErrorHandler: writeClientError,
     return503OnClosing: true,
+    // A path that does not decode (`%ZZ`) is refused by the router before any handler runs.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, fastifyErrorProblem(error.statusCode ?? 400, error as FastifyError));
+    },
   });
   const openApi = new OpenApiCache(config.GATEWAY_UPSTREAMS, UPSTREAM_SERVICES, logger);
   const docs = loadDocsAssets();
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof EdgeRefusal) return sendProblem(reply, error.problem);
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error, reqId: request.id }, 'gateway fault');
     return sendProblem(reply, fastifyErrorProblem(status, error));
@@ -108,12 +114,31 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     // them once and fingerprints the bytes the caller sent.
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      const bytes = body as Buffer;
       const limit = request.edge?.route.bodyLimitBytes ?? config.BODY_LIMIT_BYTES;
-      if ((body as Buffer).length > limit) {
-        done(Object.assign(new Error(`The body must stay under ${limit} bytes.`), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), undefined);
+      if (bytes.length > limit) {
+        done(new EdgeRefusal(gatewayProblem(413, 'GATEWAY.BODY_TOO_LARGE', `The body must stay under ${limit} bytes.`, { limitBytes: limit })), undefined);
         return;
       }
-      done(null, Readable.from([body as Buffer]));
+      if (isJsonContentType(request.headers['content-type'])) {
+        const shape = jsonShape(bytes, config.JSON_DEPTH_MAX);
+        if (shape === 'not_an_object') {
+          done(new EdgeRefusal(gatewayProblem(400, 'GATEWAY.BODY_NOT_AN_OBJECT', 'A JSON body must be an object (or, where documented, an array).')), undefined);
+          return;
+        }
+        if (shape === 'too_deep') {
+          done(new EdgeRefusal(gatewayProblem(400, 'GATEWAY.BODY_TOO_DEEP', `A JSON body must not nest deeper than ${config.JSON_DEPTH_MAX} levels.`, { depthMax: config.JSON_DEPTH_MAX })), undefined);
+          return;
+        }
+      }
+      done(null, Readable.from([bytes]));
+    });
+
+    // A PUT or PATCH replaces or changes a resource with what the body says: without one it says nothing.
+    api.addHook('preHandler', async (request, reply) => {
+      if ((request.method === 'PUT' || request.method === 'PATCH') && request.body === undefined) {
+        return sendProblem(reply, gatewayProblem(400, 'GATEWAY.BODY_REQUIRED', `${request.method} needs a JSON body.`));
+      }
     });
 
     api.addHook('onRequest', async (request, reply) => {
@@ -207,6 +232,13 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   return { app, openApi };
 }
 
+/** A refusal decided while reading the body, carried to the error handler as the problem to send. */
+class EdgeRefusal extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.code);
+  }
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
@@ -252,6 +284,8 @@ function fastifyErrorProblem(status: number, error: FastifyError): Problem {
       return gatewayProblem(413, 'GATEWAY.BODY_TOO_LARGE', error.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return gatewayProblem(415, 'GATEWAY.UNSUPPORTED_MEDIA_TYPE', 'Send bodies as application/json.');
+    case 'FST_ERR_BAD_URL':
+      return gatewayProblem(400, 'GATEWAY.MALFORMED_URL', 'The path is not a valid percent-encoded URL.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return gatewayProblem(400, 'GATEWAY.MALFORMED_REQUEST', 'The Content-Length does not match the body.');
     default:

@@ -45,6 +45,8 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_UPSTREAMS: upstreamList,
   /** Request bodies larger than this are refused with 413 unless a route allows more. */
   BODY_LIMIT_BYTES: positiveInt(1_024, 16_777_216).default(65_536),
+  /** JSON bodies nesting deeper than this are refused with 400 (the API's deepest body nests about 5). */
+  JSON_DEPTH_MAX: positiveInt(4, 1_000).default(32),
   /** A longer request target (path and query) is refused with 414. */
   URL_LENGTH_MAX: positiveInt(256, 65_536).default(8_192),
   RATE_LIMIT_WINDOW_MS: positiveInt(1_000, 3_600_000).default(60_000),

@@ -1,17 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CONFIG, createEventingMetrics, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
-import { EventingModule, PgTransactionRunner, ProjectionManager } from '@ionet/eventing';
-import { topicName } from '@ionet/contracts';
+import { EventingModule } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { DevicesController } from './api/http/devices.controller';
-import { ProjectionsController } from './api/http/projections.controller';
 import { SuppliersController } from './api/http/suppliers.controller';
 import { DevicesService } from './application/devices.service';
-import { CATALOG_PROJECTION, CatalogProjectionRunner } from './application/projections/catalog-projection.runner';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
-import { projectionDefinition } from '@ionet/eventing';
 import { SuppliersService } from './application/suppliers.service';
 import { inventoryConfigSchema, type InventoryConfig } from './inventory.config';
 import { INVENTORY_MIGRATIONS } from './infrastructure/persistence/migrations';
@@ -33,29 +29,15 @@ export class InventoryModule {
             producer: 'inventory',
             topicPrefix: c.KAFKA_TOPIC_PREFIX,
             ensureTopics: true,
+            runConsumers: c.SERVICE_ROLES.includes('consumer'),
             relay: c.SERVICE_ROLES.includes('consumer') ? {} : false,
             metrics: createEventingMetrics(registry),
+            projections: [inventoryCatalogProjection],
           }),
         }),
       ],
-      controllers: [SuppliersController, DevicesController, ProjectionsController],
-      providers: [
-        SuppliersService,
-        DevicesService,
-        { provide: CATALOG_PROJECTION, useValue: projectionDefinition(inventoryCatalogProjection, config.KAFKA_TOPIC_PREFIX) },
-        {
-          provide: ProjectionManager,
-          inject: [PG_POOL, KAFKA, METRICS_REGISTRY],
-          useFactory: (pool: Pool, kafka: Kafka, registry: Registry) =>
-            new ProjectionManager({
-              kafka,
-              transactions: new PgTransactionRunner(pool),
-              deadLetterTopic: topicName('dlq', config.KAFKA_TOPIC_PREFIX),
-              metrics: createEventingMetrics(registry),
-            }),
-        },
-        CatalogProjectionRunner,
-      ],
+      controllers: [SuppliersController, DevicesController],
+      providers: [SuppliersService, DevicesService],
     };
   }
 }

@@ -48,7 +48,7 @@ describe('inventory over HTTP', () => {
     const ready = await call('GET', '/health/ready');
     expect(ready.status).toBe(200);
     const report = (await ready.json()) as { checks: Record<string, { status: string }> };
-    expect(Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: 'up', redis: 'up', kafka: 'up' });
+    expect(Object.fromEntries(Object.entries(report.checks).map(([k, v]) => [k, v.status]))).toEqual({ postgres: 'up', redis: 'up', kafka: 'up', consumers: 'up' });
 
     const openapi = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, unknown>; components: { securitySchemes: unknown } };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/suppliers', '/v1/suppliers/{supplierId}']));

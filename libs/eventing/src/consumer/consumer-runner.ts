@@ -7,7 +7,7 @@ import type { UpcasterRegistry } from './upcaster-registry';
 import { recordDeadLetters, type DeadLetterInput } from '../dead-letters/dead-letter-record';
 import { DeadLetterPublisher } from '../dead-letters/dead-letter-publisher';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
-import { asContractFailure, errorMessage, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
+import { asPoisonFailure, errorMessage, EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 import { isInfrastructureError } from '../support/transient-errors';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import { startConsumerBatchSpan, startConsumerSpan } from '../support/tracing';
@@ -93,6 +93,18 @@ export interface ConsumerRunnerOptions {
   metricsGroup?: string;
 }
 
+/** A batch that failed with a fault and is being retried; its partition makes no progress. */
+export interface RetryingBatch {
+  groupId: string;
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  /** When its first attempt failed (epoch ms). */
+  sinceMs: number;
+  attempts: number;
+  lastError: string;
+}
+
 type BatchOutcome =
   | { kind: 'applied'; scope: string; nextOffset: bigint; appliedCount: number; duplicateCount: number; deadLetteredCount: number }
   | { kind: 'behind'; scope: string; nextOffset: bigint }
@@ -106,6 +118,10 @@ const REJOIN_ERROR_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FO
 
 function isRebalancing(err: unknown): boolean {
   return typeof err === 'object' && err !== null && REJOIN_ERROR_TYPES.has(String((err as { type?: unknown }).type));
+}
+
+function partitionKeyOf(topic: string, partition: number): string {
+  return `${topic}\n${partition}`;
 }
 
 interface Decoded {
@@ -129,6 +145,7 @@ export class ConsumerRunner {
   /** Latest offset per partition still to be copied to Kafka, and the copy under way. */
   private readonly kafkaOffsetsPending = new Map<string, { topic: string; partition: number; offset: string }>();
   private kafkaCommit: Promise<void> | undefined;
+  private readonly retrying = new Map<string, RetryingBatch>();
   appliedCount = 0;
   retryCount = 0;
 
@@ -143,6 +160,11 @@ export class ConsumerRunner {
 
   get groupId(): string {
     return this.options.groupId;
+  }
+
+  /** Batches failing right now (a fault, retried with backoff): readiness and ops read this. */
+  retryingBatches(): RetryingBatch[] {
+    return [...this.retrying.values()];
   }
 
   async start(): Promise<void> {
@@ -210,7 +232,7 @@ export class ConsumerRunner {
           } catch (err) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
             span.end();
-            const contract = asContractFailure(err);
+            const contract = asPoisonFailure(err);
             if (!contract) throw err;
             await tx.query('rollback to savepoint ionet_redrive');
             await tx.query('delete from consumer_processed_events where group_id = $1 and event_id = $2', [scope, result.decoded.metadata.eventId]);
@@ -253,6 +275,7 @@ export class ConsumerRunner {
         for (const span of spans) span.end();
         await this.afterCommit(outcome, batch, payload);
         this.metrics.batchDuration(this.metricsGroup, (performance.now() - startedAt) / 1000);
+        this.clearRetrying(batch.topic, batch.partition);
         return;
       } catch (err) {
         for (const span of spans) {
@@ -270,6 +293,7 @@ export class ConsumerRunner {
         this.logger.warn(`${batch.topic}[${batch.partition}] @${batch.firstOffset()}: ${kind}: ${errorMessage(err)}; paused, retry ${attempt + 1} in ${delayMs} ms`);
         this.options.onRetry?.({ topic: batch.topic, partition: batch.partition, attempt, delayMs, error: err });
         attempt++;
+        this.markRetrying(batch, attempt, err);
         let rebalancing = false;
         await sleepInSlices(delayMs, 1_000, async () => {
           await payload.heartbeat().catch((heartbeatErr: unknown) => {
@@ -342,7 +366,7 @@ export class ConsumerRunner {
       try {
         await this.options.handleBatch(events, ctx);
       } catch (err) {
-        if (asContractFailure(err)) throw new IsolationRequired();
+        if (asPoisonFailure(err)) throw new IsolationRequired();
         throw err;
       }
     } else if (events.length > 0) {
@@ -353,7 +377,7 @@ export class ConsumerRunner {
           await this.options.handleBatch([event], ctx);
           await tx.query('release savepoint ionet_event');
         } catch (err) {
-          const contract = asContractFailure(err);
+          const contract = asPoisonFailure(err);
           if (!contract) throw err;
           await tx.query('rollback to savepoint ionet_event');
           if (claim) claim.release(event.metadata.eventId);
@@ -413,6 +437,25 @@ export class ConsumerRunner {
         deadLetteredCount: outcome.deadLetteredCount,
       });
     }
+  }
+
+  private markRetrying(batch: Batch, attempts: number, err: unknown): void {
+    const key = partitionKeyOf(batch.topic, batch.partition);
+    const previous = this.retrying.get(key);
+    this.retrying.set(key, {
+      groupId: this.options.groupId,
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: batch.firstOffset() ?? '',
+      sinceMs: previous?.sinceMs ?? Date.now(),
+      attempts,
+      lastError: errorMessage(err).slice(0, 500),
+    });
+    this.metrics.batchRetries?.(this.metricsGroup, batch.topic, batch.partition, attempts);
+  }
+
+  private clearRetrying(topic: string, partition: number): void {
+    if (this.retrying.delete(partitionKeyOf(topic, partition))) this.metrics.batchRetries?.(this.metricsGroup, topic, partition, 0);
   }
 
   /** Kafka's copy of the offset is informational (lag dashboards); the database's is the truth, so

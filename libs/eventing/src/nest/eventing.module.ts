@@ -4,6 +4,11 @@ import type { ClientConfig, Pool } from 'pg';
 import { EventRegistry, topicName, type EventContext } from '@ionet/contracts';
 import { EventStore, type EventStoreOptions } from '../store/event-store';
 import { CommandHandlers } from '../command/command-handlers';
+import { ProjectionManager } from '../replay/projection-manager';
+import { ProjectionsService } from '../projections/projections.service';
+import { ProjectionsController } from '../projections/projections.controller';
+import type { ProjectionSpec } from '../projections/projection-spec';
+import { consumersHealthCheck, HEALTH_CHECK_CONTRIBUTIONS } from './consumer-health';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox-relay';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import type { ConsumerRunnerOptions } from '../consumer/consumer-runner';
@@ -41,6 +46,14 @@ export interface EventingModuleOptions {
    *  e.g. `createEventingMetrics(registry)` of @ionet/platform. Reaches the store, the relay and
    *  the consumer unless their own settings name other metrics. */
   metrics?: EventingMetrics;
+  /** The service's read models: installed in every role, run live in the consumer role, rebuilt
+   *  when their version rises, with ops endpoints under /v1/ops/projections (ADR 0211). */
+  projections?: ProjectionSpec[];
+  /** Whether this process plays the consumer role (SERVICE_ROLES): the live projections and the
+   *  consumer transport run only then (default true). */
+  runConsumers?: boolean;
+  /** Readiness fails while a consumer retries one batch for longer than this (default 60 s). */
+  consumerStuckAfterMs?: number;
 }
 
 export interface EventingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -58,6 +71,7 @@ export class EventingLifecycle implements OnApplicationBootstrap, OnApplicationS
     @Inject(EVENTING_OPTIONS) private readonly options: EventingModuleOptions,
     private readonly relay: OutboxRelay,
     private readonly store: EventStore,
+    private readonly projections: ProjectionsService,
   ) {}
 
   private unsubscribe: (() => void) | undefined;
@@ -68,9 +82,11 @@ export class EventingLifecycle implements OnApplicationBootstrap, OnApplicationS
       this.unsubscribe = this.store.onCommitted(() => this.relay.wake());
       await this.relay.start();
     }
+    await this.projections.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.projections.stop();
     this.unsubscribe?.();
     await this.relay.stop();
   }
@@ -86,7 +102,7 @@ export class EventingModule {
       module: EventingModule,
       global: true,
       imports: options.imports ?? [],
-      controllers: [DeadLettersController],
+      controllers: [DeadLettersController, ProjectionsController],
       providers: [
         { provide: EVENTING_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
         {
@@ -110,7 +126,7 @@ export class EventingModule {
           provide: KafkaBatchTransport,
           inject: [EVENTING_OPTIONS, DeadLetterService],
           useFactory: (o: EventingModuleOptions, deadLetters: DeadLetterService) => {
-            if (!o.consumer) return null;
+            if (!o.consumer || o.runConsumers === false) return null;
             const { contexts, ...consumer } = o.consumer;
             const transport = new KafkaBatchTransport({
               metrics: o.metrics,
@@ -126,11 +142,37 @@ export class EventingModule {
             return transport;
           },
         },
+        {
+          provide: ProjectionManager,
+          inject: [EVENTING_OPTIONS],
+          useFactory: (o: EventingModuleOptions) =>
+            new ProjectionManager({
+              kafka: o.kafka,
+              transactions: new PgTransactionRunner(o.pool),
+              deadLetterTopic: topicName('dlq', o.topicPrefix),
+              registry: o.registry,
+              upcasters: o.upcasters,
+              metrics: o.metrics,
+            }),
+        },
+        {
+          provide: ProjectionsService,
+          inject: [EVENTING_OPTIONS, ProjectionManager, DeadLetterService],
+          useFactory: (o: EventingModuleOptions, manager: ProjectionManager, deadLetters: DeadLetterService) =>
+            new ProjectionsService({ specs: o.projections ?? [], topicPrefix: o.topicPrefix, manager, pool: o.pool, runLive: o.runConsumers !== false, deadLetters }),
+        },
+        {
+          provide: HEALTH_CHECK_CONTRIBUTIONS,
+          inject: [EVENTING_OPTIONS, ProjectionsService, KafkaBatchTransport],
+          useFactory: (o: EventingModuleOptions, projections: ProjectionsService, transport: KafkaBatchTransport | null) => [
+            consumersHealthCheck(() => [...projections.liveRunners(), ...(transport ? [transport.consumerRunner] : [])], o.consumerStuckAfterMs),
+          ],
+        },
         { provide: DEAD_LETTERS_OPS_GUARD, useClass: options.opsGuard },
         DeadLettersOpsGuard,
         EventingLifecycle,
       ],
-      exports: [EventStore, CommandHandlers, OutboxRelay, DeadLetterService, KafkaBatchTransport, EVENTING_OPTIONS],
+      exports: [EventStore, CommandHandlers, OutboxRelay, DeadLetterService, KafkaBatchTransport, ProjectionManager, ProjectionsService, HEALTH_CHECK_CONTRIBUTIONS, EVENTING_OPTIONS],
     };
   }
 }

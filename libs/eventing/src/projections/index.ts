@@ -1,1 +1,3 @@
 export * from './projection-spec';
+export * from './projections.service';
+export * from './projections.controller';

@@ -91,12 +91,29 @@ const EVENTING_SCHEMA_V1_STATEMENTS: readonly string[] = [
  *  appends at 16 connections ran at half the rate without it. The relay polls instead (ADR 0206). */
 const RELAY_POLLING_STATEMENTS: readonly string[] = [`drop trigger if exists events_notify on events`, `drop function if exists ionet_events_notify()`];
 
+/** Projection shape versions (a new version rebuilds) and the stored status of the latest rebuild
+ *  of each projection, readable from every replica (ADR 0211). */
+const PROJECTION_OPS_STATEMENTS: readonly string[] = [
+  `alter table projections add column if not exists version integer`,
+  `create table if not exists projection_rebuilds (
+    name text primary key,
+    state text not null,
+    generation integer,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    progress jsonb,
+    result jsonb,
+    error text
+  )`,
+];
+
 /** The tables of the event store, the outbox relay checkpoint, consumer offsets and inbox, dead
  *  letters and projection generations, created in the connection's current schema (search_path):
  *  every migration's statements in order. Idempotent: every statement can run again. */
-export const EVENTING_SCHEMA_STATEMENTS: readonly string[] = [...EVENTING_SCHEMA_V1_STATEMENTS, ...RELAY_POLLING_STATEMENTS];
+export const EVENTING_SCHEMA_STATEMENTS: readonly string[] = [...EVENTING_SCHEMA_V1_STATEMENTS, ...RELAY_POLLING_STATEMENTS, ...PROJECTION_OPS_STATEMENTS];
 
 const DOWN_STATEMENTS: readonly string[] = [
+  'drop table if exists projection_rebuilds',
   'drop table if exists projections',
   'drop table if exists dead_letters',
   'drop table if exists consumer_processed_events',
@@ -136,5 +153,19 @@ export class EventingRelayPolling1764806400000 implements MigrationInterface {
   }
 }
 
+/** Projection versions and stored rebuild status (ADR 0211). */
+export class EventingProjectionOps1764979200000 implements MigrationInterface {
+  readonly name = 'EventingProjectionOps1764979200000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    for (const statement of PROJECTION_OPS_STATEMENTS) await queryRunner.query(statement);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('drop table if exists projection_rebuilds');
+    await queryRunner.query('alter table projections drop column if exists version');
+  }
+}
+
 /** Every eventing migration, in order: list them all in a service's TypeORM migrations. */
-export const EVENTING_MIGRATIONS = [EventingSchema1764547200000, EventingRelayPolling1764806400000] as const;
+export const EVENTING_MIGRATIONS = [EventingSchema1764547200000, EventingRelayPolling1764806400000, EventingProjectionOps1764979200000] as const;

@@ -70,6 +70,23 @@ export function asContractFailure(err: unknown): ContractFailure | undefined {
   return undefined;
 }
 
+/** A failure that repeats on every delivery of the same message, so retrying only stalls the
+ *  partition: a contract failure, or a PostgreSQL data exception (SQLSTATE class 22: a value out of
+ *  range for its column, bad text for its type) or integrity violation (class 23: not null, check,
+ *  foreign key, unique) raised while applying it. The consumer dead-letters the message and moves on;
+ *  every other failure (connections, timeouts, deadlocks, bugs) is retried. */
+export function asPoisonFailure(err: unknown): ContractFailure | undefined {
+  const contract = asContractFailure(err);
+  if (contract) return contract;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; message?: unknown; severity?: unknown };
+  // pg's DatabaseError carries a severity; a bare `code` elsewhere (Node's 'ERR_…') never matches.
+  if (typeof e.code === 'string' && /^2[23][0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string') {
+    return { code: `DATA.SQLSTATE_${e.code}`, message: String(e.message ?? '') };
+  }
+  return undefined;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'object' && err !== null && 'message' in err) return String((err as { message: unknown }).message);

@@ -18,6 +18,9 @@ export interface EventingMetrics {
   /** Messages of `topic[partition]` not yet applied by `group` (high watermark - next offset),
    *  as of the batch just committed. */
   lag(group: string, topic: string, partition: number, lag: number): void;
+  /** Failed attempts of the batch of `topic[partition]` that `group` is retrying now (0 once it
+   *  committed): above zero for long, the partition is stuck on a fault. */
+  batchRetries?(group: string, topic: string, partition: number, attempts: number): void;
 }
 
 const NOOP: EventingMetrics = Object.freeze({
@@ -26,6 +29,7 @@ const NOOP: EventingMetrics = Object.freeze({
   consumed: () => undefined,
   batchDuration: () => undefined,
   lag: () => undefined,
+  batchRetries: () => undefined,
 });
 
 export const NOOP_EVENTING_METRICS: EventingMetrics = NOOP;
@@ -55,5 +59,6 @@ export function eventingMetrics(metrics: EventingMetrics | undefined, onError?: 
     consumed: guard((group: string, topic: string, outcome: ConsumedOutcome, count: number) => metrics.consumed(group, topic, outcome, count)),
     batchDuration: guard((group: string, seconds: number) => metrics.batchDuration(group, seconds)),
     lag: guard((group: string, topic: string, partition: number, lag: number) => metrics.lag(group, topic, partition, lag)),
+    batchRetries: guard((group: string, topic: string, partition: number, attempts: number) => metrics.batchRetries?.(group, topic, partition, attempts)),
   };
 }

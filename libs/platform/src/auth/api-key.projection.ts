@@ -5,7 +5,7 @@ import { ConsumerRunner, PgTransactionRunner, type ConsumedEvent, type SqlExecut
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
-import { CONFIG, type BaseConfig } from '../config/config';
+import { CONFIG, hasRole, type BaseConfig } from '../config/config';
 import { LOGGER, type Logger } from '../logging/logger';
 import { createEventingMetrics } from '../metrics/eventing-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics';
@@ -84,7 +84,7 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnModuleDestroy
   /** Starts in the background: the map already serves the table's keys, and a broker that is
    *  slow to host a fresh topic must not fail the service's start (it is retried, backing off). */
   onApplicationBootstrap(): void {
-    if (!this.config.SERVICE_ROLES.includes('consumer')) return;
+    if (!hasRole(this.config, 'consumer')) return;
     this.starting = this.startWithRetries();
   }
 

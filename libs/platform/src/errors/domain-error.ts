@@ -1,14 +1,7 @@
-import { CodedError, errorReason, type ErrorKind } from '@ionet/errors';
+import { CodedError, kindOfReason, REASON_KINDS, type ErrorKind } from '@ionet/errors';
 
-/** The kind of a DomainError's reason, when the thrower does not name one. */
-export const DEFAULT_REASON_KINDS: Record<string, ErrorKind> = {
-  NOT_FOUND: 'not_found',
-  ALREADY_EXISTS: 'conflict',
-  VERSION_CONFLICT: 'conflict',
-  CONFLICT: 'conflict',
-  FORBIDDEN: 'forbidden',
-  INVALID: 'invalid',
-};
+/** The kind of a reason, when the thrower does not name one (one table, in @ionet/errors). */
+export const DEFAULT_REASON_KINDS: Readonly<Record<string, ErrorKind>> = REASON_KINDS;
 
 /** An expected refusal: a stable machine-readable code (`LEASE.NOT_FUNDED`), a human detail, and
  *  optional structured context. Domain code throws these; one mapper turns them into problem+json. */
@@ -23,7 +16,7 @@ export class DomainError extends CodedError {
   ) {
     super(`${code}: ${detail}`);
     this.name = 'DomainError';
-    this.kind = kind ?? DEFAULT_REASON_KINDS[errorReason(code)] ?? 'refused';
+    this.kind = kind ?? kindOfReason(code);
   }
 }
 

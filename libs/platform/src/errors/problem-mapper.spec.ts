@@ -1,4 +1,4 @@
-import { BadRequestException, InternalServerErrorException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, InternalServerErrorException, NotFoundException } from '@nestjs/common';
 import { CodedError, type ErrorKind } from '@ionet/errors';
 import { DomainError } from './domain-error';
 import { ProblemError } from './problem';
@@ -82,6 +82,16 @@ describe('ProblemMapper', () => {
     expect(internal).toBe(true);
     expect(problem).toMatchObject({ status: 500, code: 'INTERNAL' });
     expect(JSON.stringify(problem)).not.toContain('dead_letters_pkey');
+  });
+
+  it('answers a fault that a library wrapped in a 4xx HTTP exception as a logged 500', () => {
+    const wrapped = new ConflictException({ code: 'TRANSACTION.ROLLED_BACK', detail: 'current transaction is aborted (dead_letters_pkey)' });
+    const { problem, internal } = mapper.toProblem(wrapped);
+    expect(internal).toBe(true);
+    expect(problem).toMatchObject({ status: 500, code: 'INTERNAL' });
+    expect(JSON.stringify(problem)).not.toContain('dead_letters_pkey');
+    expect(mapper.toProblem(new BadRequestException({ code: 'DEAD_LETTER.BAD_LIMIT', detail: 'limit must be a positive integer' })).problem).toMatchObject({ status: 400, code: 'DEAD_LETTER.BAD_LIMIT' });
+    expect(mapper.toProblem(new ConflictException({ code: 'DEAD_LETTER.NO_CONSUMER', detail: 'no consumer' })).problem.status).toBe(409);
   });
 
   it('passes platform problems through unchanged', () => {

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { CodedError, ERROR_CODE_PATTERN, errorArea, errorReason, type ErrorKind } from '@ionet/errors';
+import { CodedError, ERROR_CODE_PATTERN, errorArea, errorReason, kindOfReason, type ErrorKind } from '@ionet/errors';
 import { DEFAULT_REASON_KINDS, PROBLEM_STATUS, type ProblemKind } from './domain-error';
 import { ProblemError, problem, type Problem } from './problem';
 
@@ -12,6 +12,8 @@ export const LIBRARY_CODE_KINDS: Record<string, ErrorKind> = {
   'PROJECTION.NOT_FOUND': 'not_found',
   'DEAD_LETTER.NOT_FOUND': 'not_found',
   'DEAD_LETTER.BAD_CURSOR': 'invalid',
+  'DEAD_LETTER.BAD_LIMIT': 'invalid',
+  'DEAD_LETTER.BAD_CONSUMER_GROUP': 'invalid',
   'DEAD_LETTER.NO_CONSUMER': 'conflict',
   'PAGINATION.INVALID_CURSOR': 'invalid',
 };
@@ -66,7 +68,9 @@ export class ProblemMapper {
       const body = error.getResponse();
       const own = body as { code?: unknown; detail?: unknown };
       if (typeof own === 'object' && typeof own.code === 'string' && ERROR_CODE_PATTERN.test(own.code)) {
-        // A library's HTTP error that already names its code (e.g. the dead-letter ops API).
+        // A library's HTTP error that already names its code (e.g. the dead-letter ops API); one that
+        // wraps a fault of ours in a 4xx (a rolled-back transaction answered 409) is still a fault.
+        if (this.kindOf(own.code, undefined) === 'fault') return internalProblem();
         return { problem: withInstance(problem(status, own.code, typeof own.detail === 'string' ? own.detail : error.message)), internal: false };
       }
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
@@ -88,7 +92,7 @@ export class ProblemMapper {
     if (explicit) return explicit;
     if (declared) return declared;
     if (FAULT_AREAS.has(errorArea(code))) return 'fault';
-    return DEFAULT_REASON_KINDS[errorReason(code)] ?? 'refused';
+    return kindOfReason(code);
   }
 }
 

@@ -9,6 +9,9 @@ export interface HealthCheck {
 }
 
 export const HEALTH_CHECKS = Symbol('ionet.health-checks');
+/** Readiness checks other libraries contribute (EventingModule: stuck consumers). A string token,
+ *  so they provide it without importing platform; @ionet/eventing declares the same string. */
+export const HEALTH_CHECK_CONTRIBUTIONS = 'ionet.health-check-contributions';
 const CHECK_TIMEOUT_MS = 2_000;
 
 export function postgresCheck(dataSource: DataSource): HealthCheck {

@@ -9,6 +9,7 @@ export interface EventingMetricsAdapter {
   consumed(group: string, topic: string, outcome: string, count: number): void;
   batchDuration(group: string, seconds: number): void;
   lag(group: string, topic: string, partition: number, lag: number): void;
+  batchRetries(group: string, topic: string, partition: number, attempts: number): void;
 }
 
 const adapters = new WeakMap<Registry, EventingMetricsAdapter>();
@@ -21,7 +22,8 @@ const adapters = new WeakMap<Registry, EventingMetricsAdapter>();
  *  eventing_consumer_events_total{group,topic,outcome}                 applied | duplicate | dead_lettered
  *  eventing_dead_letters_total{group}                                  events dead-lettered
  *  eventing_consumer_batch_duration_seconds{group}                     committed batches, retries included
- *  eventing_consumer_lag{group,topic,partition}                        high watermark - next offset */
+ *  eventing_consumer_lag{group,topic,partition}                        high watermark - next offset
+ *  eventing_consumer_batch_retries{group,topic,partition}              failed attempts of the batch retrying now (0: none) */
 export function createEventingMetrics(registry: Registry): EventingMetricsAdapter {
   const existing = adapters.get(registry);
   if (existing) return existing;
@@ -48,6 +50,12 @@ export function createEventingMetrics(registry: Registry): EventingMetricsAdapte
     labelNames: ['group', 'topic', 'partition'],
     registers,
   });
+  const batchRetries = new Gauge({
+    name: 'eventing_consumer_batch_retries',
+    help: 'Failed attempts of the batch the group is retrying on this partition now (0 once it committed): a partition stuck on a fault',
+    labelNames: ['group', 'topic', 'partition'],
+    registers,
+  });
   const adapter: EventingMetricsAdapter = {
     appended: (streamType, count) => appended.inc({ stream_type: streamType }, count),
     published: (topic, count) => published.inc({ topic }, count),
@@ -57,6 +65,7 @@ export function createEventingMetrics(registry: Registry): EventingMetricsAdapte
     },
     batchDuration: (group, seconds) => batchDuration.observe({ group }, seconds),
     lag: (group, topic, partition, value) => lag.set({ group, topic, partition: String(partition) }, value),
+    batchRetries: (group, topic, partition, attempts) => batchRetries.set({ group, topic, partition: String(partition) }, attempts),
   };
   adapters.set(registry, adapter);
   return adapter;

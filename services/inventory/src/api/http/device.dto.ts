@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Equals, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { Equals, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { PageQueryDto } from '@ionet/platform';
 import type { Device } from '../../application/devices.service';
 import { CONNECTIVITY_TIERS, DEVICE_CLASSES, SECURITY_TIERS, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
@@ -47,6 +47,7 @@ export class RegisterDeviceDto {
   @ApiProperty({ enum: SECURITY_TIERS }) @IsIn(SECURITY_TIERS) securityTier!: SecurityTier;
 
   @ApiProperty({ type: UsdcPriceDto })
+  @IsDefined()
   @ValidateNested()
   @Type(() => UsdcPriceDto)
   askPricePerGpuHour!: UsdcPriceDto;
@@ -60,6 +61,7 @@ export class RegisterDeviceDto {
 
 export class SetPriceDto {
   @ApiProperty({ type: UsdcPriceDto })
+  @IsDefined()
   @ValidateNested()
   @Type(() => UsdcPriceDto)
   askPricePerGpuHour!: UsdcPriceDto;
