@@ -22,7 +22,7 @@ describe('process roles and the clock, in a real Nest app on Fastify', () => {
     const worker = await start({ SERVICE_ROLES: 'consumer,worker' });
     expect((await fetch(`${worker.baseUrl}/health/live`)).status).toBe(200);
     expect((await fetch(`${worker.baseUrl}/health/ready`)).status).toBe(200);
-    // Metrics are for ops keys (ADR 0302), in every role.
+    // /metrics is for ops keys only (ADR 0302), whatever the roles.
     expect((await fetch(`${worker.baseUrl}/metrics`)).status).toBe(401);
     expect((await fetch(`${worker.baseUrl}/metrics`, { headers: { authorization: `Bearer ${worker.opsKey}` } })).status).toBe(200);
     for (const path of [`/v1/widgets/${WIDGET}`, '/v1/widgets', '/openapi.json', '/docs', '/healthz']) {
