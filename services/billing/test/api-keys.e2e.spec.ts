@@ -15,10 +15,11 @@ describe('organizations and API keys, valid everywhere', () => {
   let inventory: RunningTestService<InventoryConfig>;
 
   beforeAll(async () => {
-    // One after the other: two services creating the same namespace's topics at once can race in
-    // ensureTopics (reported to the kit).
-    billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix });
-    inventory = await startTestService(inventoryService, { schema: inventoryNs.schema, serviceName: 'inventory', topicPrefix: ns.topicPrefix });
+    // Together, as a deployment starts them: both create the namespace's topics at once.
+    [billing, inventory] = await Promise.all([
+      startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix }),
+      startTestService(inventoryService, { schema: inventoryNs.schema, serviceName: 'inventory', topicPrefix: ns.topicPrefix }),
+    ]);
   });
 
   afterAll(async () => {
