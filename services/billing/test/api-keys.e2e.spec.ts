@@ -74,9 +74,14 @@ describe('organizations and API keys, valid everywhere', () => {
     expect(await registered.json()).toMatchObject({ tenantId: org.organizationId });
 
     const me = await answers(toBilling, '/v1/me', issued.key, 200);
-    expect(await me.json()).toEqual({ apiKeyId: issued.apiKeyId, organizationId: org.organizationId, name: 'North Ridge Mining', kind: 'supplier', scopes: ['supplier'] });
+    expect(await me.json()).toEqual({
+      apiKeyId: issued.apiKeyId,
+      organizationId: org.organizationId,
+      scopes: ['supplier'],
+      organization: { organizationId: org.organizationId, name: 'North Ridge Mining', kind: 'supplier', createdAt: org.createdAt },
+    });
     const opsMe = await toBilling('GET', '/v1/me', { key: billing.opsKey });
-    expect(await opsMe.json()).toEqual({ apiKeyId: 'bootstrap', organizationId: 'ops', name: null, kind: null, scopes: ['ops'] });
+    expect(await opsMe.json()).toEqual({ apiKeyId: 'bootstrap', organizationId: 'ops', scopes: ['ops'], organization: null });
   });
 
   it('publishes the key hash and scopes, never the key', async () => {

@@ -59,13 +59,12 @@ export class IssuedApiKeyDto {
 
 export class MeDto {
   @ApiProperty({ description: "The calling key's id ('bootstrap' for the operator's configured key)" }) apiKeyId!: string;
-  @ApiProperty({ description: "The caller's organization: the tenant of everything it owns ('ops' for the bootstrap key)" }) organizationId!: string;
-  @ApiProperty({ nullable: true, description: 'Null for the bootstrap ops key, which belongs to no organization' }) name!: string | null;
-  @ApiProperty({ enum: ORGANIZATION_KINDS, nullable: true }) kind!: OrganizationKind | null;
+  @ApiProperty({ description: "The caller's tenant: its organization's id ('ops' for the bootstrap key)" }) organizationId!: string;
   @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes!: string[];
+  @ApiProperty({ type: OrganizationDto, nullable: true, description: 'Null for the bootstrap ops key, which belongs to no organization' }) organization!: OrganizationDto | null;
 
   static of(me: Me): MeDto {
-    return { apiKeyId: me.apiKeyId, organizationId: me.organizationId, name: me.organization?.name ?? null, kind: me.organization?.kind ?? null, scopes: me.scopes };
+    return { apiKeyId: me.apiKeyId, organizationId: me.organizationId, scopes: me.scopes, organization: me.organization ? OrganizationDto.of(me.organization) : null };
   }
 }
 
