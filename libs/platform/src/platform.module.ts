@@ -117,7 +117,8 @@ export class PlatformModule {
       { provide: APP_FILTER, inject: [ProblemMapper, LOGGER], useFactory: (mapper: ProblemMapper, logger: Logger) => new ProblemFilter(mapper, logger) },
       { provide: APP_PIPE, useFactory: createValidationPipe },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
-      { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+      IdempotencyInterceptor,
+      { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
       ApiKeyService,
       PlatformLifecycle,
     ];

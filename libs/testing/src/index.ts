@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './kafka';
 export * from './wait-for';
 export * from './service-app';
+export * from './service-process';
