@@ -49,7 +49,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/{services,e2e}/**/*.e2e.spec.ts'],
-      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      // The stack check of the other layers, then the services built once: e2e runs them as processes.
+      globalSetup: '<rootDir>/e2e/global-setup.ts',
       slowTestThreshold: 30,
     },
   ],

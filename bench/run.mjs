@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
-const benches = { eventing: { build: ['libs/eventing'], module: './eventing.bench.mjs' } };
+const benches = {
+  eventing: { build: ['libs/eventing'], module: './eventing.bench.mjs' },
+  http: { build: ['services/inventory', 'services/gateway'], module: './http.bench.mjs' },
+};
 const [name, ...rest] = process.argv.slice(2);
 if (!benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--flag=value ...]`);

@@ -1,93 +1,110 @@
 #!/usr/bin/env node
-// `npm start`: install if needed, bring the local stack up, build, start every service that exists,
-// and say where to look. Ctrl+C stops the services; the stack keeps running (`npm run infra -- down`).
+// `npm start`: install if needed, bring the local stack up, build, start every service that exists and
+// the gateway in front of them, and print the one URL to use. Ctrl+C stops what it started; the stack
+// keeps running (`npm run infra -- down`).
+//   npm start                  the shared clock runs one hour per minute (CLOCK_RATE=60)
+//   npm start -- --wall-clock  the real clock
+//   npm start -- --json        JSON logs even in a terminal (they are JSON whenever stdout is not one)
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_PORTS, infraSettings, serviceDatabaseUrl } from './infra/settings.mjs';
-import { ensureInstalled, run } from './lib.mjs';
+import { createLogSink, ensureInstalled, loadOpsKey, run, waitReady } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const HEALTH_WAIT_MS = 60_000;
+const args = new Set(process.argv.slice(2));
+const GATEWAY_PORT = Number(process.env.IONET_GATEWAY_PORT ?? 4000);
+const CLOCK_RATE = args.has('--wall-clock') ? 1 : Number(process.env.CLOCK_RATE ?? 60);
+const clockOrigin = process.env.CLOCK_ORIGIN ?? new Date().toISOString();
+const pretty = process.stdout.isTTY === true && !args.has('--json');
+const logLevel = process.env.LOG_LEVEL ?? 'info';
 
 ensureInstalled(root);
 if (run(root, 'node', ['tools/infra/infra.mjs', 'up']) !== 0) process.exit(1);
 if (run(root, 'npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static']) !== 0) process.exit(1);
 
-const opsKey = loadOpsKey();
+const opsKey = loadOpsKey(root);
 const settings = infraSettings(process.env);
-const services = readdirSync(join(root, 'services')).filter((name) => existsSync(join(root, 'services', name, 'dist', 'main.js')) && SERVICE_PORTS[name]);
-const children = services.map((name) => {
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: join(root, 'services', name),
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...process.env,
-      SERVICE_NAME: name,
-      HTTP_HOST: process.env.HTTP_HOST ?? '127.0.0.1',
-      HTTP_PORT: String(SERVICE_PORTS[name]),
-      DATABASE_URL: serviceDatabaseUrl(process.env, name),
-      REDIS_URL: settings.redisUrl,
-      KAFKA_BROKERS: settings.kafkaBrokers.join(','),
-      OPS_BOOTSTRAP_API_KEY: opsKey,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    },
+const sink = await createLogSink({ pretty, level: logLevel });
+const services = readdirSync(join(root, 'services')).filter((name) => SERVICE_PORTS[name] && existsSync(join(root, 'services', name, 'dist', 'main.js')));
+const clockEnv = CLOCK_RATE === 1 ? { CLOCK_RATE: '1' } : { CLOCK_RATE: String(CLOCK_RATE), CLOCK_ORIGIN: clockOrigin };
+
+let stopping = false;
+const children = [];
+function start(name, script, env) {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: logLevel, ...env },
   });
+  sink.attach(name, child.stdout);
+  sink.attach(name, child.stderr);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       process.stderr.write(`${name} exited (${signal ?? code}); stopping the others\n`);
       stop(1);
     }
   });
-  return { name, child };
+  children.push({ name, child });
+}
+
+for (const name of services) {
+  start(name, join('services', name, 'dist', 'main.js'), {
+    SERVICE_NAME: name,
+    HTTP_HOST: process.env.HTTP_HOST ?? '127.0.0.1',
+    HTTP_PORT: String(SERVICE_PORTS[name]),
+    DATABASE_URL: serviceDatabaseUrl(process.env, name),
+    REDIS_URL: settings.redisUrl,
+    KAFKA_BROKERS: settings.kafkaBrokers.join(','),
+    OPS_BOOTSTRAP_API_KEY: opsKey,
+    ...clockEnv,
+  });
+}
+start('gateway', join('services', 'gateway', 'dist', 'main.js'), {
+  SERVICE_NAME: 'gateway',
+  HTTP_HOST: '127.0.0.1',
+  HTTP_PORT: String(GATEWAY_PORT),
+  GATEWAY_UPSTREAMS: services.map((name) => `${name}=http://127.0.0.1:${SERVICE_PORTS[name]}`).join(','),
 });
 
-let stopping = false;
 function stop(code) {
+  if (stopping) {
+    // A second Ctrl+C does not wait for graceful shutdowns.
+    for (const { child } of children) child.kill('SIGKILL');
+    return;
+  }
   stopping = true;
-  for (const { child } of children) child.kill('SIGTERM');
-  Promise.all(children.map(({ child }) => new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r))))).then(() => process.exit(code));
+  for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+  Promise.all(children.map(({ child }) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r))))).then(() => {
+    sink.close();
+    process.exit(code);
+  });
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-await Promise.all(services.map((name) => waitReady(name)));
-const lines = services.map((name) => {
-  const base = `http://127.0.0.1:${SERVICE_PORTS[name]}`;
-  return `  ${name.padEnd(12)} ${base}   docs ${base}/docs   openapi ${base}/openapi.json   ready ${base}/health/ready   metrics ${base}/metrics`;
-});
-process.stdout.write(
-  `\nionet is running:\n${lines.join('\n')}\n\n` +
-    `  ops API key (Authorization: Bearer ...): ${opsKey}\n` +
-    `  try: curl -H "authorization: Bearer ${opsKey}" http://127.0.0.1:${SERVICE_PORTS.inventory}/v1/suppliers\n` +
-    `  stack: npm run infra -- status   (Ctrl+C stops the services; npm run infra -- down stops the stack)\n\n`,
-);
-
-async function waitReady(name) {
-  const url = `http://127.0.0.1:${SERVICE_PORTS[name]}/health/ready`;
-  const deadline = Date.now() + HEALTH_WAIT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  process.stderr.write(`${name} is not ready after ${HEALTH_WAIT_MS} ms (${url})\n`);
+const ready = await Promise.all([
+  ...services.map((name) => waitReady(`http://127.0.0.1:${SERVICE_PORTS[name]}/health/ready`)),
+  waitReady(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`),
+]);
+const notReady = [...services, 'gateway'].filter((_, i) => !ready[i]);
+if (notReady.length) {
+  process.stderr.write(`not ready after the wait: ${notReady.join(', ')}; stopping\n`);
   stop(1);
-}
-
-/** A development ops key, made once and kept in .local (outside git). */
-function loadOpsKey() {
-  if (process.env.OPS_BOOTSTRAP_API_KEY) return process.env.OPS_BOOTSTRAP_API_KEY;
-  const file = join(root, '.local', 'ops-api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
-  const key = `ionet_ops_${randomBytes(32).toString('base64url')}`;
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
+} else {
+  const base = `http://127.0.0.1:${GATEWAY_PORT}`;
+  const clock =
+    CLOCK_RATE === 1
+      ? 'wall clock (real time)'
+      : `accelerated: ${CLOCK_RATE === 60 ? 'one hour per minute' : `${CLOCK_RATE}x`} (CLOCK_RATE=${CLOCK_RATE}) from ${clockOrigin}; npm start -- --wall-clock for real time`;
+  process.stdout.write(
+    `\nionet is running at ${base}\n\n` +
+      `  docs       ${base}/docs\n` +
+      `  ops key    ${opsKey}   (kept in .local/ops-api-key)\n` +
+      `  clock      ${clock}\n` +
+      `  services   ${services.join(', ')} behind the gateway\n` +
+      `  try        curl -H "authorization: Bearer $(cat .local/ops-api-key)" ${base}/v1/suppliers\n` +
+      `  Ctrl+C stops the services; npm run infra -- down stops the stack.\n\n`,
+  );
 }

@@ -15,4 +15,5 @@ export * from './topics';
 export * from './event-registry';
 export * from './event-validation';
 export * from './envelope';
+export * from './solana-address';
 export * from './codec';

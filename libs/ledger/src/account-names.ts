@@ -11,12 +11,12 @@ export interface AccountFlags {
   readonly creditsOnly: boolean;
 }
 
-export const NO_FLAGS: AccountFlags = {
+export const NO_FLAGS: AccountFlags = Object.freeze({
   debitsMustNotExceedCredits: false,
   creditsMustNotExceedDebits: false,
   debitsOnly: false,
   creditsOnly: false,
-};
+});
 
 export function accountFlags(flags: Partial<AccountFlags>): AccountFlags {
   return { ...NO_FLAGS, ...flags };

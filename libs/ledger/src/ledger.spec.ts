@@ -1,6 +1,6 @@
 import { AccountNames as A, accountFlags } from './account-names';
 import { formatAmount, parseAmount } from './assets';
-import { creditBalance, Ledger, LedgerOperation, transferLegs } from './ledger';
+import { creditBalance, Leg, Ledger, LedgerOperation, LedgerRecord, transferLegs } from './ledger';
 import { LedgerError, LedgerErrorCode } from './ledger.errors';
 
 const alice = A.customerAvailable('alice');
@@ -250,5 +250,153 @@ describe('Ledger', () => {
       expect.arrayContaining(['LEDGER.INVARIANT.UNBALANCED_RECORD', 'LEDGER.INVARIANT.FLAG_VIOLATED', 'LEDGER.INVARIANT.TOTALS_UNBALANCED']),
     );
     expect(codes.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('Ledger (issue 16 defects)', () => {
+  const fees = A.platformFees;
+  const bank = A.external('bank');
+  const c1 = A.customerAvailable('c1');
+
+  it('given an applied entry, when it is resubmitted with its properties and legs in another order, then it is a duplicate, not an id conflict', () => {
+    const ledger = ledgerWith(usdc, alice, fees);
+    const original: LedgerOperation = {
+      type: 'entry',
+      id: 'e1',
+      atMs: 5,
+      memo: 'lease 7',
+      legs: [
+        { account: usdc, asset: 'USDC', side: 'debit', amountBaseUnits: 100n },
+        { account: alice, asset: 'USDC', side: 'credit', amountBaseUnits: 90n },
+        { account: fees, asset: 'USDC', side: 'credit', amountBaseUnits: 10n },
+      ],
+    };
+    ledger.submit(original);
+    const reordered = {
+      legs: [
+        { amountBaseUnits: 10n, side: 'credit', asset: 'USDC', account: fees },
+        { side: 'debit', amountBaseUnits: 100n, account: usdc, asset: 'USDC' },
+        { asset: 'USDC', account: alice, amountBaseUnits: 90n, side: 'credit' },
+      ],
+      memo: 'lease 7',
+      atMs: 5,
+      id: 'e1',
+      type: 'entry',
+    } as LedgerOperation;
+    expect(ledger.submit(reordered)).toEqual({ status: 'duplicate', id: 'e1', sequence: 1 });
+    expect(codeOf(() => ledger.submit({ ...original, memo: 'lease 8' }))).toBe('LEDGER.ID_CONFLICT');
+    expect(ledger.sequence).toBe(1);
+  });
+
+  it('given an empty must-not-go-negative account, when one entry debits it before it credits it, then the entry is applied: flags hold after all legs', () => {
+    const debitFirst: LedgerOperation = {
+      type: 'entry',
+      id: 'e',
+      atMs: 1,
+      legs: [
+        { account: c1, asset: 'USDC', side: 'debit', amountBaseUnits: 100n },
+        { account: fees, asset: 'USDC', side: 'credit', amountBaseUnits: 100n },
+        { account: bank, asset: 'USDC', side: 'debit', amountBaseUnits: 100n },
+        { account: c1, asset: 'USDC', side: 'credit', amountBaseUnits: 100n },
+      ],
+    };
+    const one = ledgerWith(c1, fees, bank);
+    expect(one.submit(debitFirst).status).toBe('applied');
+    const two = ledgerWith(c1, fees, bank);
+    two.submit({ ...debitFirst, legs: [...debitFirst.legs].reverse() });
+    expect(one.stateHash()).toBe(two.stateHash());
+    expect(creditBalance(one.balance(c1, 'USDC'))).toBe(0n);
+    // Still refused when the account ends below zero, whatever the order.
+    const overdraw: LedgerOperation = { ...debitFirst, id: 'x', legs: [...transferLegs(c1, fees, 'USDC', 101n), ...transferLegs(bank, c1, 'USDC', 100n)] };
+    expect(codeOf(() => one.submit(overdraw))).toBe('LEDGER.INSUFFICIENT_FUNDS');
+    expect(one.checkInvariants()).toEqual([]);
+  });
+
+  it('given an operation at t=100, when an operation timed earlier arrives, then it is refused, so no as-of view shows a state the ledger never had', () => {
+    const ledger = ledgerWith(usdc, alice, aliceEscrow);
+    ledger.submit(deposit('fund', 100n, 100));
+    expect(codeOf(() => ledger.submit({ type: 'entry', id: 'out', atMs: 50, legs: transferLegs(alice, aliceEscrow, 'USDC', 100n) }))).toBe('LEDGER.TIME_REGRESSED');
+    expect(creditBalance(ledger.balance(alice, 'USDC', { atMs: 75 }))).toBe(0n);
+    ledger.submit({ type: 'pending', id: 'p', atMs: 100, debitAccount: alice, creditAccount: aliceEscrow, asset: 'USDC', amountBaseUnits: 40n });
+    expect(codeOf(() => ledger.submit({ type: 'post-pending', id: 'pp', atMs: 50, pendingId: 'p' }))).toBe('LEDGER.TIME_REGRESSED');
+    expect(codeOf(() => ledger.submitLinked([deposit('a', 1n, 120), deposit('b', 1n, 110)]))).toBe('LEDGER.TIME_REGRESSED');
+    // Equal times are fine, and a resubmission of an old operation is still a no-op.
+    expect(ledger.submit({ type: 'post-pending', id: 'pp', atMs: 100, pendingId: 'p' }).status).toBe('applied');
+    expect(ledger.submit(deposit('fund', 100n, 100)).status).toBe('duplicate');
+    for (const atMs of [0, 99, 100, 101]) {
+      for (const row of ledger.balances({ atMs })) {
+        expect([row.debitsPendingBaseUnits, row.creditsPendingBaseUnits].every((v) => v >= 0n)).toBe(true);
+      }
+    }
+  });
+
+  it('given a restored log whose times go backwards, when checked, then the regression is reported', () => {
+    const ledger = ledgerWith(usdc, alice);
+    ledger.submit(deposit('d1', 1n, 10));
+    ledger.submit(deposit('d2', 1n, 20));
+    const snapshot = ledger.export();
+    const tampered = { accounts: snapshot.accounts, records: snapshot.records.map((r) => (r.sequence === 2 ? { ...r, operation: { ...r.operation, atMs: 5 } } : r)) };
+    expect(Ledger.restore(tampered).checkInvariants({ full: true }).map((v) => v.code)).toEqual(['LEDGER.INVARIANT.TIME_REGRESSED']);
+  });
+
+  it('given a ledger, when a caller changes what flagsOf, export, records or its own operation returned or passed, then the ledger is unchanged', () => {
+    const ledger = ledgerWith(usdc, alice, aliceEscrow);
+    const op: { type: 'entry'; id: string; atMs: number; legs: Leg[] } = { type: 'entry', id: 'd1', atMs: 1, legs: transferLegs(usdc, alice, 'USDC', 5n) };
+    ledger.submit(op);
+    const hash = ledger.stateHash();
+    const tryTo = (change: () => void) => {
+      try {
+        change();
+      } catch {
+        // A frozen value refuses the change: as good as a copy.
+      }
+    };
+    tryTo(() => ((ledger.flagsOf(alice) as { debitsMustNotExceedCredits: boolean }).debitsMustNotExceedCredits = false));
+    const snapshot = ledger.export();
+    tryTo(() => ((snapshot.accounts.find((a) => a.name === alice)!.flags as { debitsMustNotExceedCredits: boolean }).debitsMustNotExceedCredits = false));
+    tryTo(() => ((snapshot.records as LedgerRecord[]).push(snapshot.records[0])));
+    tryTo(() => ((ledger.records() as LedgerRecord[]).length = 0));
+    op.legs[0] = { account: usdc, asset: 'USDC', side: 'debit', amountBaseUnits: 999n };
+    op.id = 'changed';
+    expect(ledger.flagsOf(alice)!.debitsMustNotExceedCredits).toBe(true);
+    expect(ledger.records()).toHaveLength(1);
+    expect(ledger.records()[0].operation).toMatchObject({ id: 'd1', legs: [expect.objectContaining({ amountBaseUnits: 5n }), expect.anything()] });
+    const overdraw: LedgerOperation = { type: 'entry', id: 'x', atMs: 2, legs: transferLegs(alice, aliceEscrow, 'USDC', 10n) };
+    expect(codeOf(() => ledger.submit(overdraw))).toBe('LEDGER.INSUFFICIENT_FUNDS');
+    expect(ledger.stateHash()).toBe(hash);
+    expect(ledger.checkInvariants({ full: true })).toEqual([]);
+    expect(ledger.submit({ type: 'entry', id: 'd1', atMs: 1, legs: transferLegs(usdc, alice, 'USDC', 5n) }).status).toBe('duplicate');
+  });
+
+  it('given a restored ledger, when the snapshot it came from is changed afterwards, then the ledger is unchanged', () => {
+    const ledger = ledgerWith(usdc, alice);
+    ledger.submit(deposit('d1', 5n));
+    const snapshot = ledger.export();
+    const copy = { accounts: snapshot.accounts.map((a) => ({ name: a.name, flags: { ...a.flags } })), records: snapshot.records.map((r) => ({ ...r, deltas: r.deltas.map((d) => ({ ...d })) })) };
+    const restored = Ledger.restore(copy);
+    const hash = restored.stateHash();
+    copy.accounts[0].flags.debitsMustNotExceedCredits = !copy.accounts[0].flags.debitsMustNotExceedCredits;
+    copy.records[0].deltas[0].creditsPostedBaseUnits = 77n;
+    expect(restored.flagsOf(copy.accounts[0].name)!.debitsMustNotExceedCredits).toBe(!copy.accounts[0].flags.debitsMustNotExceedCredits);
+    expect(restored.checkInvariants({ full: true })).toEqual([]);
+    expect(restored.stateHash()).toBe(hash);
+  });
+});
+
+describe('Ledger refusals with stable codes (issue 16)', () => {
+  it('given an operation of a type the ledger does not know, when submitted, then it is refused with a code instead of a plain error', () => {
+    const ledger = ledgerWith(usdc, alice);
+    const unknown = { type: 'transfer', id: 't', atMs: 1 } as unknown as LedgerOperation;
+    expect(codeOf(() => ledger.submit(unknown))).toBe('LEDGER.UNKNOWN_OPERATION');
+    expect(ledger.sequence).toBe(0);
+  });
+
+  it('given a pending transfer, when a caller gets it, then it cannot change the ledger through it', () => {
+    const ledger = ledgerWith(usdc, alice, aliceEscrow);
+    ledger.submit(deposit('d1', 100n));
+    ledger.submit({ type: 'pending', id: 'p', atMs: 2, debitAccount: alice, creditAccount: aliceEscrow, asset: 'USDC', amountBaseUnits: 30n });
+    const p = ledger.pendingTransfer('p')!;
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(ledger.lastAtMs).toBe(2);
   });
 });

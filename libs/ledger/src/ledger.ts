@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AccountFlags, isValidAccountName, standardAccountFlags } from './account-names';
 import { Asset, ASSETS, isAsset } from './assets';
+import { canonicalJson } from './canonical-json';
 import { LedgerError } from './ledger.errors';
 
 export type Side = 'debit' | 'credit';
@@ -115,7 +116,10 @@ export type SubmitResult =
   | { readonly status: 'applied'; readonly id: string; readonly sequence: number }
   | { readonly status: 'duplicate'; readonly id: string; readonly sequence: number };
 
-/** "As of" a point: either a sequence number (inclusive) or a time (entries with `atMs` <= it). */
+/**
+ * "As of" a point: a sequence number (inclusive), or a time: the state after the last operation with
+ * `atMs` <= it. Times never go backwards in the log (ADR 0106), so both are states the ledger had.
+ */
 export type AsOf = { readonly sequence: number } | { readonly atMs: number };
 
 export interface LedgerSnapshot {
@@ -130,7 +134,8 @@ export type LedgerViolationCode =
   | 'LEDGER.INVARIANT.NEGATIVE_COMPONENT'
   | 'LEDGER.INVARIANT.FLAG_VIOLATED'
   | 'LEDGER.INVARIANT.PENDING_MISMATCH'
-  | 'LEDGER.INVARIANT.UNKNOWN_ACCOUNT';
+  | 'LEDGER.INVARIANT.UNKNOWN_ACCOUNT'
+  | 'LEDGER.INVARIANT.TIME_REGRESSED';
 
 export interface LedgerViolation {
   readonly code: LedgerViolationCode;
@@ -155,8 +160,72 @@ function splitKey(k: string): { account: string; asset: Asset } {
   return { account: k.slice(0, at), asset: k.slice(at + 1) as Asset };
 }
 
+/**
+ * What an operation means, as text: the same whatever order its properties or an entry's legs come in
+ * (an entry is atomic, so its legs are a set), as a repeated event decoded by another path may have them.
+ */
 function fingerprint(operation: LedgerOperation): string {
-  return JSON.stringify(operation, (_k, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  if (operation.type === 'entry') return canonicalJson({ ...operation, legs: operation.legs.map((leg) => canonicalJson(leg)).sort() });
+  return canonicalJson(operation);
+}
+
+/**
+ * A frozen copy holding only the operation's own fields: the log never shares an object with the
+ * caller, so nothing the caller does later can change history, and unknown extra fields are dropped.
+ */
+function frozenOperation(operation: LedgerOperation): LedgerOperation {
+  const memoOf = (o: EntryOperation | PendingOperation) => (o.memo === undefined ? {} : { memo: o.memo });
+  switch (operation.type) {
+    case 'entry': {
+      if (!Array.isArray(operation.legs)) throw new LedgerError('LEDGER.TOO_FEW_LEGS', `entry ${operation.id} has no list of legs`, { id: String(operation.id) });
+      const legs = Object.freeze(
+        operation.legs.map((leg: Leg) => Object.freeze({ account: leg.account, asset: leg.asset, side: leg.side, amountBaseUnits: leg.amountBaseUnits })),
+      );
+      return Object.freeze({ type: 'entry', id: operation.id, atMs: operation.atMs, legs, ...memoOf(operation) });
+    }
+    case 'pending':
+      return Object.freeze({
+        type: 'pending',
+        id: operation.id,
+        atMs: operation.atMs,
+        debitAccount: operation.debitAccount,
+        creditAccount: operation.creditAccount,
+        asset: operation.asset,
+        amountBaseUnits: operation.amountBaseUnits,
+        ...memoOf(operation),
+      });
+    case 'post-pending':
+      return Object.freeze({
+        type: 'post-pending',
+        id: operation.id,
+        atMs: operation.atMs,
+        pendingId: operation.pendingId,
+        ...(operation.amountBaseUnits === undefined ? {} : { amountBaseUnits: operation.amountBaseUnits }),
+      });
+    case 'void-pending':
+      return Object.freeze({ type: 'void-pending', id: operation.id, atMs: operation.atMs, pendingId: operation.pendingId });
+    default: {
+      const unknown: { type?: unknown; id?: unknown } = operation;
+      throw new LedgerError('LEDGER.UNKNOWN_OPERATION', `operation ${String(unknown.id)} has unknown type "${String(unknown.type)}"`, { id: String(unknown.id) });
+    }
+  }
+}
+
+function accountFlagsCopy(flags: AccountFlags): AccountFlags {
+  return {
+    debitsMustNotExceedCredits: flags.debitsMustNotExceedCredits,
+    creditsMustNotExceedDebits: flags.creditsMustNotExceedDebits,
+    debitsOnly: flags.debitsOnly,
+    creditsOnly: flags.creditsOnly,
+  };
+}
+
+function frozenRecord(record: LedgerRecord): LedgerRecord {
+  return Object.freeze({
+    sequence: record.sequence,
+    operation: frozenOperation(record.operation),
+    deltas: Object.freeze(record.deltas.map((d) => Object.freeze({ ...d }))),
+  });
 }
 
 function addInto(target: MutableBalance, delta: Balance): void {
@@ -177,7 +246,7 @@ function sameBalance(a: Balance, b: Balance): boolean {
 
 /** A pending transfer as it stands right after its `pending` operation. */
 function openPending(operation: PendingOperation): PendingTransfer {
-  return {
+  return Object.freeze({
     id: operation.id,
     debitAccount: operation.debitAccount,
     creditAccount: operation.creditAccount,
@@ -185,7 +254,11 @@ function openPending(operation: PendingOperation): PendingTransfer {
     amountBaseUnits: operation.amountBaseUnits,
     status: 'pending',
     postedBaseUnits: 0n,
-  };
+  });
+}
+
+function resolvedPending(p: PendingTransfer, operation: PostPendingOperation | VoidPendingOperation, postedBaseUnits: bigint): PendingTransfer {
+  return Object.freeze({ ...p, status: operation.type === 'post-pending' ? 'posted' : 'voided', postedBaseUnits, resolvedBy: operation.id });
 }
 
 function delta(account: string, asset: Asset, parts: Partial<Balance>): BalanceDelta {
@@ -220,13 +293,16 @@ export class Ledger {
   // live balances and the log disagree; it advances incrementally to stay cheap when run every step.
   private readonly checkedBalances = new Map<string, MutableBalance>();
   private checkedThrough = 0;
+  private latestAtMs: number | undefined;
+  // records() hands out one frozen copy of the log until the next write.
+  private recordsView: readonly LedgerRecord[] | undefined;
 
   /** Rebuilds a ledger from a stored log without re-validating it, as a replay would; run checkInvariants after. */
   static restore(snapshot: LedgerSnapshot): Ledger {
     const ledger = new Ledger();
-    for (const { name, flags } of snapshot.accounts) ledger.flagsByAccount.set(name, flags);
+    for (const { name, flags } of snapshot.accounts) ledger.flagsByAccount.set(name, Object.freeze(accountFlagsCopy(flags)));
     for (const record of snapshot.records) {
-      ledger.commitRecord(record);
+      ledger.commitRecord(frozenRecord(record));
     }
     return ledger;
   }
@@ -245,13 +321,14 @@ export class Ledger {
       }
       return;
     }
-    this.flagsByAccount.set(name, { ...flags });
+    this.flagsByAccount.set(name, Object.freeze(accountFlagsCopy(flags)));
   }
 
   hasAccount(name: string): boolean {
     return this.flagsByAccount.has(name);
   }
 
+  /** Frozen: the flags cannot be changed through what this returns. */
   flagsOf(name: string): AccountFlags | undefined {
     return this.flagsByAccount.get(name);
   }
@@ -265,8 +342,15 @@ export class Ledger {
     return this.log.length;
   }
 
+  /** The time of the latest operation applied (undefined when empty): a new one may not be earlier. */
+  get lastAtMs(): number | undefined {
+    return this.latestAtMs;
+  }
+
+  /** A frozen copy of the log: records, operations, legs and deltas are all frozen. */
   records(): readonly LedgerRecord[] {
-    return this.log;
+    this.recordsView ??= Object.freeze(this.log.slice());
+    return this.recordsView;
   }
 
   pendingTransfer(id: string): PendingTransfer | undefined {
@@ -287,16 +371,18 @@ export class Ledger {
     if (operations.length > LEDGER_LIMITS.operationsPerLinkedBatchMax) {
       throw new LedgerError('LEDGER.LINKED_BATCH_TOO_LARGE', `at most ${LEDGER_LIMITS.operationsPerLinkedBatchMax} operations per batch`);
     }
+    const copies = operations.map(frozenOperation);
+    const fingerprints = copies.map(fingerprint);
     const seen = new Set<string>();
     let duplicates = 0;
-    for (const operation of operations) {
+    for (const [index, operation] of copies.entries()) {
       if (seen.has(operation.id)) {
         throw new LedgerError('LEDGER.ID_CONFLICT', `id ${operation.id} appears twice in one batch`, { id: operation.id });
       }
       seen.add(operation.id);
       const previous = this.applied.get(operation.id);
       if (previous) {
-        if (previous.fingerprint !== fingerprint(operation)) {
+        if (previous.fingerprint !== fingerprints[index]) {
           throw new LedgerError('LEDGER.ID_CONFLICT', `id ${operation.id} was already used for a different operation`, { id: operation.id });
         }
         duplicates += 1;
@@ -324,18 +410,33 @@ export class Ledger {
     const pendingView = (id: string) => stagedPendings.get(id) ?? this.pendings.get(id);
 
     const records: LedgerRecord[] = [];
-    operations.forEach((operation, index) => {
-      const deltas = this.deltasFor(operation, pendingView, stagedPendings);
-      for (const d of deltas) {
-        const b = view(d.account, d.asset);
-        addInto(b, d);
-        const breach = flagBreach(this.flagsByAccount.get(d.account)!, b);
-        if (breach) throw this.breachError(breach, d.account, d.asset, operation.id);
+    let lastAtMs = this.latestAtMs;
+    copies.forEach((operation, index) => {
+      if (!Number.isSafeInteger(operation.atMs)) {
+        throw new LedgerError('LEDGER.INVALID_TIME', `operation ${operation.id} has time ${operation.atMs}, not an integer millisecond`, { id: operation.id });
       }
-      records.push({ sequence: this.log.length + index + 1, operation, deltas });
+      // ADR 0106: times never go backwards, so every "as of a time" view is a state the ledger had.
+      if (lastAtMs !== undefined && operation.atMs < lastAtMs) {
+        throw new LedgerError('LEDGER.TIME_REGRESSED', `operation ${operation.id} at ${operation.atMs} is older than the last one at ${lastAtMs}`, {
+          id: operation.id,
+        });
+      }
+      lastAtMs = operation.atMs;
+      const deltas = this.deltasFor(operation, pendingView, stagedPendings);
+      const touched = new Map<string, { account: string; asset: Asset }>();
+      for (const d of deltas) {
+        addInto(view(d.account, d.asset), d);
+        touched.set(key(d.account, d.asset), d);
+      }
+      // An operation is atomic (TigerBeetle): its flags must hold after all its legs, not after each.
+      for (const [k, { account, asset }] of touched) {
+        const breach = flagBreach(this.flagsByAccount.get(account)!, staged.get(k)!);
+        if (breach) throw this.breachError(breach, account, asset, operation.id);
+      }
+      records.push(Object.freeze({ sequence: this.log.length + index + 1, operation, deltas: Object.freeze(deltas.map((d) => Object.freeze(d))) }));
     });
 
-    for (const record of records) this.commitRecord(record);
+    records.forEach((record, index) => this.commitRecord(record, fingerprints[index]));
     return records.map((r) => ({ status: 'applied', id: r.operation.id, sequence: r.sequence }));
   }
 
@@ -390,10 +491,11 @@ export class Ledger {
     return hash.digest('hex');
   }
 
+  /** Shares nothing changeable with the ledger: flags and records are frozen, the lists are new. */
   export(): LedgerSnapshot {
     return {
       accounts: [...this.flagsByAccount].map(([name, flags]) => ({ name, flags })),
-      records: this.log.map((r) => ({ ...r, deltas: r.deltas.map((d) => ({ ...d })) })),
+      records: this.log.slice(),
     };
   }
 
@@ -410,6 +512,14 @@ export class Ledger {
       this.checkedThrough = 0;
     }
     for (const record of this.log.slice(this.checkedThrough)) {
+      const previousAtMs = record.sequence > 1 ? this.log[record.sequence - 2]?.operation.atMs : undefined;
+      if (previousAtMs !== undefined && !(record.operation.atMs >= previousAtMs)) {
+        violations.push({
+          code: 'LEDGER.INVARIANT.TIME_REGRESSED',
+          message: `record ${record.sequence} (${record.operation.id}) at ${record.operation.atMs} is older than the one before it at ${previousAtMs}`,
+          sequence: record.sequence,
+        });
+      }
       const sums = new Map<Asset, MutableBalance>();
       for (const d of record.deltas) {
         if (!this.flagsByAccount.has(d.account)) {
@@ -493,13 +603,18 @@ export class Ledger {
 
   private recordsUpTo(asOf: AsOf): LedgerRecord[] {
     if ('sequence' in asOf) return this.log.slice(0, Math.max(0, asOf.sequence));
-    return this.log.filter((r) => r.operation.atMs <= asOf.atMs);
+    // A prefix of the log, always: even a restored log whose times regress never yields a mix.
+    const end = this.log.findIndex((r) => !(r.operation.atMs <= asOf.atMs));
+    return end === -1 ? this.log.slice() : this.log.slice(0, end);
   }
 
-  private commitRecord(record: LedgerRecord): void {
+  /** `record` must be frozen already; it is kept as it is. */
+  private commitRecord(record: LedgerRecord, operationFingerprint: string = fingerprint(record.operation)): void {
     this.log.push(record);
+    this.recordsView = undefined;
     const { operation } = record;
-    this.applied.set(operation.id, { fingerprint: fingerprint(operation), sequence: record.sequence });
+    if (Number.isFinite(operation.atMs) && (this.latestAtMs === undefined || operation.atMs > this.latestAtMs)) this.latestAtMs = operation.atMs;
+    this.applied.set(operation.id, { fingerprint: operationFingerprint, sequence: record.sequence });
     for (const d of record.deltas) {
       const k = key(d.account, d.asset);
       const b = this.balancesByKey.get(k) ?? { ...ZERO_BALANCE };
@@ -512,12 +627,7 @@ export class Ledger {
       const p = this.pendings.get(operation.pendingId);
       if (p) {
         const posted = operation.type === 'post-pending' ? (operation.amountBaseUnits ?? p.amountBaseUnits) : 0n;
-        this.pendings.set(p.id, {
-          ...p,
-          status: operation.type === 'post-pending' ? 'posted' : 'voided',
-          postedBaseUnits: posted,
-          resolvedBy: operation.id,
-        });
+        this.pendings.set(p.id, resolvedPending(p, operation, posted));
       }
     }
   }
@@ -541,9 +651,6 @@ export class Ledger {
     pendingView: (id: string) => PendingTransfer | undefined,
     stagedPendings: Map<string, PendingTransfer>,
   ): BalanceDelta[] {
-    if (!Number.isSafeInteger(operation.atMs)) {
-      throw new LedgerError('LEDGER.INVALID_TIME', `operation ${operation.id} has time ${operation.atMs}, not an integer millisecond`, { id: operation.id });
-    }
     switch (operation.type) {
       case 'entry': {
         if (operation.legs.length < 2) throw new LedgerError('LEDGER.TOO_FEW_LEGS', `entry ${operation.id} needs at least two legs`);
@@ -597,12 +704,7 @@ export class Ledger {
             throw new LedgerError('LEDGER.POST_EXCEEDS_PENDING', `posting ${posted} exceeds pending ${p.amountBaseUnits} of ${p.id}`, { pendingId: p.id });
           }
         }
-        stagedPendings.set(p.id, {
-          ...p,
-          status: operation.type === 'post-pending' ? 'posted' : 'voided',
-          postedBaseUnits: posted,
-          resolvedBy: operation.id,
-        });
+        stagedPendings.set(p.id, resolvedPending(p, operation, posted));
         return [
           delta(p.debitAccount, p.asset, { debitsPendingBaseUnits: -p.amountBaseUnits, debitsPostedBaseUnits: posted }),
           delta(p.creditAccount, p.asset, { creditsPendingBaseUnits: -p.amountBaseUnits, creditsPostedBaseUnits: posted }),
@@ -610,7 +712,7 @@ export class Ledger {
       }
       default: {
         const unhandled: never = operation;
-        throw new Error(`unhandled ledger operation ${JSON.stringify(unhandled)}`);
+        throw new LedgerError('LEDGER.UNKNOWN_OPERATION', `unknown operation ${String((unhandled as { type?: unknown }).type)}`);
       }
     }
   }

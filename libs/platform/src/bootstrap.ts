@@ -3,12 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { ConfigError, loadConfig, type BaseConfig } from './config/config';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { ConfigError, hasRole, loadConfig, type BaseConfig } from './config/config';
+import { PROBLEM_CONTENT_TYPE, problem } from './errors/problem';
 import { PinoNestLogger, createLogger, type Logger } from './logging/logger';
 import { createMetricsRegistry, instrumentHttp } from './metrics/metrics';
+import { loadEdgeConfig } from './auth/edge-config';
+import { installEdgeGuards, pathOf } from './auth/edge-guards';
+import { installBodyLimits } from './auth/body-limit.decorator';
+import { assertOpsKeyFitFor } from './auth/ops-key-policy';
+import { publicDocument, serveOpsDocument } from './auth/ops-docs';
 
 export interface ServiceDefinition<C extends BaseConfig> {
   /** The service's configuration: `baseConfigSchema.extend({...})`. */
@@ -18,20 +27,32 @@ export interface ServiceDefinition<C extends BaseConfig> {
   openApi: { title: string; description: string; version: string };
 }
 
-const BODY_LIMIT_BYTES = 1_048_576;
-
 /** Builds (does not listen) the Nest application of a service on Fastify, with the platform's
  *  docs at /docs and /openapi.json. Throws ConfigError when the environment is invalid. */
 export async function createServiceApp<C extends BaseConfig>(
   definition: ServiceDefinition<C>,
   env: NodeJS.ProcessEnv = process.env,
+  /** Where logs go (stdout by default); tests read them from a stream. */
+  options: { logDestination?: DestinationStream } = {},
 ): Promise<{ app: NestFastifyApplication; config: C; logger: Logger }> {
   const config = loadConfig(definition.configSchema, env) as C;
-  const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+  const edge = loadEdgeConfig(env);
+  assertOpsKeyFitFor(config.NODE_ENV, config.OPS_BOOTSTRAP_API_KEY);
+  const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL, options.logDestination);
   const metrics = createMetricsRegistry(config.SERVICE_NAME);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    bodyLimit: BODY_LIMIT_BYTES,
+    // One line per request, written below at debug: two info lines per request cost more than
+    // a read (ADR 0302).
+    disableRequestLogging: true,
+    bodyLimit: edge.HTTP_BODY_LIMIT_BYTES,
+    requestTimeout: edge.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: edge.HTTP_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: edge.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks request timeouts on this interval (30 s by default): a slow body is cut off
+    // within a second of its deadline.
+    http: { connectionsCheckingInterval: 1_000, headersTimeout: Math.min(edge.HTTP_REQUEST_TIMEOUT_MS, 10_000), requestTimeout: edge.HTTP_REQUEST_TIMEOUT_MS },
+    ...(edge.HTTP_TRUSTED_PROXIES.length ? { trustProxy: edge.HTTP_TRUSTED_PROXIES } : {}),
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -44,6 +65,18 @@ export async function createServiceApp<C extends BaseConfig>(
   });
   const fastify = app.getHttpAdapter().getInstance();
   instrumentHttp(fastify, metrics);
+  if (!hasRole(config, 'api')) serveOnlyOpsRoutes(fastify as unknown as FastifyInstance);
+  if (config.CLOCK_RATE !== 1) logger.warn({ rate: config.CLOCK_RATE, origin: config.CLOCK_ORIGIN }, 'the clock runs accelerated');
+  await app.register(fastifyRateLimit, { global: false });
+  installEdgeGuards(fastify, edge);
+  installBodyLimits(fastify);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const level = reply.statusCode >= 500 ? 'warn' : 'debug';
+    if (logger.isLevelEnabled(level)) {
+      logger[level]({ reqId: request.id, method: request.method, path: pathOf(request.url), statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) }, 'request completed');
+    }
+    done();
+  });
   // Exact integers (base units, offsets, versions) leave as decimal strings, never as a 500.
   fastify.setReplySerializer((payload) => JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   const document = SwaggerModule.createDocument(
@@ -56,9 +89,26 @@ export async function createServiceApp<C extends BaseConfig>(
       .addSecurityRequirements('apiKey')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  // Ops routes are documented at OPS_OPENAPI_PATH, for ops keys only; the public docs omit them.
+  serveOpsDocument(fastify, app, document);
+  SwaggerModule.setup('docs', app, publicDocument(document), { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   await app.init();
   return { app, config, logger };
+}
+
+/** Served by every process whatever its roles: probes, metrics, and the ops API (a redrive or a
+ *  rebuild runs where the consumers run). See ADR 0006. */
+const ALWAYS_SERVED = /^\/(health(\/|$|\?)|metrics($|\?)|v1\/ops\/)/;
+
+/** Without the `api` role the business routes (and their docs) answer 404, as if not mounted. */
+function serveOnlyOpsRoutes(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (ALWAYS_SERVED.test(request.url)) return done();
+    void reply
+      .status(404)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(problem(404, 'ROUTE.NOT_FOUND', 'This process does not serve the API (SERVICE_ROLES has no api).', { instance: request.url }));
+  });
 }
 
 /** Starts a service: listens, logs where to look, and shuts down gracefully on SIGTERM/SIGINT

@@ -8,6 +8,10 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from './auth/api-key.entity';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
+import { CLOCK, createClock } from './clock/clock';
+import { API_KEY_MIGRATIONS } from './auth/api-key-changes.migration';
+import { ApiKeyProjection } from './auth/api-key.projection';
+import { EVENTING_MIGRATIONS } from '@ionet/eventing';
 import { CONFIG, type BaseConfig } from './config/config';
 import type { ProblemKind } from './errors/domain-error';
 import { ProblemFilter } from './errors/problem.filter';
@@ -60,7 +64,7 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Everything a service shares: config, logs, database and migrations, Redis, Kafka, health,
+/** Everything a service shares: config, the clock, logs, database and migrations, Redis, Kafka, health,
  *  metrics, problem+json errors, validation, API-key auth and Idempotency-Key handling. */
 @Module({})
 export class PlatformModule {
@@ -70,6 +74,7 @@ export class PlatformModule {
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: options.logger },
       { provide: METRICS_REGISTRY, useValue: options.metrics },
+      { provide: CLOCK, useValue: createClock(config) },
       {
         provide: REDIS,
         useFactory: () => {
@@ -120,6 +125,7 @@ export class PlatformModule {
       IdempotencyInterceptor,
       { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
       ApiKeyService,
+      ApiKeyProjection,
       PlatformLifecycle,
     ];
     return {
@@ -129,7 +135,9 @@ export class PlatformModule {
         TypeOrmModule.forRoot({
           ...dataSourceOptions(config, {
             entities: [ApiKeyEntity, IdempotencyRecordEntity, ...(options.entities as [])],
-            migrations: [...PLATFORM_MIGRATIONS, ...(options.migrations as [])],
+            // The key projection's consumer offsets live in the eventing tables: every service has
+            // them, whether or not its own migrations list them too.
+            migrations: uniqueMigrations([...PLATFORM_MIGRATIONS, ...API_KEY_MIGRATIONS, ...EVENTING_MIGRATIONS, ...(options.migrations as [])]),
           }),
           retryAttempts: 5,
           retryDelay: 1_000,
@@ -137,7 +145,12 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController],
       providers,
-      exports: [CONFIG, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
+      exports: [CONFIG, CLOCK, LOGGER, METRICS_REGISTRY, REDIS, KAFKA, PG_POOL, ApiKeyService, ProblemMapper],
     };
   }
+}
+
+function uniqueMigrations(migrations: (string | (new () => unknown))[]): (string | (new () => unknown))[] {
+  const seen = new Set<unknown>();
+  return migrations.filter((m) => !seen.has(m) && seen.add(m));
 }

@@ -60,7 +60,7 @@ describe('the real stack', () => {
     const b = await new DataSource(options).initialize();
     try {
       const [appliedA, appliedB] = await Promise.all([runMigrations(a), runMigrations(b)]);
-      expect([...appliedA, ...appliedB]).toEqual(['PlatformTables1764028800000']);
+      expect([...appliedA, ...appliedB]).toEqual(PLATFORM_MIGRATIONS.map((m) => m.name));
       expect(await runMigrations(a)).toEqual([]);
 
       await a.getRepository(ApiKeyEntity).insert({
@@ -79,7 +79,7 @@ describe('the real stack', () => {
       await client.connect();
       const { rows } = await client.query('select table_name from information_schema.tables where table_schema = $1 order by 1', [ns.schema]);
       await client.end();
-      expect(rows.map((r) => r.table_name)).toEqual(['api_keys', 'idempotency_keys', 'typeorm_migrations']);
+      expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['api_keys', 'idempotency_keys', 'job_effects', 'typeorm_migrations']));
       await expect(a.query(`insert into api_keys (id, key_hash, display_prefix, tenant_id, scopes) values ($1, $2, 'x', 't', '{}')`, ['0190b1f2-7c1e-7000-8000-000000000002', 'b'.repeat(64)])).rejects.toThrow(/check constraint/);
     } finally {
       await a.destroy();

@@ -13,6 +13,7 @@ import {
 import {
   allocateEpochRewards,
   ConnectivityTier,
+  coStakeCountsAt,
   countedStakeBaseUnits,
   cumulativeEmission,
   cumulativeEmissionTable,
@@ -31,7 +32,7 @@ import {
   leaseFees,
   MAX_SUPPLY_BASE_UNITS,
   minimumStakeBaseUnits,
-  multiplierBpsFor,
+  deviceMultiplierBps,
   ParameterSchedule,
   planBuyback,
   RewardPool,
@@ -97,7 +98,8 @@ const HOUR_MS = 3_600_000;
 const IO_MARKET = A.external('io-market');
 const USDC_WORLD = A.external('usdc');
 
-const GPU_MODELS = ['H100', 'A100-80GB', 'L40S', 'RTX 4090', 'RTX 3090', 'GTX 1080'] as const;
+// Canonical names and the names agents report, which must weigh the same (one catalogue, ADR 0107).
+const GPU_MODELS = ['H100-80GB', 'NVIDIA H100 80GB HBM3', 'A100-80GB', 'NVIDIA L40S', 'RTX 4090', 'RTX-3090', 'GTX 1080'] as const;
 const CPU_MODELS = ['EPYC 7763', 'Xeon 8380'] as const;
 const TIERS: readonly ConnectivityTier[] = ['ULTRA_HIGH', 'HIGH', 'MEDIUM', 'LOW'];
 const SLASH_REASONS: readonly SlashReason[] = ['SPOOFED_HARDWARE', 'TAMPERED_DATA', 'FAILED_SERVICE'];
@@ -184,7 +186,7 @@ function allocationRuleViolations(allocation: EpochRewardAllocation, emission: b
   const ineligible = new Set(allocation.ineligible.map((x) => x.deviceId));
   for (const pool of ['GPU', 'CPU'] as const) {
     const eligible = records.filter((r) => r.pool === pool && !ineligible.has(r.deviceId));
-    const weight = (r: DeviceEpochRecord) => BigInt(r.deviceHours * r.unitCount) * BigInt(multiplierBpsFor(r.model, p));
+    const weight = (r: DeviceEpochRecord) => BigInt(r.deviceHours * r.unitCount) * BigInt(deviceMultiplierBps(r, p));
     const total = eligible.reduce((s, r) => s + weight(r), 0n);
     for (const r of eligible) {
       const got = allocation.payouts.filter((x) => x.deviceId === r.deviceId).reduce((s, x) => s + x.amountBaseUnits, 0n);
@@ -311,7 +313,7 @@ class EconomySimulation {
           leaseId: null,
         };
         this.devices.push(device);
-        this.stakingCommand({ type: 'RegisterDevice', deviceId: device.id, ownerWallet, model: device.model, gpuCount: device.gpuCount, atMs: this.nowMs });
+        this.stakingCommand({ type: 'RegisterDevice', deviceId: device.id, ownerWallet, model: device.model, gpuCount: device.gpuCount, pool: device.pool, atMs: this.nowMs });
         this.open(A.supplierEarnings(supplierId), A.supplierRewards(supplierId), A.stakerStaked(ownerWallet), A.stakerUnbonding(ownerWallet));
         if (this.prng.chance(3, 4)) this.stakeMinimum(device);
       }
@@ -329,7 +331,7 @@ class EconomySimulation {
   }
 
   private stakeMinimum(device: SimDevice): void {
-    const minimum = minimumStakeBaseUnits(device.model, device.gpuCount, this.params());
+    const minimum = minimumStakeBaseUnits(device.model, device.gpuCount, this.params(), device.pool);
     const extra = this.prng.chance(1, 2) ? 0n : this.prng.bigintBetween(0n, minimum);
     this.stakingCommand({ type: 'DepositStake', deviceId: device.id, wallet: device.ownerWallet, amountBaseUnits: minimum + extra, atMs: this.nowMs });
   }
@@ -840,6 +842,15 @@ class EconomySimulation {
       .filter((s) => s.status === 'open' || s.status === 'appealed')
       .reduce((s, x) => s + x.fromOwnerBaseUnits + x.fromCoStakerBaseUnits, 0n);
     if (creditBalance(this.ledger.balance(A.stakingSlashEscrow, 'IO')) !== openSlashes) add('STAKING.SLASH_ESCROW_MISMATCH', 'slash escrow differs from open slashes');
+    // The co-stake limit (ADR 0103, 0107) holds after every command, slashes included.
+    const maxShareBps = BigInt(this.params().coStakeMaxShareBps);
+    for (const d of Object.values(this.staking.devices)) {
+      const offer = currentOffer(this.staking, d.deviceId);
+      if (!offer || !coStakeCountsAt(offer, this.nowMs) || offer.coStakeBaseUnits === 0n) continue;
+      if (offer.coStakeBaseUnits * 10_000n > maxShareBps * (d.ownerStakeBaseUnits + offer.coStakeBaseUnits)) {
+        add('STAKING.CO_STAKE_OVER_LIMIT', `${d.deviceId}: co-stake ${offer.coStakeBaseUnits} against owner stake ${d.ownerStakeBaseUnits}`);
+      }
+    }
 
     const creditsOut = debitBalance(this.ledger.balance(A.platformCreditsIssued, 'CREDIT'));
     const backing = creditBalance(this.ledger.balance(A.platformCreditBacking, 'USDC'));

@@ -1,5 +1,6 @@
 export * from './tokenomics.errors';
 export * from './math/exact';
+export * from './gpu-models/gpu-model-catalogue';
 export * from './emission/emission-schedule';
 export * from './emission/epoch-clock';
 export * from './parameters/tokenomics-parameters';

@@ -151,7 +151,7 @@ describe('inventory: command -> event store -> relay -> Kafka -> catalogue proje
       return sum;
     };
     const text = await waitFor('eventing metrics of the flow', async () => {
-      const body = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+      const body = await (await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${svc.opsKey}` } })).text();
       // The device's registration and price change; with the supplier's registration, three on the topic.
       const ready =
         (sample(body, 'eventing_events_appended_total', { stream_type: 'device' }) ?? 0) >= 2 &&

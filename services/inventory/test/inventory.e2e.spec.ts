@@ -43,7 +43,7 @@ describe('inventory over HTTP', () => {
     await expect(createServiceApp(inventoryService, { ...env, KAFKA_BROKERS: 'kafka' })).rejects.toThrow(/KAFKA_BROKERS/);
   });
 
-  it('answers health, readiness (Postgres, Redis, Kafka), metrics and the OpenAPI document without a key', async () => {
+  it('answers health, readiness (Postgres, Redis, Kafka) and the OpenAPI document without a key, metrics to an ops key', async () => {
     expect(await (await call('GET', '/health/live')).json()).toEqual({ status: 'ok' });
     const ready = await call('GET', '/health/ready');
     expect(ready.status).toBe(200);
@@ -57,7 +57,8 @@ describe('inventory over HTTP', () => {
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');
 
-    const metrics = await (await call('GET', '/metrics')).text();
+    expect((await call('GET', '/metrics')).status).toBe(401);
+    const metrics = await (await call('GET', '/metrics', { key: svc.opsKey })).text();
     expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/health\/ready"[^}]*\} [1-9]/);
     expect(metrics).toContain('process_cpu_seconds_total');
   });

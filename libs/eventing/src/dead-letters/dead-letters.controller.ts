@@ -8,6 +8,7 @@ import {
   Injectable,
   NotFoundException,
   Param,
+  ParseUUIDPipe,
   Post,
   Query,
   UseGuards,
@@ -31,25 +32,59 @@ export class DeadLettersOpsGuard implements CanActivate {
   }
 }
 
+/** The edge decides what is the caller's fault (STYLE.md rule 11): every value is checked here, so
+ *  none reaches SQL malformed (a 36-dash id used to pass a length check and fail in PostgreSQL). */
+const deadLetterId = new ParseUUIDPipe({
+  exceptionFactory: () => new BadRequestException({ code: 'REQUEST.INVALID_ID', detail: 'the dead letter id must be a UUID' }),
+});
+
 @Controller('v1/ops/dead-letters')
 @UseGuards(DeadLettersOpsGuard)
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLetterService) {}
 
   @Get()
-  async list(@Query('cursor') cursor?: string, @Query('limit') limit?: string, @Query('consumerGroup') consumerGroup?: string): Promise<DeadLetterPage> {
-    const parsedLimit = limit === undefined ? undefined : Number(limit);
-    if (parsedLimit !== undefined && (!Number.isInteger(parsedLimit) || parsedLimit < 1)) {
-      throw new BadRequestException({ code: 'DEAD_LETTER.BAD_LIMIT', detail: 'limit must be a positive integer' });
-    }
-    return this.deadLetters.list({ cursor, limit: parsedLimit, consumerGroup }).catch(toHttp);
+  async list(@Query('cursor') cursor?: unknown, @Query('limit') limit?: unknown, @Query('consumerGroup') consumerGroup?: unknown): Promise<DeadLetterPage> {
+    return this.deadLetters.list({ cursor: parseCursor(cursor), limit: parseLimit(limit), consumerGroup: parseConsumerGroup(consumerGroup) }).catch(toHttp);
   }
 
   @Post(':id/redrive')
   @HttpCode(200)
-  async redrive(@Param('id') id: string) {
+  async redrive(@Param('id', deadLetterId) id: string) {
     return this.deadLetters.redrive(id).catch(toHttp);
   }
+}
+
+const LIMIT = /^[1-9][0-9]{0,3}$/;
+/** Kafka group ids as this repository names them: a prefix, the service and the consumer. */
+const CONSUMER_GROUP = /^[A-Za-z0-9._-]{1,249}$/;
+/** `<time>|<uuid>` in base64url, as DeadLetterService writes it. */
+const CURSOR_TEXT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function badQuery(code: string, detail: string): never {
+  throw new BadRequestException({ code, detail });
+}
+
+function parseLimit(limit: unknown): number | undefined {
+  if (limit === undefined) return undefined;
+  if (typeof limit !== 'string' || !LIMIT.test(limit)) badQuery('DEAD_LETTER.BAD_LIMIT', 'limit must be a positive integer');
+  return Number(limit);
+}
+
+function parseConsumerGroup(group: unknown): string | undefined {
+  if (group === undefined) return undefined;
+  if (typeof group !== 'string' || !CONSUMER_GROUP.test(group)) badQuery('DEAD_LETTER.BAD_CONSUMER_GROUP', 'consumerGroup must be 1 to 249 letters, digits, ".", "_" or "-"');
+  return group;
+}
+
+function parseCursor(cursor: unknown): string | undefined {
+  if (cursor === undefined) return undefined;
+  const text = typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const time = text.slice(0, text.indexOf('|'));
+  if (!CURSOR_TEXT.test(text) || Number.isNaN(Date.parse(`${time}Z`)) || new Date(`${time}Z`).toISOString().slice(0, 19) !== time.slice(0, 19)) {
+    badQuery('DEAD_LETTER.BAD_CURSOR', 'cursor is not one this API returned');
+  }
+  return cursor as string;
 }
 
 function toHttp(err: unknown): never {

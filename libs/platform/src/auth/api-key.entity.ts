@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** An API key, stored only as its SHA-256 hash (keys are 256-bit random, so a fast hash is safe). */
+/** An API key, stored only as its SHA-256 hash (keys are 256-bit random, so a fast hash is safe):
+ *  the projection of billing's key events in every service (ADR 0300). */
 @Entity({ name: 'api_keys' })
 export class ApiKeyEntity {
   @PrimaryColumn({ type: 'uuid' })

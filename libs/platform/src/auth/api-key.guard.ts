@@ -14,19 +14,24 @@ export class ApiKeyGuard implements CanActivate {
     private readonly keys: ApiKeyService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { auth?: AuthContext }>();
-    const key = extractKey(request);
-    if (!key) {
-      void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer realm="ionet"');
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const key = presentedApiKey(request);
+    if (key === undefined) {
+      void reply.header('www-authenticate', 'Bearer realm="ionet"');
       throw ProblemError.of('unauthenticated', 'AUTH.MISSING_API_KEY', 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
     }
-    const auth = await this.keys.authenticate(key);
+    if (key === MALFORMED) {
+      void reply.header('www-authenticate', 'Bearer realm="ionet", error="invalid_request"');
+      throw ProblemError.of('unauthenticated', 'AUTH.MALFORMED_AUTHORIZATION', 'The Authorization header must be "Bearer <key>".');
+    }
+    const auth = this.keys.authenticate(key);
     if (!auth) {
-      void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer realm="ionet", error="invalid_token"');
+      void reply.header('www-authenticate', 'Bearer realm="ionet", error="invalid_token"');
       throw ProblemError.of('unauthenticated', 'AUTH.INVALID_API_KEY', 'The API key is unknown or revoked.');
     }
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets);
@@ -40,12 +45,20 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function extractKey(request: FastifyRequest): string | undefined {
+export const MALFORMED = Symbol('malformed credentials');
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/i;
+
+/** The key the request presents: an Authorization header, when present, is the only credential
+ *  looked at (a malformed one is refused, never passed over for X-API-Key); otherwise X-API-Key. */
+export function presentedApiKey(request: Pick<FastifyRequest, 'headers'>): string | typeof MALFORMED | undefined {
   const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match) return match[1];
+  if (header !== undefined) {
+    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
+    return match ? match[1]! : MALFORMED;
   }
   const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey.trim() ? apiKey.trim() : undefined;
+  if (apiKey === undefined) return undefined;
+  if (typeof apiKey !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(apiKey.trim())) return MALFORMED;
+  return apiKey.trim();
 }

@@ -1,9 +1,10 @@
-export const SCOPES = ['ops', 'supplier', 'customer'] as const;
+export const SCOPES = ['ops', 'supplier', 'customer', 'partner_network'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling: set by the API-key guard on every authenticated request. */
 export interface AuthContext {
   keyId: string;
+  /** The caller's organization (billing's organization id; `ops` for the bootstrap key). */
   tenantId: string;
   scopes: Scope[];
 }

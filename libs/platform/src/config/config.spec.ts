@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, baseConfigSchema, loadConfig } from './config';
+import { ConfigError, baseConfigSchema, hasRole, loadConfig } from './config';
 
 const valid = {
   SERVICE_NAME: 'inventory',
@@ -43,5 +43,27 @@ describe('loadConfig', () => {
     const schema = baseConfigSchema.extend({ QUOTE_HOLD_MS: z.coerce.number().int().positive() });
     expect(() => loadConfig(schema, valid)).toThrow(/QUOTE_HOLD_MS: is required/);
     expect(loadConfig(schema, { ...valid, QUOTE_HOLD_MS: '1200000' }).QUOTE_HOLD_MS).toBe(1_200_000);
+  });
+
+  it('reads the roles, all three by default, and refuses an unknown or empty one', () => {
+    expect(loadConfig(baseConfigSchema, valid).SERVICE_ROLES).toEqual(['api', 'consumer', 'worker']);
+    const worker = loadConfig(baseConfigSchema, { ...valid, SERVICE_ROLES: ' worker , worker' });
+    expect(worker.SERVICE_ROLES).toEqual(['worker']);
+    expect(hasRole(worker, 'worker')).toBe(true);
+    expect(hasRole(worker, 'api')).toBe(false);
+    expect(() => loadConfig(baseConfigSchema, { ...valid, SERVICE_ROLES: 'api,scheduler' })).toThrow(/SERVICE_ROLES: must list one or more of api, consumer, worker/);
+    expect(() => loadConfig(baseConfigSchema, { ...valid, SERVICE_ROLES: ' , ' })).toThrow(/SERVICE_ROLES/);
+  });
+
+  it('reads the clock settings: real time by default, an accelerated clock only with its origin', () => {
+    expect(loadConfig(baseConfigSchema, valid)).toMatchObject({ CLOCK_RATE: 1 });
+    expect(loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: '60', CLOCK_ORIGIN: '2026-12-01T00:00:00Z' })).toMatchObject({ CLOCK_RATE: 60, CLOCK_ORIGIN: '2026-12-01T00:00:00Z' });
+    expect(() => loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: '60' })).toThrow(/CLOCK_ORIGIN: is required when CLOCK_RATE is not 1/);
+    expect(() => loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: 'fast', CLOCK_ORIGIN: '2026-12-01T00:00:00Z' })).toThrow(/CLOCK_RATE: must be a number/);
+    expect(() => loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: '0.5', CLOCK_ORIGIN: '2026-12-01T00:00:00Z' })).toThrow(/CLOCK_RATE: must be at least 1/);
+    expect(() => loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: '100000', CLOCK_ORIGIN: '2026-12-01T00:00:00Z' })).toThrow(/CLOCK_RATE: must be at most 3600/);
+    for (const origin of ['yesterday', '2026-12-01', '2026-12-01 00:00:00', '2026-13-01T00:00:00Z']) {
+      expect(() => loadConfig(baseConfigSchema, { ...valid, CLOCK_RATE: '60', CLOCK_ORIGIN: origin })).toThrow(/CLOCK_ORIGIN: must be an RFC 3339 instant/);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { CodedError, type ErrorKind } from '@ionet/errors';
 import { PROBLEM_STATUS, type ProblemKind } from './domain-error';
 
 /** RFC 9457 problem details, with our stable `code` extension member. */
@@ -42,13 +43,41 @@ export function problem(status: number, code: string, detail?: string, extra: Pa
 }
 
 /** An error that already knows its problem: thrown by the platform's own guards and interceptors. */
-export class ProblemError extends Error {
+export class ProblemError extends CodedError {
   constructor(readonly problem: Problem) {
     super(`${problem.code}: ${problem.detail ?? problem.title}`);
     this.name = 'ProblemError';
   }
 
+  get code(): string {
+    return this.problem.code;
+  }
+
+  get kind(): ErrorKind {
+    return kindOfStatus(this.problem.status);
+  }
+
   static of(kind: ProblemKind, code: string, detail: string, extra: Partial<Problem> = {}): ProblemError {
     return new ProblemError(problem(PROBLEM_STATUS[kind], code, detail, extra));
+  }
+}
+
+/** The kind an HTTP status stands for (the inverse of PROBLEM_STATUS; 503 is a fault of ours). */
+export function kindOfStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400:
+      return 'invalid';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 429:
+      return 'rate_limited';
+    default:
+      return status >= 500 ? 'fault' : status === 422 ? 'refused' : 'invalid';
   }
 }

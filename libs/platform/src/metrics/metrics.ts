@@ -2,7 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Public } from '../auth/auth.decorators';
+import { RequireScopes } from '../auth/auth.decorators';
 
 export const METRICS_REGISTRY = Symbol('ionet.metrics-registry');
 
@@ -30,8 +30,10 @@ export function instrumentHttp(fastify: FastifyInstance, registry: Registry): vo
   });
 }
 
+/** Off the public surface: scrapers send an ops key (`authorization` in Prometheus's scrape
+ *  config), ADR 0302. */
 @ApiExcludeController()
-@Public()
+@RequireScopes('ops')
 @Controller('metrics')
 export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}

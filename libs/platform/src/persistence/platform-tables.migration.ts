@@ -37,4 +37,24 @@ export class PlatformTables1764028800000 implements MigrationInterface {
   }
 }
 
-export const PLATFORM_MIGRATIONS = [PlatformTables1764028800000];
+/** The authoritative "done" record of every side effect run by a job (ADR 0007). */
+export class PlatformJobEffects1764590400000 implements MigrationInterface {
+  name = 'PlatformJobEffects1764590400000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      create table job_effects (
+        effect_id text primary key,
+        queue text not null,
+        job_name text not null,
+        job_id text not null,
+        completed_at timestamptz not null default now()
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`drop table job_effects`);
+  }
+}
+
+export const PLATFORM_MIGRATIONS = [PlatformTables1764028800000, PlatformJobEffects1764590400000];

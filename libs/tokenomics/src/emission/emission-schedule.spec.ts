@@ -85,7 +85,7 @@ describe('emission schedule', () => {
     expect(emissionForEpoch(-5)).toBe(0n);
     expect(emissionForEpoch(EMISSION_EPOCHS + 1)).toBe(0n);
     expect(cumulativeEmission(0)).toBe(0n);
-    expect(() => emissionForEpoch(1.5)).toThrow(RangeError);
+    expect(() => emissionForEpoch(1.5)).toThrow('EMISSION.INVALID_EPOCH');
     expect(emissionBetween(1, 8_760)).toBe(cumulativeEmission(8_760));
     expect(emissionBetween(10, 9)).toBe(0n);
   });
@@ -106,5 +106,27 @@ describe('epoch clock', () => {
     const start = Date.UTC(2030, 0, 1);
     expect(epochAt(start + 5 * EPOCH_DURATION_MS + 1, start)).toBe(6);
     expect(epochAt(epochStartMs(EMISSION_EPOCHS, start), start)).toBe(EMISSION_EPOCHS);
+  });
+});
+
+describe('emission input errors (issue 16 defects)', () => {
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+      return undefined;
+    } catch (error) {
+      return (error as { code?: string }).code ?? (error as Error).name;
+    }
+  };
+
+  it('given an epoch that is not an integer, when emission is asked, then a typed error says so', () => {
+    for (const epoch of [1.5, Number.NaN, Infinity, -Infinity]) {
+      expect([epoch, codeOf(() => emissionForEpoch(epoch))]).toEqual([epoch, 'EMISSION.INVALID_EPOCH']);
+      expect([epoch, codeOf(() => cumulativeEmission(epoch))]).toEqual([epoch, 'EMISSION.INVALID_EPOCH']);
+      expect([epoch, codeOf(() => emissionBetween(1, epoch))]).toEqual([epoch, 'EMISSION.INVALID_EPOCH']);
+      expect([epoch, codeOf(() => epochStartMs(epoch))]).toEqual([epoch, 'EMISSION.INVALID_EPOCH']);
+    }
+    expect(codeOf(() => epochAt(Number.NaN))).toBe('EMISSION.INVALID_TIME');
+    expect(codeOf(() => epochStartMs(2, Number.NaN))).toBe('EMISSION.INVALID_TIME');
   });
 });

@@ -1,4 +1,5 @@
 import { baseUnitsPerWhole } from '@ionet/ledger';
+import { TokenomicsError } from '../tokenomics.errors';
 
 /** Hourly epochs of io.net's published schedule: T = 1 .. 175,319 (20 years). */
 export const EMISSION_EPOCHS = 175_319;
@@ -77,7 +78,7 @@ export function exactSeriesFloor(epoch: number): bigint {
 }
 
 function assertEpochIndex(epoch: number): void {
-  if (!Number.isSafeInteger(epoch)) throw new RangeError(`epoch must be an integer, got ${epoch}`);
+  if (!Number.isSafeInteger(epoch)) throw new TokenomicsError('EMISSION.INVALID_EPOCH', `epoch must be an integer, got ${epoch}`);
 }
 
 const TABLE_PRECISION = 10n ** 50n;
@@ -130,6 +131,8 @@ export function emissionForEpoch(epoch: number): bigint {
 
 /** IO base units emitted in epochs from..to inclusive (clamped to the schedule). */
 export function emissionBetween(fromEpoch: number, toEpoch: number): bigint {
+  assertEpochIndex(fromEpoch);
+  assertEpochIndex(toEpoch);
   if (toEpoch < fromEpoch) return 0n;
   return cumulativeEmission(toEpoch) - cumulativeEmission(fromEpoch - 1);
 }

@@ -1,5 +1,7 @@
 import { Asset, ASSETS, baseUnitsPerWhole } from '@ionet/ledger';
+import { GPU_MODEL_CATALOGUE, isCanonicalGpuModelName, resolveGpuModel, unknownGpuModel } from '../gpu-models/gpu-model-catalogue';
 import { assertBps } from '../math/exact';
+import type { RewardPool } from '../rewards/reward-allocation';
 import { TokenomicsError } from '../tokenomics.errors';
 
 const HOUR_MS = 3_600_000;
@@ -16,10 +18,18 @@ export interface TokenomicsParameters {
   readonly minimumUptimeHours: number;
   /** Stake per GPU before the multiplier: minimum = this * max(1, multiplier) * GPU count. */
   readonly minimumStakePerGpuBaseUnits: bigint;
-  /** Multipliers by normalized model name (see normalizeGpuModel), in bps: 10 = 100,000. */
+  /**
+   * GPU multipliers by canonical catalogue name (GPU_MODEL_CATALOGUE), in bps: 10x = 100,000. A
+   * catalogue model missing here keeps its catalogue default.
+   */
   readonly deviceMultipliersBps: Readonly<Record<string, number>>;
-  /** Multiplier of a model missing from the table. */
-  readonly defaultMultiplierBps: number;
+  /**
+   * Multiplier of a GPU model outside the catalogue; null (the default) refuses such a model
+   * (`GPU.UNKNOWN_MODEL`, ineligible for rewards): never a silent 1x (ADR 0107).
+   */
+  readonly unknownGpuModelMultiplierBps: number | null;
+  /** CPU devices earn from the CPU pool at this multiplier, whatever their CPU model. */
+  readonly cpuDeviceMultiplierBps: number;
   readonly unstakeCooldownMs: number;
   /** The most of a device's total stake that a co-staker may provide. */
   readonly coStakeMaxShareBps: number;
@@ -37,27 +47,18 @@ export interface TokenomicsParameters {
   readonly quoteHoldMs: number;
 }
 
-/** Multipliers published by io.net (June 2025); obsolete models earn nothing. */
-export const DEFAULT_DEVICE_MULTIPLIERS_BPS: Readonly<Record<string, number>> = {
-  H100: 100_000,
-  'A100-80GB': 50_000,
-  L40S: 30_000,
-  'RTX-4090': 12_500,
-  // Our list of obsolete models (io.net names none): pre-Turing consumer and data-center cards.
-  'GTX-1060': 0,
-  'GTX-1070': 0,
-  'GTX-1080': 0,
-  'GTX-1080-TI': 0,
-  'TESLA-K80': 0,
-  'TESLA-M60': 0,
-};
+/** The catalogue's multipliers (io.net, June 2025; obsolete models 0; others 1x), by canonical name. */
+export const DEFAULT_DEVICE_MULTIPLIERS_BPS: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(GPU_MODEL_CATALOGUE.map((m) => [m.name, m.multiplierBps])),
+);
 
 export const DEFAULT_TOKENOMICS_PARAMETERS: TokenomicsParameters = {
   gpuPoolShareBps: 9_500,
   minimumUptimeHours: 5,
   minimumStakePerGpuBaseUnits: 200n * baseUnitsPerWhole('IO'),
   deviceMultipliersBps: DEFAULT_DEVICE_MULTIPLIERS_BPS,
-  defaultMultiplierBps: 10_000,
+  unknownGpuModelMultiplierBps: null,
+  cpuDeviceMultiplierBps: 10_000,
   unstakeCooldownMs: 14 * DAY_MS,
   coStakeMaxShareBps: 5_000,
   coStakeClaimsPerAccountMax: 2,
@@ -83,33 +84,51 @@ export function normalizeGpuModel(model: string): string {
     .replace(/-+/g, '-');
 }
 
-// Model names repeat every epoch; remembering their normalized form keeps allocation cheap. Bounded,
+// Model names repeat every epoch; remembering what they resolve to keeps allocation cheap. Bounded,
 // because model names come from suppliers.
-const normalizedModels = new Map<string, string>();
-const NORMALIZED_MODELS_MAX = 4_096;
+const resolvedModels = new Map<string, string | null>();
+const RESOLVED_MODELS_MAX = 4_096;
 
-function normalizedCached(model: string): string {
-  let normalized = normalizedModels.get(model);
-  if (normalized === undefined) {
-    normalized = normalizeGpuModel(model);
-    if (normalizedModels.size >= NORMALIZED_MODELS_MAX) normalizedModels.clear();
-    normalizedModels.set(model, normalized);
+function canonicalCached(model: string): string | null {
+  let canonical = resolvedModels.get(model);
+  if (canonical === undefined) {
+    canonical = resolveGpuModel(model)?.name ?? null;
+    if (resolvedModels.size >= RESOLVED_MODELS_MAX) resolvedModels.clear();
+    resolvedModels.set(model, canonical);
   }
-  return normalized;
+  return canonical;
 }
 
+/**
+ * The GPU multiplier of a model as reported (canonical name or alias): governance's value for its
+ * canonical name, else the catalogue default; for a model outside the catalogue the configured
+ * multiplier for unknown models, or undefined when none is configured.
+ */
+export function gpuMultiplierBpsOrUndefined(model: string, parameters: TokenomicsParameters): number | undefined {
+  const canonical = canonicalCached(model);
+  if (canonical === null) return parameters.unknownGpuModelMultiplierBps ?? undefined;
+  const table = parameters.deviceMultipliersBps;
+  return Object.hasOwn(table, canonical) ? table[canonical] : resolveGpuModel(canonical)!.multiplierBps;
+}
+
+/** The GPU multiplier of a model; an unknown model without a configured multiplier is `GPU.UNKNOWN_MODEL`. */
 export function multiplierBpsFor(model: string, parameters: TokenomicsParameters): number {
-  const known = parameters.deviceMultipliersBps[normalizedCached(model)];
-  return known ?? parameters.defaultMultiplierBps;
+  return gpuMultiplierBpsOrUndefined(model, parameters) ?? unknownGpuModel(model);
+}
+
+/** A device's multiplier: the CPU multiplier for CPU devices, the model's for GPU devices. */
+export function deviceMultiplierBps(device: { readonly pool: RewardPool; readonly model: string }, parameters: TokenomicsParameters): number {
+  return device.pool === 'CPU' ? parameters.cpuDeviceMultiplierBps : multiplierBpsFor(device.model, parameters);
 }
 
 /**
  * 200 IO * max(1, multiplier) * GPU count, rounded up to a base unit so that a stake that meets it
- * always meets the exact rational requirement (exact anyway for the published multipliers).
+ * always meets the exact rational requirement (exact anyway for the published multipliers). A CPU
+ * device counts as one unit at the CPU multiplier.
  */
-export function minimumStakeBaseUnits(model: string, gpuCount: number, parameters: TokenomicsParameters): bigint {
-  if (!Number.isSafeInteger(gpuCount) || gpuCount < 1) throw new RangeError(`gpu count must be a positive integer, got ${gpuCount}`);
-  const multiplierBps = BigInt(Math.max(10_000, multiplierBpsFor(model, parameters)));
+export function minimumStakeBaseUnits(model: string, gpuCount: number, parameters: TokenomicsParameters, pool: RewardPool = 'GPU'): bigint {
+  if (!Number.isSafeInteger(gpuCount) || gpuCount < 1) throw new TokenomicsError('STAKE.INVALID_DEVICE', `gpu count must be a positive integer, got ${gpuCount}`);
+  const multiplierBps = BigInt(Math.max(10_000, deviceMultiplierBps({ pool, model }, parameters)));
   const numerator = parameters.minimumStakePerGpuBaseUnits * multiplierBps * BigInt(gpuCount);
   return (numerator + 9_999n) / 10_000n;
 }
@@ -135,15 +154,18 @@ export function validateParameters(p: TokenomicsParameters): void {
   bps(p.coStakeMaxShareBps, 'coStakeMaxShareBps');
   bps(p.reservationFeeBps, 'reservationFeeBps');
   bps(p.buybackShareBps, 'buybackShareBps');
+  if (typeof p.paymentFeeBps !== 'object' || p.paymentFeeBps === null) invalid('paymentFeeBps must be a table by asset');
   for (const asset of ASSETS) {
     bps(p.paymentFeeBps[asset], `paymentFeeBps.${asset}`);
     // Each side pays both fees out of the same amount: above 100% together, the supplier would receive less than nothing.
     bps(p.reservationFeeBps + p.paymentFeeBps[asset], `reservationFeeBps + paymentFeeBps.${asset}`);
   }
   // A multiplier above 1,000x is surely a typo in a proposal, not a GPU.
-  bps(p.defaultMultiplierBps, 'defaultMultiplierBps', 10_000_000);
+  if (p.unknownGpuModelMultiplierBps !== null) bps(p.unknownGpuModelMultiplierBps, 'unknownGpuModelMultiplierBps', 10_000_000);
+  bps(p.cpuDeviceMultiplierBps, 'cpuDeviceMultiplierBps', 10_000_000);
+  if (typeof p.deviceMultipliersBps !== 'object' || p.deviceMultipliersBps === null) invalid('deviceMultipliersBps must be a table');
   for (const [model, value] of Object.entries(p.deviceMultipliersBps)) {
-    if (normalizeGpuModel(model) !== model) invalid(`multiplier key "${model}" is not a normalized model name`);
+    if (!isCanonicalGpuModelName(model)) invalid(`multiplier key "${model}" is not a canonical GPU model name of the catalogue`);
     bps(value, `deviceMultipliersBps.${model}`, 10_000_000);
   }
   if (typeof p.minimumStakePerGpuBaseUnits !== 'bigint' || p.minimumStakePerGpuBaseUnits < 0n) invalid('minimumStakePerGpuBaseUnits must be a non-negative bigint');

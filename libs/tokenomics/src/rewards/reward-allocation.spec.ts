@@ -120,3 +120,60 @@ describe('allocateEpochRewards', () => {
     expect(() => allocateEpochRewards({ epoch: 1, emissionBaseUnits: 1n, devices: [device({ deviceId: 'x', unitCount: 0 })], parameters: P })).toThrow('REWARDS.INVALID_INPUT');
   });
 });
+
+describe('allocateEpochRewards (issue 16 defects)', () => {
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+      return undefined;
+    } catch (error) {
+      return (error as { code?: string }).code ?? (error as Error).name;
+    }
+  };
+
+  it('given the canonical and reported names of an H100, when rewards are allocated, then each weighs ten times a 1x model', () => {
+    const names = ['H100-80GB', 'NVIDIA H100 80GB HBM3', 'H100 SXM'];
+    const devices = [...names.map((model, i) => device({ deviceId: `h${i}`, model })), device({ deviceId: 'one-x', model: 'RTX 3090' })];
+    const a = allocateEpochRewards({ epoch: 1, emissionBaseUnits: 31_000n, devices, parameters: { ...P, gpuPoolShareBps: 10_000 } });
+    for (let i = 0; i < names.length; i += 1) expect([names[i], byDevice(a, `h${i}`)]).toEqual([names[i], 10_000n]);
+    expect(byDevice(a, 'one-x')).toBe(1_000n);
+  });
+
+  it('given a GPU model outside the catalogue, when rewards are allocated, then that device is ineligible for that reason and the others are paid', () => {
+    const a = allocateEpochRewards({
+      epoch: 1,
+      emissionBaseUnits: 100n,
+      devices: [device({ deviceId: 'mystery', model: 'Quantum QPU 9000' }), device({ deviceId: 'ok' })],
+      parameters: { ...P, gpuPoolShareBps: 10_000 },
+    });
+    expect(a.ineligible).toEqual([{ deviceId: 'mystery', reasons: ['UNKNOWN_MODEL'] }]);
+    expect(byDevice(a, 'ok')).toBe(100n);
+    const configured = allocateEpochRewards({
+      epoch: 1,
+      emissionBaseUnits: 100n,
+      devices: [device({ deviceId: 'mystery', model: 'Quantum QPU 9000' }), device({ deviceId: 'ok' })],
+      parameters: { ...P, gpuPoolShareBps: 10_000, unknownGpuModelMultiplierBps: 30_000 },
+    });
+    expect(byDevice(configured, 'mystery')).toBe(75n);
+  });
+
+  it('given CPU devices of any CPU model, when rewards are allocated, then they share the CPU pool at the CPU multiplier', () => {
+    const a = allocateEpochRewards({
+      epoch: 1,
+      emissionBaseUnits: 1_000n,
+      devices: [device({ deviceId: 'cpu1', pool: 'CPU', model: 'EPYC 7763' }), device({ deviceId: 'cpu2', pool: 'CPU', model: 'Some Future CPU' })],
+      parameters: P,
+    });
+    expect(byDevice(a, 'cpu1') + byDevice(a, 'cpu2')).toBe(50n);
+    expect(byDevice(a, 'cpu1')).toBe(25n);
+  });
+
+  it('given an unknown pool or a non-integer multiplier, when rewards are allocated, then a typed error names it', () => {
+    const run = (overrides: Partial<DeviceEpochRecord>, parameters = P) =>
+      codeOf(() => allocateEpochRewards({ epoch: 1, emissionBaseUnits: 10n, devices: [device({ deviceId: 'x', ...overrides })], parameters }));
+    expect(run({ pool: 'GPX' as DeviceEpochRecord['pool'] })).toBe('REWARDS.UNKNOWN_POOL');
+    expect(run({ pool: 'constructor' as DeviceEpochRecord['pool'] })).toBe('REWARDS.UNKNOWN_POOL');
+    expect(run({ model: 'RTX 4090' }, { ...P, deviceMultipliersBps: { ...P.deviceMultipliersBps, 'RTX-4090': 12_500.5 } })).toBe('PARAMS.INVALID');
+    expect(run({ model: 'RTX 4090' }, { ...P, deviceMultipliersBps: { ...P.deviceMultipliersBps, 'RTX-4090': Number.NaN } })).toBe('PARAMS.INVALID');
+  });
+});

@@ -1,5 +1,5 @@
 import { apportion, assertBps, bpsOfFloor } from '../math/exact';
-import { minimumStakeBaseUnits, multiplierBpsFor, TokenomicsParameters } from '../parameters/tokenomics-parameters';
+import { gpuMultiplierBpsOrUndefined, TokenomicsParameters, validateParameters } from '../parameters/tokenomics-parameters';
 import { TokenomicsError } from '../tokenomics.errors';
 
 export type RewardPool = 'GPU' | 'CPU';
@@ -34,7 +34,9 @@ export type IneligibilityReason =
   | 'NO_WALLET'
   | 'ZERO_MULTIPLIER'
   | 'UNKNOWN_CONNECTIVITY'
-  | 'NO_DEVICE_HOURS';
+  | 'NO_DEVICE_HOURS'
+  /** A GPU model outside the catalogue while governance configured no multiplier for unknown models. */
+  | 'UNKNOWN_MODEL';
 
 export type RewardRecipient = { readonly kind: 'supplier'; readonly supplierId: string } | { readonly kind: 'co-staker'; readonly wallet: string };
 
@@ -63,12 +65,24 @@ export interface EpochRewardAllocation {
   readonly ineligible: ReadonlyArray<{ readonly deviceId: string; readonly reasons: readonly IneligibilityReason[] }>;
 }
 
+/** The device's multiplier, or undefined for a GPU model that is unknown and refused (ADR 0107). */
+function multiplierOf(device: DeviceEpochRecord, parameters: TokenomicsParameters): number | undefined {
+  return device.pool === 'CPU' ? parameters.cpuDeviceMultiplierBps : gpuMultiplierBpsOrUndefined(device.model, parameters);
+}
+
+/** 200 IO * max(1, multiplier) * units, rounded up; the same rule as minimumStakeBaseUnits. */
+function minimumStakeFor(device: DeviceEpochRecord, multiplierBps: number, parameters: TokenomicsParameters): bigint {
+  return (parameters.minimumStakePerGpuBaseUnits * BigInt(Math.max(10_000, multiplierBps)) * BigInt(device.unitCount) + 9_999n) / 10_000n;
+}
+
 export function ineligibilityReasons(device: DeviceEpochRecord, parameters: TokenomicsParameters): IneligibilityReason[] {
   const reasons: IneligibilityReason[] = [];
+  const multiplierBps = multiplierOf(device, parameters);
   if (device.uptimeHours < parameters.minimumUptimeHours) reasons.push('UPTIME_BELOW_MINIMUM');
-  if (device.stakedBaseUnits < minimumStakeBaseUnits(device.model, device.unitCount, parameters)) reasons.push('STAKE_BELOW_MINIMUM');
+  if (multiplierBps !== undefined && device.stakedBaseUnits < minimumStakeFor(device, multiplierBps, parameters)) reasons.push('STAKE_BELOW_MINIMUM');
   if (!device.walletAddress) reasons.push('NO_WALLET');
-  if (multiplierBpsFor(device.model, parameters) <= 0) reasons.push('ZERO_MULTIPLIER');
+  if (multiplierBps === undefined) reasons.push('UNKNOWN_MODEL');
+  else if (multiplierBps <= 0) reasons.push('ZERO_MULTIPLIER');
   if (device.connectivityTier === null) reasons.push('UNKNOWN_CONNECTIVITY');
   if (device.deviceHours <= 0) reasons.push('NO_DEVICE_HOURS');
   return reasons;
@@ -76,6 +90,7 @@ export function ineligibilityReasons(device: DeviceEpochRecord, parameters: Toke
 
 function validate(device: DeviceEpochRecord): void {
   const bad = (what: string) => new TokenomicsError('REWARDS.INVALID_INPUT', `device ${device.deviceId}: ${what}`);
+  if (!REWARD_POOLS.includes(device.pool)) throw new TokenomicsError('REWARDS.UNKNOWN_POOL', `device ${device.deviceId}: unknown pool "${String(device.pool)}"`);
   if (!Number.isSafeInteger(device.unitCount) || device.unitCount < 1) throw bad('unitCount must be a positive integer');
   if (!Number.isSafeInteger(device.deviceHours) || device.deviceHours < 0) throw bad('deviceHours must be a non-negative integer');
   if (!Number.isFinite(device.uptimeHours) || device.uptimeHours < 0) throw bad('uptimeHours must be non-negative');
@@ -108,6 +123,9 @@ export function allocateEpochRewards(input: {
   } catch (error) {
     throw new TokenomicsError('REWARDS.INVALID_INPUT', (error as Error).message);
   }
+  // Parameters arrive from callers, not only from a ParameterSchedule: a fractional multiplier would
+  // otherwise fail deep inside BigInt with a plain RangeError.
+  validateParameters(parameters);
   const ids = new Set<string>();
   for (const device of devices) {
     if (ids.has(device.deviceId)) throw new TokenomicsError('REWARDS.INVALID_INPUT', `device ${device.deviceId} appears twice`);
@@ -132,7 +150,7 @@ export function allocateEpochRewards(input: {
     const eligible = eligibleByPool[pool];
     const weights = eligible.map((d) => ({
       key: d.deviceId,
-      weight: BigInt(d.deviceHours) * BigInt(d.unitCount) * BigInt(multiplierBpsFor(d.model, parameters)),
+      weight: BigInt(d.deviceHours) * BigInt(d.unitCount) * BigInt(multiplierOf(d, parameters)!),
     }));
     const totalWeight = weights.reduce((s, w) => s + w.weight, 0n);
     if (totalWeight === 0n) {

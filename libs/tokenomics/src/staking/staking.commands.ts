@@ -1,3 +1,5 @@
+import type { RewardPool } from '../rewards/reward-allocation';
+
 export type SlashReason = 'SPOOFED_HARDWARE' | 'TAMPERED_DATA' | 'FAILED_SERVICE';
 
 /** Every command carries the time it is decided at; the decider never reads a clock. */
@@ -6,7 +8,16 @@ interface At {
 }
 
 export type StakingCommand =
-  | ({ readonly type: 'RegisterDevice'; readonly deviceId: string; readonly ownerWallet: string; readonly model: string; readonly gpuCount: number } & At)
+  | ({
+      readonly type: 'RegisterDevice';
+      readonly deviceId: string;
+      readonly ownerWallet: string;
+      /** A GPU model of the catalogue (name or alias) for GPU devices; any CPU model for CPU devices. */
+      readonly model: string;
+      readonly gpuCount: number;
+      /** Omitted: 'GPU'. */
+      readonly pool?: RewardPool;
+    } & At)
   | ({ readonly type: 'DepositStake'; readonly deviceId: string; readonly wallet: string; readonly amountBaseUnits: bigint } & At)
   | ({ readonly type: 'SetDeviceLeased'; readonly deviceId: string; readonly leased: boolean } & At)
   | ({ readonly type: 'RequestUnstake'; readonly unstakeId: string; readonly deviceId: string; readonly wallet: string; readonly amountBaseUnits: bigint } & At)

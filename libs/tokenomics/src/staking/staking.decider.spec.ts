@@ -180,10 +180,10 @@ describe('staking decider', () => {
     const slash = { type: 'SlashStake', slashId: 's1', deviceId: 'd1', reason: 'SPOOFED_HARDWARE', atMs: T0 } as const;
     const slashed = [...history, ...decide({ ...slash, amountBaseUnits: 3_000n * IO + 1n }, given(history).state)];
 
-    it('given a co-staked device, when it is slashed, then owner and co-staker lose in proportion, the owner taking the rounding', () => {
+    it('given a co-staked device, when it is slashed, then owner and co-staker lose in proportion, the co-staker taking the rounding', () => {
       given(history)
         .when({ ...slash, amountBaseUnits: 3_000n * IO + 1n })
-        .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 2_000n * IO + 1n, fromCoStakerBaseUnits: 1_000n * IO, appealDeadlineMs: T0 + 30 * DAY }]);
+        .then([{ type: 'StakeSlashed', fromOwnerBaseUnits: 2_000n * IO, fromCoStakerBaseUnits: 1_000n * IO + 1n, appealDeadlineMs: T0 + 30 * DAY }]);
       given(history).when({ ...slash, amountBaseUnits: 24_000n * IO + 1n }).thenRefuses('SLASH.EXCEEDS_STAKE');
       expect(countedStakeBaseUnits(given(slashed).state, 'd1', T0)).toBe(21_000n * IO - 1n);
     });
@@ -241,10 +241,88 @@ describe('staking decider', () => {
       const appealed = [...slashed, { type: 'SlashAppealed', slashId: 's1', atMs: T0 + DAY } as const];
       given(appealed)
         .when({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: true, atMs: T0 + 40 * DAY })
-        .then([{ type: 'SlashRestored', fromOwnerBaseUnits: 2_000n * IO + 1n, fromCoStakerBaseUnits: 1_000n * IO, coStakerWallet: 'co' }]);
+        .then([{ type: 'SlashRestored', fromOwnerBaseUnits: 2_000n * IO, fromCoStakerBaseUnits: 1_000n * IO + 1n, coStakerWallet: 'co' }]);
       given(appealed).when({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: false, atMs: T0 + 40 * DAY }).then([{ type: 'SlashBurned' }]);
       given(appealed).when({ type: 'BurnSlash', slashId: 's1', atMs: T0 + 40 * DAY }).thenRefuses('SLASH.NOT_OPEN');
       given(slashed).when({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: true, atMs: T0 + DAY }).thenRefuses('SLASH.NOT_APPEALED');
+    });
+  });
+
+  describe('issue 16 defects', () => {
+    const leased: StakingEvent = { type: 'DeviceLeaseChanged', deviceId: 'd1', leased: true, atMs: T0 };
+    const coStaked: StakingEvent[] = [registered, staked(16_000n * IO), offered('o1', 8_000n * IO), claimed('o1', 'co', 8_000n * IO)];
+    const exitRequested: StakingEvent = { type: 'CoStakeExitRequested', offerId: 'o1', coStakerWallet: 'co', waitEndsAtMs: T0 + 7 * DAY, releasesAtMs: T0 + 21 * DAY, atMs: T0 };
+
+    it('given a leased device, when its co-staker asks to leave or withdraws, then both are refused until the lease ends', () => {
+      given([...coStaked, leased]).when({ type: 'RequestCoStakeExit', offerId: 'o1', coStakerWallet: 'co', atMs: T0 + DAY }).thenRefuses('COSTAKE.LEASED');
+      given([...coStaked, exitRequested, leased]).when({ type: 'WithdrawCoStake', offerId: 'o1', coStakerWallet: 'co', atMs: T0 + 21 * DAY }).thenRefuses('COSTAKE.LEASED');
+      const released: StakingEvent = { type: 'DeviceLeaseChanged', deviceId: 'd1', leased: false, atMs: T0 + 22 * DAY };
+      given([...coStaked, exitRequested, leased, released])
+        .when({ type: 'WithdrawCoStake', offerId: 'o1', coStakerWallet: 'co', atMs: T0 + 22 * DAY })
+        .then([{ type: 'CoStakeWithdrawn', amountBaseUnits: 8_000n * IO }]);
+    });
+
+    it('given a leased device, when the owner withdraws an unstake that has cooled down, then it is refused until the lease ends', () => {
+      const history: StakingEvent[] = [
+        registered,
+        staked(20_000n * IO),
+        { type: 'UnstakeRequested', unstakeId: 'u1', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 4_000n * IO, releasesAtMs: T0 + 14 * DAY, atMs: T0 },
+        leased,
+      ];
+      given(history).when({ type: 'WithdrawUnstake', unstakeId: 'u1', wallet: 'owner', atMs: T0 + 15 * DAY }).thenRefuses('STAKE.LEASED');
+    });
+
+    it('given a co-stake of exactly half, when a slash leaves a rounding remainder, then the co-stake is still at most half', () => {
+      const half: StakingEvent[] = [registered, staked(16_000n * IO), offered('o1', 16_000n * IO), claimed('o1', 'co', 16_000n * IO)];
+      for (const amount of [1n, 3n, 7n, 999_999_999n]) {
+        const after = given([...half, ...decide({ type: 'SlashStake', slashId: 's', deviceId: 'd1', reason: 'FAILED_SERVICE', amountBaseUnits: amount, atMs: T0 }, given(half).state)]).state;
+        const owner = after.devices.d1.ownerStakeBaseUnits;
+        const co = after.offers.o1.coStakeBaseUnits;
+        expect([amount, co * 2n <= owner + co]).toEqual([amount, true]);
+        expect(owner + co).toBe(32_000n * IO - amount);
+      }
+    });
+
+    it('given an owner stake partly cooling down, when a slash takes the bonded stake first, then the co-staker gives enough to stay at most half', () => {
+      const history: StakingEvent[] = [
+        { type: 'DeviceRegistered', deviceId: 'd1', ownerWallet: 'owner', model: 'RTX 3090', gpuCount: 1, atMs: T0 },
+        { type: 'StakeDeposited', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 400n * IO, atMs: T0 },
+        offered('o1', 200n * IO),
+        claimed('o1', 'co', 200n * IO),
+        { type: 'UnstakeRequested', unstakeId: 'u1', deviceId: 'd1', wallet: 'owner', amountBaseUnits: 200n * IO, releasesAtMs: T0 + 14 * DAY, atMs: T0 },
+      ];
+      const events = decide({ type: 'SlashStake', slashId: 's', deviceId: 'd1', reason: 'FAILED_SERVICE', amountBaseUnits: 300n * IO, atMs: T0 + DAY }, given(history).state);
+      const after = given([...history, ...events]).state;
+      const owner = after.devices.d1.ownerStakeBaseUnits;
+      const co = after.offers.o1.coStakeBaseUnits;
+      expect(co * 2n <= owner + co).toBe(true);
+      expect(events[0]).toMatchObject({ fromOwnerBaseUnits: 150n * IO, fromCoStakerBaseUnits: 150n * IO, fromUnstakes: [] });
+    });
+
+    it('given a slash, when an appeal, a burn or a resolution is timed before it, then it is refused', () => {
+      const slashedLater = [...coStaked, ...decide({ type: 'SlashStake', slashId: 's1', deviceId: 'd1', reason: 'TAMPERED_DATA', amountBaseUnits: IO, atMs: T0 + DAY }, given(coStaked).state)];
+      given(slashedLater).when({ type: 'AppealSlash', slashId: 's1', atMs: T0 }).thenRefuses('SLASH.BEFORE_SLASH');
+      given(slashedLater).when({ type: 'AppealSlash', slashId: 's1', atMs: T0 + DAY }).then([{ type: 'SlashAppealed' }]);
+      const appealed: StakingEvent[] = [...slashedLater, { type: 'SlashAppealed', slashId: 's1', atMs: T0 + 2 * DAY }];
+      given(appealed).when({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: true, atMs: T0 + DAY }).thenRefuses('SLASH.BEFORE_APPEAL');
+    });
+
+    it('given prototype names as ids, when commands name them, then they are ordinary ids: new ones register, missing ones are not found', () => {
+      for (const id of ['constructor', 'toString', '__proto__']) {
+        given([]).when({ type: 'RegisterDevice', deviceId: id, ownerWallet: 'owner', model: 'H100', gpuCount: 1, atMs: T0 }).then([{ type: 'DeviceRegistered', deviceId: id }]);
+        given([registered]).when({ type: 'DepositStake', deviceId: id, wallet: 'owner', amountBaseUnits: IO, atMs: T0 }).thenRefuses('STAKE.DEVICE_NOT_FOUND');
+        given([registered]).when({ type: 'ClaimCoStakeOffer', offerId: id, coStakerWallet: 'co', atMs: T0 }).thenRefuses('COSTAKE.OFFER_NOT_FOUND');
+        given([registered]).when({ type: 'WithdrawUnstake', unstakeId: id, wallet: 'owner', atMs: T0 }).thenRefuses('STAKE.UNSTAKE_NOT_FOUND');
+        given([registered]).when({ type: 'AppealSlash', slashId: id, atMs: T0 }).thenRefuses('SLASH.NOT_FOUND');
+      }
+    });
+
+    it('given an unknown GPU model, when a device registers, then it is refused; a CPU device registers with any CPU model', () => {
+      given([]).when({ type: 'RegisterDevice', deviceId: 'x', ownerWallet: 'owner', model: 'Quantum QPU 9000', gpuCount: 1, atMs: T0 }).thenRefuses('GPU.UNKNOWN_MODEL');
+      given([]).when({ type: 'RegisterDevice', deviceId: 'c', ownerWallet: 'owner', model: 'EPYC 7763', gpuCount: 1, pool: 'CPU', atMs: T0 }).then([{ type: 'DeviceRegistered', pool: 'CPU' }]);
+      given([]).when({ type: 'RegisterDevice', deviceId: 'h', ownerWallet: 'owner', model: 'NVIDIA H100 80GB HBM3', gpuCount: 8, atMs: T0 }).then([{ type: 'DeviceRegistered' }]);
+      const h: StakingEvent = { type: 'DeviceRegistered', deviceId: 'h', ownerWallet: 'owner', model: 'NVIDIA H100 80GB HBM3', gpuCount: 8, atMs: T0 };
+      given([h]).when({ type: 'DepositStake', deviceId: 'h', wallet: 'owner', amountBaseUnits: 15_999n * IO, atMs: T0 }).thenRefuses('STAKE.BELOW_MINIMUM');
     });
   });
 });

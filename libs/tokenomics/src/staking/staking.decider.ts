@@ -1,6 +1,7 @@
 import { assertBps, BPS_DENOMINATOR } from '../math/exact';
 import { ParameterSchedule } from '../parameters/parameter-schedule';
-import { minimumStakeBaseUnits, TokenomicsParameters } from '../parameters/tokenomics-parameters';
+import { gpuMultiplierBpsOrUndefined, minimumStakeBaseUnits, TokenomicsParameters } from '../parameters/tokenomics-parameters';
+import { REWARD_POOLS } from '../rewards/reward-allocation';
 import { TokenomicsError, TokenomicsErrorCode } from '../tokenomics.errors';
 import { StakingCommand } from './staking.commands';
 import { StakingEvent } from './staking.events';
@@ -10,6 +11,7 @@ import {
   CoStakeOffer,
   countedStakeBaseUnits,
   currentOffer,
+  own,
   slashableStakeBaseUnits,
   StakedDevice,
   StakingState,
@@ -22,11 +24,11 @@ function refuse(code: TokenomicsErrorCode, message: string): never {
 }
 
 function device(state: StakingState, deviceId: string): StakedDevice {
-  return state.devices[deviceId] ?? refuse('STAKE.DEVICE_NOT_FOUND', `no device ${deviceId}`);
+  return own(state.devices, deviceId) ?? refuse('STAKE.DEVICE_NOT_FOUND', `no device ${deviceId}`);
 }
 
 function offer(state: StakingState, offerId: string): CoStakeOffer {
-  return state.offers[offerId] ?? refuse('COSTAKE.OFFER_NOT_FOUND', `no co-staking offer ${offerId}`);
+  return own(state.offers, offerId) ?? refuse('COSTAKE.OFFER_NOT_FOUND', `no co-staking offer ${offerId}`);
 }
 
 function positive(amount: bigint, code: TokenomicsErrorCode): void {
@@ -39,7 +41,46 @@ function withinCoStakeShare(ownerBaseUnits: bigint, coBaseUnits: bigint, p: Toke
 }
 
 function minimumFor(d: StakedDevice, p: TokenomicsParameters): bigint {
-  return minimumStakeBaseUnits(d.model, d.gpuCount, p);
+  return minimumStakeBaseUnits(d.model, d.gpuCount, p, d.pool ?? 'GPU');
+}
+
+/** ADR 0107: no stake leaves a leased device, the owner's or a co-staker's. */
+function notLeased(d: StakedDevice, code: 'STAKE.LEASED' | 'COSTAKE.LEASED'): void {
+  if (d.leased) refuse(code, `device ${d.deviceId} is leased; its stake stays until the lease ends`);
+}
+
+function slashOf(state: StakingState, slashId: string, atMs: number) {
+  const s = own(state.slashes, slashId) ?? refuse('SLASH.NOT_FOUND', `no slash ${slashId}`);
+  if (atMs < s.slashedAtMs) refuse('SLASH.BEFORE_SLASH', `slash ${s.slashId} happened at ${s.slashedAtMs}, after ${atMs}`);
+  return s;
+}
+
+/**
+ * The co-staker's part of a slash of `amount` (ADR 0107): in proportion, the co-staker taking the
+ * rounding, so the owner never loses more than its share; and, because the owner's part comes from its
+ * bonded stake first, raised just enough that a counting co-stake stays within its maximum share of
+ * the device's stake. Never more than the co-stake or the slash.
+ */
+function coStakerPartOfSlash(amount: bigint, bonded: bigint, slashableOwner: bigint, co: bigint, coCounts: boolean, p: TokenomicsParameters): bigint {
+  if (co === 0n) return 0n;
+  const total = slashableOwner + co;
+  const cap = co < amount ? co : amount;
+  let part = (amount * co + total - 1n) / total;
+  if (!coCounts) return part;
+  const maxShare = BigInt(p.coStakeMaxShareBps);
+  const fits = (x: bigint) => {
+    const fromOwner = amount - x;
+    const bondedAfter = bonded - (fromOwner < bonded ? fromOwner : bonded);
+    const coAfter = co - x;
+    return coAfter === 0n || coAfter * BPS_DENOMINATOR <= maxShare * (bondedAfter + coAfter);
+  };
+  if (fits(part)) return part;
+  // While the owner's part stays within its bonded stake, bonded' + co' = bonded + co - amount is fixed,
+  // so the smallest fitting part is co - floor(maxShare * (bonded + co - amount) / 10,000).
+  const left = bonded + co - amount;
+  const needed = left >= 0n ? co - (maxShare * left) / BPS_DENOMINATOR : cap;
+  for (const candidate of [needed, amount - bonded]) if (candidate > part) part = candidate;
+  return part < cap ? part : cap;
 }
 
 /**
@@ -53,9 +94,15 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
   const p = schedule.at(atMs);
   switch (command.type) {
     case 'RegisterDevice': {
-      if (state.devices[command.deviceId]) refuse('STAKE.DEVICE_EXISTS', `device ${command.deviceId} is already registered`);
+      if (own(state.devices, command.deviceId)) refuse('STAKE.DEVICE_EXISTS', `device ${command.deviceId} is already registered`);
       if (!Number.isSafeInteger(command.gpuCount) || command.gpuCount < 1) refuse('STAKE.INVALID_DEVICE', 'a device has at least one GPU');
-      return [{ type: 'DeviceRegistered', deviceId: command.deviceId, ownerWallet: command.ownerWallet, model: command.model, gpuCount: command.gpuCount, atMs }];
+      const pool = command.pool ?? 'GPU';
+      if (!REWARD_POOLS.includes(pool)) refuse('STAKE.INVALID_DEVICE', `unknown device pool "${String(pool)}"`);
+      // An unknown GPU model would have no multiplier, hence no minimum stake: refuse it up front.
+      if (pool === 'GPU' && gpuMultiplierBpsOrUndefined(command.model, p) === undefined) {
+        refuse('GPU.UNKNOWN_MODEL', `GPU model "${command.model}" is not in the catalogue and no multiplier for unknown models is configured`);
+      }
+      return [{ type: 'DeviceRegistered', deviceId: command.deviceId, ownerWallet: command.ownerWallet, model: command.model, gpuCount: command.gpuCount, pool, atMs }];
     }
     case 'DepositStake': {
       const d = device(state, command.deviceId);
@@ -72,7 +119,7 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
     }
     case 'RequestUnstake': {
       const d = device(state, command.deviceId);
-      if (state.unstakes[command.unstakeId]) refuse('STAKE.UNSTAKE_EXISTS', `unstake ${command.unstakeId} exists`);
+      if (own(state.unstakes, command.unstakeId)) refuse('STAKE.UNSTAKE_EXISTS', `unstake ${command.unstakeId} exists`);
       if (d.ownerWallet !== command.wallet) refuse('STAKE.NOT_OWNER', `${command.wallet} does not own ${d.deviceId}`);
       positive(command.amountBaseUnits, 'STAKE.AMOUNT_NOT_POSITIVE');
       if (d.leased) refuse('STAKE.LEASED', `device ${d.deviceId} is leased; unstake after the lease`);
@@ -98,15 +145,16 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       ];
     }
     case 'WithdrawUnstake': {
-      const u = state.unstakes[command.unstakeId] ?? refuse('STAKE.UNSTAKE_NOT_FOUND', `no unstake ${command.unstakeId}`);
+      const u = own(state.unstakes, command.unstakeId) ?? refuse('STAKE.UNSTAKE_NOT_FOUND', `no unstake ${command.unstakeId}`);
       if (u.wallet !== command.wallet) refuse('STAKE.NOT_OWNER', `unstake ${u.unstakeId} belongs to another wallet`);
       if (u.withdrawn) refuse('STAKE.ALREADY_WITHDRAWN', `unstake ${u.unstakeId} was withdrawn`);
+      notLeased(device(state, u.deviceId), 'STAKE.LEASED');
       if (atMs < u.releasesAtMs) refuse('STAKE.COOLDOWN_ACTIVE', `unstake ${u.unstakeId} is cooling down until ${u.releasesAtMs}`);
       return [{ type: 'UnstakeWithdrawn', unstakeId: u.unstakeId, wallet: u.wallet, amountBaseUnits: u.amountBaseUnits, atMs }];
     }
     case 'CreateCoStakeOffer': {
       const d = device(state, command.deviceId);
-      if (state.offers[command.offerId]) refuse('COSTAKE.OFFER_EXISTS', `offer ${command.offerId} exists`);
+      if (own(state.offers, command.offerId)) refuse('COSTAKE.OFFER_EXISTS', `offer ${command.offerId} exists`);
       if (d.ownerWallet !== command.wallet) refuse('STAKE.NOT_OWNER', `${command.wallet} does not own ${d.deviceId}`);
       if (d.offerId) refuse('COSTAKE.DEVICE_HAS_OFFER', `device ${d.deviceId} already has offer ${d.offerId}`);
       positive(command.requestedBaseUnits, 'STAKE.AMOUNT_NOT_POSITIVE');
@@ -154,6 +202,7 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       const o = offer(state, command.offerId);
       if (o.coStakerWallet !== command.coStakerWallet) refuse('COSTAKE.NOT_CO_STAKER', `${command.coStakerWallet} is not the co-staker of ${o.offerId}`);
       if (o.status !== 'active') refuse('COSTAKE.NOT_ACTIVE', `offer ${o.offerId} is ${o.status}`);
+      notLeased(device(state, o.deviceId), 'COSTAKE.LEASED');
       const waitEndsAtMs = atMs + p.coStakeExitWaitMs;
       return [{ type: 'CoStakeExitRequested', offerId: o.offerId, coStakerWallet: command.coStakerWallet, waitEndsAtMs, releasesAtMs: waitEndsAtMs + p.unstakeCooldownMs, atMs }];
     }
@@ -161,12 +210,13 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       const o = offer(state, command.offerId);
       if (o.coStakerWallet !== command.coStakerWallet) refuse('COSTAKE.NOT_CO_STAKER', `${command.coStakerWallet} is not the co-staker of ${o.offerId}`);
       if (o.status !== 'exiting') refuse('COSTAKE.NOT_EXITING', `offer ${o.offerId} is ${o.status}; request an exit first`);
+      notLeased(device(state, o.deviceId), 'COSTAKE.LEASED');
       if (atMs < o.releasesAtMs!) refuse('COSTAKE.COOLDOWN_ACTIVE', `co-stake of ${o.offerId} is locked until ${o.releasesAtMs}`);
       return [{ type: 'CoStakeWithdrawn', offerId: o.offerId, coStakerWallet: command.coStakerWallet, amountBaseUnits: o.coStakeBaseUnits, atMs }];
     }
     case 'SlashStake': {
       const d = device(state, command.deviceId);
-      if (state.slashes[command.slashId]) refuse('SLASH.EXISTS', `slash ${command.slashId} exists`);
+      if (own(state.slashes, command.slashId)) refuse('SLASH.EXISTS', `slash ${command.slashId} exists`);
       positive(command.amountBaseUnits, 'SLASH.AMOUNT_NOT_POSITIVE');
       const o = currentOffer(state, d.deviceId);
       // Stake in a cooldown (the owner's unstakes, a leaving co-staker's) stays slashable until released:
@@ -174,8 +224,7 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       const { ownerBaseUnits, coStakeBaseUnits: co } = slashableStakeBaseUnits(state, d.deviceId, atMs);
       const total = ownerBaseUnits + co;
       if (command.amountBaseUnits > total) refuse('SLASH.EXCEEDS_STAKE', `device ${d.deviceId} has ${total} at stake`);
-      // Our rule: owner and co-staker lose in proportion to their stake; the owner takes the rounding.
-      const fromCoStakerBaseUnits = (command.amountBaseUnits * co) / total;
+      const fromCoStakerBaseUnits = coStakerPartOfSlash(command.amountBaseUnits, d.ownerStakeBaseUnits, ownerBaseUnits, co, o !== null && coStakeCountsAt(o, atMs), p);
       const fromOwnerBaseUnits = command.amountBaseUnits - fromCoStakerBaseUnits;
       let fromCooling = fromOwnerBaseUnits - (fromOwnerBaseUnits < d.ownerStakeBaseUnits ? fromOwnerBaseUnits : d.ownerStakeBaseUnits);
       const fromUnstakes: { unstakeId: string; amountBaseUnits: bigint }[] = [];
@@ -203,14 +252,15 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       ];
     }
     case 'AppealSlash': {
-      const s = state.slashes[command.slashId] ?? refuse('SLASH.NOT_FOUND', `no slash ${command.slashId}`);
+      const s = slashOf(state, command.slashId, atMs);
       if (s.status !== 'open') refuse('SLASH.NOT_OPEN', `slash ${s.slashId} is ${s.status}`);
       if (atMs >= s.appealDeadlineMs) refuse('SLASH.APPEAL_WINDOW_CLOSED', `the appeal window of ${s.slashId} closed at ${s.appealDeadlineMs}`);
       return [{ type: 'SlashAppealed', slashId: s.slashId, atMs }];
     }
     case 'ResolveSlashAppeal': {
-      const s = state.slashes[command.slashId] ?? refuse('SLASH.NOT_FOUND', `no slash ${command.slashId}`);
+      const s = slashOf(state, command.slashId, atMs);
       if (s.status !== 'appealed') refuse('SLASH.NOT_APPEALED', `slash ${s.slashId} is ${s.status}`);
+      if (s.appealedAtMs !== null && atMs < s.appealedAtMs) refuse('SLASH.BEFORE_APPEAL', `slash ${s.slashId} was appealed at ${s.appealedAtMs}, after ${atMs}`);
       if (command.appealWon) {
         return [
           {
@@ -227,7 +277,7 @@ export function decide(command: StakingCommand, state: StakingState, schedule: P
       return [{ type: 'SlashBurned', slashId: s.slashId, amountBaseUnits: s.fromOwnerBaseUnits + s.fromCoStakerBaseUnits, atMs }];
     }
     case 'BurnSlash': {
-      const s = state.slashes[command.slashId] ?? refuse('SLASH.NOT_FOUND', `no slash ${command.slashId}`);
+      const s = slashOf(state, command.slashId, atMs);
       if (s.status !== 'open') refuse('SLASH.NOT_OPEN', `slash ${s.slashId} is ${s.status}`);
       if (atMs < s.appealDeadlineMs) refuse('SLASH.APPEAL_WINDOW_OPEN', `slash ${s.slashId} can be appealed until ${s.appealDeadlineMs}`);
       return [{ type: 'SlashBurned', slashId: s.slashId, amountBaseUnits: s.fromOwnerBaseUnits + s.fromCoStakerBaseUnits, atMs }];
@@ -256,6 +306,7 @@ export function evolve(state: StakingState, event: StakingEvent): StakingState {
         ownerWallet: event.ownerWallet,
         model: event.model,
         gpuCount: event.gpuCount,
+        pool: event.pool ?? 'GPU',
         ownerStakeBaseUnits: 0n,
         leased: false,
         offerId: null,
@@ -340,13 +391,15 @@ export function evolve(state: StakingState, event: StakingEvent): StakingState {
             coStakerWallet: event.coStakerWallet,
             fromCoStakerBaseUnits: event.fromCoStakerBaseUnits,
             appealDeadlineMs: event.appealDeadlineMs,
+            slashedAtMs: event.atMs,
+            appealedAtMs: null,
             status: 'open',
           },
         },
       };
     }
     case 'SlashAppealed':
-      return { ...state, slashes: { ...state.slashes, [event.slashId]: { ...state.slashes[event.slashId], status: 'appealed' } } };
+      return { ...state, slashes: { ...state.slashes, [event.slashId]: { ...state.slashes[event.slashId], status: 'appealed', appealedAtMs: event.atMs } } };
     case 'SlashRestored':
       return { ...state, slashes: { ...state.slashes, [event.slashId]: { ...state.slashes[event.slashId], status: 'restored' } } };
     case 'SlashBurned':

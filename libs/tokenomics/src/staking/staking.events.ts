@@ -1,3 +1,4 @@
+import type { RewardPool } from '../rewards/reward-allocation';
 import { SlashReason } from './staking.commands';
 
 interface At {
@@ -5,7 +6,15 @@ interface At {
 }
 
 export type StakingEvent =
-  | ({ readonly type: 'DeviceRegistered'; readonly deviceId: string; readonly ownerWallet: string; readonly model: string; readonly gpuCount: number } & At)
+  | ({
+      readonly type: 'DeviceRegistered';
+      readonly deviceId: string;
+      readonly ownerWallet: string;
+      readonly model: string;
+      readonly gpuCount: number;
+      /** Absent in events written before CPU devices were told apart: 'GPU'. */
+      readonly pool?: RewardPool;
+    } & At)
   | ({ readonly type: 'StakeDeposited'; readonly deviceId: string; readonly wallet: string; readonly amountBaseUnits: bigint } & At)
   | ({ readonly type: 'DeviceLeaseChanged'; readonly deviceId: string; readonly leased: boolean } & At)
   | ({

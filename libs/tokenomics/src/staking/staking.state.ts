@@ -1,10 +1,21 @@
+import type { RewardPool } from '../rewards/reward-allocation';
 import { SlashReason } from './staking.commands';
+
+/**
+ * The entry under `id`, only if it is the record's own: ids come from outside, and "constructor" or
+ * "toString" would otherwise find what every object inherits.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(record, id) ? record[id] : undefined;
+}
 
 export interface StakedDevice {
   readonly deviceId: string;
   readonly ownerWallet: string;
   readonly model: string;
   readonly gpuCount: number;
+  /** Absent: 'GPU'. */
+  readonly pool?: RewardPool;
   readonly ownerStakeBaseUnits: bigint;
   readonly leased: boolean;
   /** The offer occupying the device (open, active or exiting) until it is cancelled or withdrawn. */
@@ -46,6 +57,8 @@ export interface Slash {
   readonly coStakerWallet: string | null;
   readonly fromCoStakerBaseUnits: bigint;
   readonly appealDeadlineMs: number;
+  readonly slashedAtMs: number;
+  readonly appealedAtMs: number | null;
   readonly status: SlashStatus;
 }
 
@@ -73,13 +86,13 @@ export function coStakeEarns(offer: CoStakeOffer): boolean {
 }
 
 export function currentOffer(state: StakingState, deviceId: string): CoStakeOffer | null {
-  const offerId = state.devices[deviceId]?.offerId;
-  return offerId ? state.offers[offerId] : null;
+  const offerId = own(state.devices, deviceId)?.offerId;
+  return offerId ? (own(state.offers, offerId) ?? null) : null;
 }
 
 /** Stake that counts toward the device's minimum at `atMs`: owner's plus a counting co-stake. */
 export function countedStakeBaseUnits(state: StakingState, deviceId: string, atMs: number): bigint {
-  const device = state.devices[deviceId];
+  const device = own(state.devices, deviceId);
   if (!device) return 0n;
   const offer = currentOffer(state, deviceId);
   return device.ownerStakeBaseUnits + (offer && coStakeCountsAt(offer, atMs) ? offer.coStakeBaseUnits : 0n);
@@ -105,7 +118,7 @@ export function coStakeSlashableAt(offer: CoStakeOffer, atMs: number): boolean {
  * cooling down, plus a co-stake that is not yet released.
  */
 export function slashableStakeBaseUnits(state: StakingState, deviceId: string, atMs: number): { readonly ownerBaseUnits: bigint; readonly coStakeBaseUnits: bigint } {
-  const device = state.devices[deviceId];
+  const device = own(state.devices, deviceId);
   if (!device) return { ownerBaseUnits: 0n, coStakeBaseUnits: 0n };
   const cooling = coolingUnstakes(state, deviceId, atMs).reduce((s, u) => s + u.amountBaseUnits, 0n);
   const offer = currentOffer(state, deviceId);

@@ -1,4 +1,4 @@
-import { isSolanaAddress } from '../supplier/base58';
+import { isSolanaAddress } from '@ionet/contracts';
 import type { SupplierSource } from '../supplier/supplier.decider';
 import { InventoryError } from '../shared/inventory.errors';
 
@@ -63,11 +63,23 @@ export type DeviceState =
 
 export const initialDeviceState: DeviceState = { status: 'unregistered' };
 
-/** Sanity bounds on claimed hardware: a claim outside them is a typo or a spoof. */
-const GPU_COUNT_MAX = 16;
-const VRAM_MIB_MAX = 512 * 1024;
+/** Bounds on every number a device claims: a claim outside them is a typo or a spoof, and each is
+ *  far below the 2^31 - 1 of the catalogue's `integer` columns, so an accepted event can always be
+ *  projected (an unbounded cpuCores once stopped the catalogue for every tenant). The DTOs reuse
+ *  these constants so the edge and the decider refuse the same values. */
+export const GPU_COUNT_MAX = 16;
+/** 512 GiB per GPU: above any accelerator sold (192 GiB in 2026). */
+export const VRAM_MIB_MAX = 512 * 1024;
+/** 1,024 cores: an 8-socket server with hyper-threading stays below it. */
+export const CPU_CORES_MAX = 1_024;
+/** 64 TiB of RAM: the largest single-system-image servers hold 48 TiB. */
+export const RAM_MIB_MAX = 64 * 1024 * 1024;
+/** 1 PiB of local disk. */
+export const DISK_GIB_MAX = 1024 * 1024;
+export const GPU_MODEL_LENGTH_MAX = 64;
+export const REGION_LENGTH_MAX = 64;
 /** 1,000 USDC per GPU-hour: far above any market price, below any overflow. */
-const PRICE_BASE_UNITS_MAX = 1_000n * 1_000_000n;
+export const PRICE_BASE_UNITS_MAX = 1_000n * 1_000_000n;
 
 export function decideDevice(command: DeviceCommand, state: DeviceState): DeviceEvent[] {
   switch (command.type) {
@@ -125,24 +137,34 @@ export function evolveDevice(state: DeviceState, event: DeviceEvent): DeviceStat
 }
 
 function assertSpec(spec: DeviceSpec): void {
-  const problems: string[] = [];
+  const violations: { field: string; message: string }[] = [];
+  const integerIn = (field: string, value: number, max: number) => {
+    if (!Number.isSafeInteger(value) || value < 1 || value > max) violations.push({ field, message: `${field} must be an integer from 1 to ${max}` });
+  };
+  const textIn = (field: string, value: string, max: number) => {
+    if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) violations.push({ field, message: `${field} must be 1 to ${max} characters` });
+  };
   if (spec.deviceClass === 'gpu') {
-    if (!spec.gpu) problems.push('a GPU device describes its GPUs');
+    if (!spec.gpu) violations.push({ field: 'gpu', message: 'a GPU device describes its GPUs' });
     else {
-      if (!spec.gpu.model.trim()) problems.push('gpu.model is empty');
-      if (!Number.isInteger(spec.gpu.count) || spec.gpu.count < 1 || spec.gpu.count > GPU_COUNT_MAX) problems.push(`gpu.count must be 1 to ${GPU_COUNT_MAX}`);
-      if (!Number.isInteger(spec.gpu.vramMib) || spec.gpu.vramMib < 1 || spec.gpu.vramMib > VRAM_MIB_MAX) problems.push('gpu.vramMib is out of range');
+      textIn('gpu.model', spec.gpu.model, GPU_MODEL_LENGTH_MAX);
+      integerIn('gpu.count', spec.gpu.count, GPU_COUNT_MAX);
+      integerIn('gpu.vramMib', spec.gpu.vramMib, VRAM_MIB_MAX);
     }
-  } else if (spec.gpu) problems.push('a CPU device has no GPUs');
-  if (!/^[A-Za-z]{2}$/.test(spec.countryCode)) problems.push('countryCode must be ISO 3166-1 alpha-2');
-  for (const [name, value] of [['cpuCores', spec.cpuCores], ['ramMib', spec.ramMib], ['diskGib', spec.diskGib]] as const) {
-    if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer`);
-  }
-  if (problems.length) throw new InventoryError('DEVICE.INVALID_SPEC', problems.join('; '));
+  } else if (spec.gpu) violations.push({ field: 'gpu', message: 'a CPU device has no GPUs' });
+  if (!(DEVICE_CLASSES as readonly string[]).includes(spec.deviceClass)) violations.push({ field: 'deviceClass', message: `deviceClass must be one of ${DEVICE_CLASSES.join(', ')}` });
+  if (!(CONNECTIVITY_TIERS as readonly string[]).includes(spec.connectivityTier)) violations.push({ field: 'connectivityTier', message: `connectivityTier must be one of ${CONNECTIVITY_TIERS.join(', ')}` });
+  if (!(SECURITY_TIERS as readonly string[]).includes(spec.securityTier)) violations.push({ field: 'securityTier', message: `securityTier must be one of ${SECURITY_TIERS.join(', ')}` });
+  if (typeof spec.countryCode !== 'string' || !/^[A-Za-z]{2}$/.test(spec.countryCode)) violations.push({ field: 'countryCode', message: 'countryCode must be ISO 3166-1 alpha-2' });
+  textIn('region', spec.region, REGION_LENGTH_MAX);
+  integerIn('cpuCores', spec.cpuCores, CPU_CORES_MAX);
+  integerIn('ramMib', spec.ramMib, RAM_MIB_MAX);
+  integerIn('diskGib', spec.diskGib, DISK_GIB_MAX);
+  if (violations.length) throw new InventoryError('DEVICE.INVALID_SPEC', violations.map((v) => v.message).join('; '), { violations });
 }
 
 function assertPrice(price: PricePerGpuHour): void {
   if (price.asset !== 'USDC' || price.amountBaseUnits <= 0n || price.amountBaseUnits > PRICE_BASE_UNITS_MAX) {
-    throw new InventoryError('DEVICE.INVALID_PRICE', 'askPricePerGpuHour must be 1 to 1,000,000,000 USDC base units (6 decimals)');
+    throw new InventoryError('DEVICE.INVALID_PRICE', `askPricePerGpuHour must be 1 to ${PRICE_BASE_UNITS_MAX} USDC base units (6 decimals)`);
   }
 }

@@ -3,6 +3,8 @@ export class InventoryError extends Error {
   constructor(
     readonly code: InventoryErrorCode,
     readonly detail: string,
+    /** Structured detail for the caller, e.g. `violations: [{ field, message }]`. */
+    readonly context: Record<string, unknown> = {},
   ) {
     super(`${code}: ${detail}`);
     this.name = 'InventoryError';
@@ -14,6 +16,8 @@ export type InventoryErrorCode =
   | 'SUPPLIER.NOT_FOUND'
   | 'SUPPLIER.INVALID_NAME'
   | 'SUPPLIER.INVALID_WALLET'
+  | 'SUPPLIER.INVALID_SOURCE'
+  | 'SUPPLIER.INVALID_PARTNER_NETWORK'
   | 'SUPPLIER.PARTNER_NETWORK_REQUIRED'
   | 'SUPPLIER.PARTNER_NETWORK_UNEXPECTED'
   | 'DEVICE.ALREADY_EXISTS'

@@ -1,5 +1,4 @@
 import { InventoryError } from '../shared/inventory.errors';
-import { decodeBase58, isSolanaAddress } from './base58';
 import { decideSupplier, evolveSupplier, initialSupplierState, type SupplierCommand, type SupplierEvent, type SupplierState } from './supplier.decider';
 
 const at = new Date('2026-11-25T10:00:00Z');
@@ -62,14 +61,12 @@ describe('supplier decider', () => {
     expect(given([]).when(register({ payoutWallet: '0xdeadbeef' }))).toBe('SUPPLIER.INVALID_WALLET');
     expect(given([]).when(register({ payoutWallet: `${TOKEN_PROGRAM}1` }))).toBe('SUPPLIER.INVALID_WALLET');
     expect(given([]).when(register({ name: '   ' }))).toBe('SUPPLIER.INVALID_NAME');
+    expect(given([]).when(register({ name: 'x'.repeat(121) }))).toBe('SUPPLIER.INVALID_NAME');
+    expect(given([]).when(register({ payoutWallet: SYSTEM_PROGRAM }))).toEqual([expect.objectContaining({ payoutWallet: SYSTEM_PROGRAM })]);
   });
-});
 
-describe('base58', () => {
-  it('decodes leading ones as zero bytes and known program ids to 32 bytes', () => {
-    expect(decodeBase58(SYSTEM_PROGRAM)).toEqual(new Uint8Array(32));
-    expect(decodeBase58(TOKEN_PROGRAM)?.length).toBe(32);
-    expect(isSolanaAddress(SYSTEM_PROGRAM)).toBe(true);
-    expect(decodeBase58('0OIl')).toBeUndefined();
+  it('refuses a source or partner network outside the published lists (a value the codec could not encode)', () => {
+    expect(given([]).when(register({ source: 'cloud' as never }))).toBe('SUPPLIER.INVALID_SOURCE');
+    expect(given([]).when(register({ source: 'partner_network', partnerNetwork: 'akash' as never }))).toBe('SUPPLIER.INVALID_PARTNER_NETWORK');
   });
 });

@@ -1,4 +1,4 @@
-import { isSolanaAddress } from './base58';
+import { isSolanaAddress } from '@ionet/contracts';
 import { InventoryError } from '../shared/inventory.errors';
 
 export const SUPPLIER_SOURCES = ['data_center', 'mining_farm', 'individual', 'partner_network'] as const;
@@ -45,6 +45,12 @@ export function decideSupplier(command: SupplierCommand, state: SupplierState): 
       const name = command.name.trim();
       if (name.length === 0 || name.length > SUPPLIER_NAME_LENGTH_MAX) {
         throw new InventoryError('SUPPLIER.INVALID_NAME', `name must be 1 to ${SUPPLIER_NAME_LENGTH_MAX} characters`);
+      }
+      if (!(SUPPLIER_SOURCES as readonly string[]).includes(command.source)) {
+        throw new InventoryError('SUPPLIER.INVALID_SOURCE', `source must be one of ${SUPPLIER_SOURCES.join(', ')}`);
+      }
+      if (command.partnerNetwork !== undefined && !(PARTNER_NETWORKS as readonly string[]).includes(command.partnerNetwork)) {
+        throw new InventoryError('SUPPLIER.INVALID_PARTNER_NETWORK', `partnerNetwork must be one of ${PARTNER_NETWORKS.join(', ')}`);
       }
       if (command.source === 'partner_network' && !command.partnerNetwork) {
         throw new InventoryError('SUPPLIER.PARTNER_NETWORK_REQUIRED', 'a partner-network supplier names its network');

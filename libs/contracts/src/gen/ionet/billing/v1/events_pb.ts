@@ -8,7 +8,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { InvoiceLine } from "./types_pb";
+import type { ApiKeyScope, InvoiceLine, OrganizationKind } from "./types_pb";
 import { file_ionet_billing_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/events.proto.
  */
 export const file_ionet_billing_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIv0BCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AQoQRXNjcm93TG9ja0ZhaWxlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIoCghyZXF1aXJlZBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglhdmFpbGFibGUYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJZmFpbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLVAgoMVXNhZ2VDaGFyZ2VkEhEKCWNoYXJnZV9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRITCgtzdXBwbGllcl9pZBgEIAEoCRIRCglkZXZpY2VfaWQYBSABKAkSEgoKaG91cl9pbmRleBgGIAEoDRIlCgVncm9zcxgHIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIxChFzdXBwbGllcl9lYXJuaW5ncxgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIsCgxwbGF0Zm9ybV9mZWUYCSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSFwoPc291cmNlX2V2ZW50X2lkGAogASgJEi4KCmNoYXJnZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuoBCgxSZWZ1bmRJc3N1ZWQSEQoJcmVmdW5kX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIuCgZyZWFzb24YBSABKA4yHi5pb25ldC5iaWxsaW5nLnYxLlJlZnVuZFJlYXNvbhIXCg9zb3VyY2VfZXZlbnRfaWQYBiABKAkSLwoLcmVmdW5kZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqMBCg5Fc2Nyb3dSZWxlYXNlZBIRCgllc2Nyb3dfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KC3JlbGVhc2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoNSW52b2ljZUlzc3VlZBISCgppbnZvaWNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjAKDHBlcmlvZF9zdGFydBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoFbGluZXMYBSADKAsyHS5pb25ldC5iaWxsaW5nLnYxLkludm9pY2VMaW5lEiUKBXRvdGFsGAYgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KCWlzc3VlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKDVBheW91dFNldHRsZWQSEQoJcGF5b3V0X2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEg4KBndhbGxldBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSMAoMcGVyaW9kX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpwZXJpb2RfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYByABKAkSLgoKc2V0dGxlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqewoNUGF5bWVudE1ldGhvZBIeChpQQVlNRU5UX01FVEhPRF9VTlNQRUNJRklFRBAAEhcKE1BBWU1FTlRfTUVUSE9EX1VTREMQARIVChFQQVlNRU5UX01FVEhPRF9JTxACEhoKFlBBWU1FTlRfTUVUSE9EX0NSRURJVFMQAyqdAQoMUmVmdW5kUmVhc29uEh0KGVJFRlVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIkCiBSRUZVTkRfUkVBU09OX1RJTUVfTE9DS19WSU9MQVRFRBABEiMKH1JFRlVORF9SRUFTT05fRUFSTFlfVEVSTUlOQVRJT04QAhIjCh9SRUZVTkRfUkVBU09OX0xFQVNFX05PVF9TVEFSVEVEEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
+  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIv0BCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AQoQRXNjcm93TG9ja0ZhaWxlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIoCghyZXF1aXJlZBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglhdmFpbGFibGUYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJZmFpbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLVAgoMVXNhZ2VDaGFyZ2VkEhEKCWNoYXJnZV9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRITCgtzdXBwbGllcl9pZBgEIAEoCRIRCglkZXZpY2VfaWQYBSABKAkSEgoKaG91cl9pbmRleBgGIAEoDRIlCgVncm9zcxgHIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIxChFzdXBwbGllcl9lYXJuaW5ncxgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIsCgxwbGF0Zm9ybV9mZWUYCSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSFwoPc291cmNlX2V2ZW50X2lkGAogASgJEi4KCmNoYXJnZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuoBCgxSZWZ1bmRJc3N1ZWQSEQoJcmVmdW5kX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIuCgZyZWFzb24YBSABKA4yHi5pb25ldC5iaWxsaW5nLnYxLlJlZnVuZFJlYXNvbhIXCg9zb3VyY2VfZXZlbnRfaWQYBiABKAkSLwoLcmVmdW5kZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqMBCg5Fc2Nyb3dSZWxlYXNlZBIRCgllc2Nyb3dfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KC3JlbGVhc2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoNSW52b2ljZUlzc3VlZBISCgppbnZvaWNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjAKDHBlcmlvZF9zdGFydBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoFbGluZXMYBSADKAsyHS5pb25ldC5iaWxsaW5nLnYxLkludm9pY2VMaW5lEiUKBXRvdGFsGAYgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KCWlzc3VlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKDVBheW91dFNldHRsZWQSEQoJcGF5b3V0X2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEg4KBndhbGxldBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSMAoMcGVyaW9kX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpwZXJpb2RfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYByABKAkSLgoKc2V0dGxlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingEKE09yZ2FuaXphdGlvbkNyZWF0ZWQSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSMAoEa2luZBgDIAEoDjIiLmlvbmV0LmJpbGxpbmcudjEuT3JnYW5pemF0aW9uS2luZBIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQXBpS2V5SXNzdWVkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi0KBnNjb3BlcxgEIAMoDjIdLmlvbmV0LmJpbGxpbmcudjEuQXBpS2V5U2NvcGUSFgoOZGlzcGxheV9wcmVmaXgYBSABKAkSDQoFbGFiZWwYBiABKAkSLQoJaXNzdWVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ+Cg1BcGlLZXlSZXZva2VkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi4KCnJldm9rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnsKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIXChNQQVlNRU5UX01FVEhPRF9VU0RDEAESFQoRUEFZTUVOVF9NRVRIT0RfSU8QAhIaChZQQVlNRU5UX01FVEhPRF9DUkVESVRTEAMqnQEKDFJlZnVuZFJlYXNvbhIdChlSRUZVTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASJAogUkVGVU5EX1JFQVNPTl9USU1FX0xPQ0tfVklPTEFURUQQARIjCh9SRUZVTkRfUkVBU09OX0VBUkxZX1RFUk1JTkFUSU9OEAISIwofUkVGVU5EX1JFQVNPTl9MRUFTRV9OT1RfU1RBUlRFRBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
 
 /**
  * @generated from message ionet.billing.v1.DepositReceived
@@ -405,6 +405,128 @@ export type PayoutSettled = Message<"ionet.billing.v1.PayoutSettled"> & {
  */
 export const PayoutSettledSchema: GenMessage<PayoutSettled> = /*@__PURE__*/
   messageDesc(file_ionet_billing_v1_events, 7);
+
+/**
+ * An organization (a tenant) exists; its id is the tenant id of everything it owns.
+ *
+ * @generated from message ionet.billing.v1.OrganizationCreated
+ */
+export type OrganizationCreated = Message<"ionet.billing.v1.OrganizationCreated"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: ionet.billing.v1.OrganizationKind kind = 3;
+   */
+  kind: OrganizationKind;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.OrganizationCreated.
+ * Use `create(OrganizationCreatedSchema)` to create a new message.
+ */
+export const OrganizationCreatedSchema: GenMessage<OrganizationCreated> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 8);
+
+/**
+ * An API key was issued. Only the key's SHA-256 travels (hex); the key itself is shown once to
+ * the caller that asked for it and stored nowhere. Every service projects these to authenticate.
+ *
+ * @generated from message ionet.billing.v1.ApiKeyIssued
+ */
+export type ApiKeyIssued = Message<"ionet.billing.v1.ApiKeyIssued"> & {
+  /**
+   * @generated from field: string api_key_id = 1;
+   */
+  apiKeyId: string;
+
+  /**
+   * @generated from field: string organization_id = 2;
+   */
+  organizationId: string;
+
+  /**
+   * Lower-case hex SHA-256 of the key's UTF-8 bytes (64 characters).
+   *
+   * @generated from field: string key_hash = 3;
+   */
+  keyHash: string;
+
+  /**
+   * @generated from field: repeated ionet.billing.v1.ApiKeyScope scopes = 4;
+   */
+  scopes: ApiKeyScope[];
+
+  /**
+   * The key's first characters, to tell keys apart in lists; never enough to use it.
+   *
+   * @generated from field: string display_prefix = 5;
+   */
+  displayPrefix: string;
+
+  /**
+   * @generated from field: string label = 6;
+   */
+  label: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp issued_at = 7;
+   */
+  issuedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.ApiKeyIssued.
+ * Use `create(ApiKeyIssuedSchema)` to create a new message.
+ */
+export const ApiKeyIssuedSchema: GenMessage<ApiKeyIssued> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 9);
+
+/**
+ * The key stops working everywhere as soon as each service has consumed this.
+ *
+ * @generated from message ionet.billing.v1.ApiKeyRevoked
+ */
+export type ApiKeyRevoked = Message<"ionet.billing.v1.ApiKeyRevoked"> & {
+  /**
+   * @generated from field: string api_key_id = 1;
+   */
+  apiKeyId: string;
+
+  /**
+   * @generated from field: string organization_id = 2;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string key_hash = 3;
+   */
+  keyHash: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_at = 4;
+   */
+  revokedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.ApiKeyRevoked.
+ * Use `create(ApiKeyRevokedSchema)` to create a new message.
+ */
+export const ApiKeyRevokedSchema: GenMessage<ApiKeyRevoked> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 10);
 
 /**
  * @generated from enum ionet.billing.v1.PaymentMethod

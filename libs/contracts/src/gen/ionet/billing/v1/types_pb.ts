@@ -2,8 +2,8 @@
 // @generated from file ionet/billing/v1/types.proto (package ionet.billing.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/types.proto.
  */
 export const file_ionet_billing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIpoBCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leWIGcHJvdG8z", [file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIpoBCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leSqcAQoQT3JnYW5pemF0aW9uS2luZBIhCh1PUkdBTklaQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGk9SR0FOSVpBVElPTl9LSU5EX0NVU1RPTUVSEAESHgoaT1JHQU5JWkFUSU9OX0tJTkRfU1VQUExJRVIQAhIlCiFPUkdBTklaQVRJT05fS0lORF9QQVJUTkVSX05FVFdPUksQAyqeAQoLQXBpS2V5U2NvcGUSHQoZQVBJX0tFWV9TQ09QRV9VTlNQRUNJRklFRBAAEhoKFkFQSV9LRVlfU0NPUEVfQ1VTVE9NRVIQARIaChZBUElfS0VZX1NDT1BFX1NVUFBMSUVSEAISIQodQVBJX0tFWV9TQ09QRV9QQVJUTkVSX05FVFdPUksQAxIVChFBUElfS0VZX1NDT1BFX09QUxAEYgZwcm90bzM", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.billing.v1.InvoiceLine
@@ -50,4 +50,75 @@ export type InvoiceLine = Message<"ionet.billing.v1.InvoiceLine"> & {
  */
 export const InvoiceLineSchema: GenMessage<InvoiceLine> = /*@__PURE__*/
   messageDesc(file_ionet_billing_v1_types, 0);
+
+/**
+ * What an organization is to the marketplace; it bounds the scopes its API keys may carry.
+ *
+ * @generated from enum ionet.billing.v1.OrganizationKind
+ */
+export enum OrganizationKind {
+  /**
+   * @generated from enum value: ORGANIZATION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ORGANIZATION_KIND_CUSTOMER = 1;
+   */
+  CUSTOMER = 1,
+
+  /**
+   * @generated from enum value: ORGANIZATION_KIND_SUPPLIER = 2;
+   */
+  SUPPLIER = 2,
+
+  /**
+   * @generated from enum value: ORGANIZATION_KIND_PARTNER_NETWORK = 3;
+   */
+  PARTNER_NETWORK = 3,
+}
+
+/**
+ * Describes the enum ionet.billing.v1.OrganizationKind.
+ */
+export const OrganizationKindSchema: GenEnum<OrganizationKind> = /*@__PURE__*/
+  enumDesc(file_ionet_billing_v1_types, 0);
+
+/**
+ * What an API key may do (ARCHITECTURE.md "Auth").
+ *
+ * @generated from enum ionet.billing.v1.ApiKeyScope
+ */
+export enum ApiKeyScope {
+  /**
+   * @generated from enum value: API_KEY_SCOPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: API_KEY_SCOPE_CUSTOMER = 1;
+   */
+  CUSTOMER = 1,
+
+  /**
+   * @generated from enum value: API_KEY_SCOPE_SUPPLIER = 2;
+   */
+  SUPPLIER = 2,
+
+  /**
+   * @generated from enum value: API_KEY_SCOPE_PARTNER_NETWORK = 3;
+   */
+  PARTNER_NETWORK = 3,
+
+  /**
+   * @generated from enum value: API_KEY_SCOPE_OPS = 4;
+   */
+  OPS = 4,
+}
+
+/**
+ * Describes the enum ionet.billing.v1.ApiKeyScope.
+ */
+export const ApiKeyScopeSchema: GenEnum<ApiKeyScope> = /*@__PURE__*/
+  enumDesc(file_ionet_billing_v1_types, 1);
 

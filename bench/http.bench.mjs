@@ -1,0 +1,316 @@
+// The HTTP bench: an authenticated indexed read (`GET /v1/devices?limit=20` with a supplier key whose
+// hash is in the service's table) through the gateway, the same read straight at inventory, and a
+// bare Fastify route returning the same JSON, in one run: autocannon, 32 connections, the median of
+// three runs each. `--profile` also writes CPU profiles of inventory and the gateway during one extra
+// run and summarises where their time goes.
+//   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile]
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID, createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon');
+const { Client } = require('pg');
+const { Kafka, logLevel } = require('kafkajs');
+const bs58 = require('bs58').default;
+
+const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const OPS_KEY = `ionet_ops_${randomBytes(32).toString('base64url')}`;
+const DEVICES = 40;
+
+export async function run({ root, flags }) {
+  const opts = {
+    durationS: Number(flags.duration ?? 10),
+    runs: Number(flags.runs ?? 3),
+    connections: Number(flags.connections ?? 32),
+    profile: flags.profile === 'true',
+  };
+  const runId = `h${Date.now().toString(36)}`;
+  const schema = `bench_http_${runId}`;
+  const topicPrefix = `bench.${runId}.`;
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = '/ionet_bench';
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
+  await admin.end();
+  const db = new Client({ connectionString: dbUrl.toString() });
+  await db.connect();
+  await db.query(`create schema "${schema}"`);
+
+  const profileDir = path.join(root, 'bench', 'results', `profile-${runId}.tmp`);
+  const children = [];
+  const cleanup = async () => {
+    await Promise.all(children.map((c) => stopChild(c)));
+    await db.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
+    await db.end().catch(() => undefined);
+    const kafkaAdmin = new Kafka({ clientId: 'ionet-bench-http', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    await kafkaAdmin.connect();
+    const topics = (await kafkaAdmin.listTopics()).filter((t) => t.startsWith(topicPrefix));
+    if (topics.length) await kafkaAdmin.deleteTopics({ topics }).catch(() => undefined);
+    await kafkaAdmin.disconnect();
+  };
+
+  try {
+    const [inventoryPort, gatewayPort, barePort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const inventoryUrl = `http://127.0.0.1:${inventoryPort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    const nodeArgs = (name) => (opts.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
+    children.push(
+      start(root, 'inventory', [...nodeArgs('inventory'), 'services/inventory/dist/main.js'], {
+        NODE_ENV: 'production',
+        SERVICE_NAME: 'inventory',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(inventoryPort),
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: dbUrl.toString(),
+        DATABASE_SCHEMA: schema,
+        REDIS_URL,
+        KAFKA_BROKERS: BROKERS,
+        KAFKA_TOPIC_PREFIX: topicPrefix,
+        OPS_BOOTSTRAP_API_KEY: OPS_KEY,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      }),
+    );
+    children.push(
+      start(root, 'gateway', [...nodeArgs('gateway'), 'services/gateway/dist/main.js'], {
+        NODE_ENV: 'production',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(gatewayPort),
+        LOG_LEVEL: 'warn',
+        GATEWAY_UPSTREAMS: `inventory=${inventoryUrl}`,
+        RATE_LIMIT_PER_KEY: '10000000',
+        RATE_LIMIT_PER_ADDRESS: '10000000',
+      }),
+    );
+    await Promise.all([waitReady(`${inventoryUrl}/health/ready`), waitReady(`${gatewayUrl}/health/ready`)]);
+
+    // A supplier key as billing would project it: only its hash in the service's table.
+    const supplierKey = `ionet_supplier_${randomBytes(32).toString('base64url')}`;
+    await db.query(`insert into "${schema}".api_keys (id, key_hash, display_prefix, tenant_id, scopes, label) values ($1, $2, $3, $4, $5, 'bench')`, [
+      randomUUID(),
+      createHash('sha256').update(supplierKey).digest('hex'),
+      supplierKey.slice(0, 16),
+      'bench-tenant',
+      ['supplier'],
+    ]);
+    const auth = { authorization: `Bearer ${supplierKey}` };
+    const supplier = await post(`${gatewayUrl}/v1/suppliers`, auth, { name: 'Bench Farm', source: 'data_center', payoutWallet: '11111111111111111111111111111111' });
+    for (let i = 0; i < DEVICES; i++) {
+      await post(`${gatewayUrl}/v1/suppliers/${supplier.supplierId}/devices`, auth, {
+        agentPublicKey: bs58.encode(randomBytes(32)),
+        deviceClass: 'gpu',
+        gpu: { model: i % 2 ? 'H100' : 'A100', vramMib: 81_920, count: 8 },
+        cpuCores: 64,
+        ramMib: 1_048_576,
+        diskGib: 4_000,
+        countryCode: 'de',
+        region: 'eu-central',
+        connectivityTier: 'ultra_high',
+        securityTier: 'secure',
+        askPricePerGpuHour: { amountBaseUnits: String(1_990_000 + i), asset: 'USDC' },
+      });
+    }
+    const path20 = '/v1/devices?limit=20';
+    let sample;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      sample = await (await fetch(`${gatewayUrl}${path20}`, { headers: auth })).json();
+      if (sample.items?.length === 20) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (sample?.items?.length !== 20) throw new Error(`the catalogue did not reach 20 devices: ${JSON.stringify(sample).slice(0, 300)}`);
+    const sampleBody = JSON.stringify(sample);
+    children.push(startBare(root, barePort, sampleBody));
+    await waitReady(`${bareUrl}/v1/devices`);
+    // The gateway in front of the bare route: what the gateway alone costs, without inventory's time.
+    const gatewayToBarePort = await freePort();
+    const gatewayToBareUrl = `http://127.0.0.1:${gatewayToBarePort}`;
+    children.push(
+      start(root, 'gateway (to bare)', ['services/gateway/dist/main.js'], {
+        NODE_ENV: 'production',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(gatewayToBarePort),
+        LOG_LEVEL: 'warn',
+        GATEWAY_UPSTREAMS: `inventory=${bareUrl}`,
+        RATE_LIMIT_PER_KEY: '10000000',
+        RATE_LIMIT_PER_ADDRESS: '10000000',
+      }),
+    );
+    await waitReady(`${gatewayToBareUrl}/health/ready`);
+
+    const targets = [
+      { name: 'gateway -> inventory: GET /v1/devices?limit=20 (supplier key)', url: `${gatewayUrl}${path20}`, headers: auth },
+      { name: 'inventory direct: GET /v1/devices?limit=20 (supplier key)', url: `${inventoryUrl}${path20}`, headers: auth },
+      { name: 'gateway -> bare Fastify: the gateway alone (supplier key)', url: `${gatewayToBareUrl}${path20}`, headers: auth },
+      { name: 'bare Fastify: the same JSON from a constant', url: `${bareUrl}${path20}`, headers: {} },
+    ];
+    console.log(`\nhttp bench: ${opts.connections} connections, ${opts.durationS} s per run, median of ${opts.runs} runs; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    const rows = [];
+    for (const target of targets) {
+      const runs = [];
+      for (let i = 0; i < opts.runs; i++) {
+        // warm-up: JIT, connection pools, the database's buffers
+        if (i === 0) await cannon(target, opts.connections, 2);
+        runs.push(await cannon(target, opts.connections, opts.durationS));
+      }
+      const median = [...runs].sort((a, b) => a.requestsPerS - b.requestsPerS)[Math.floor(runs.length / 2)];
+      rows.push({ name: target.name, ...median, runs: runs.map((r) => r.requestsPerS) });
+      console.log(
+        `  ${target.name.padEnd(64)} ${String(median.requestsPerS).padStart(7)} req/s   p50 ${String(median.p50Ms).padStart(4)} ms   p99 ${String(median.p99Ms).padStart(4)} ms   non-2xx ${median.non2xx}   errors ${median.errors}   (runs: ${runs.map((r) => r.requestsPerS).join(', ')})`,
+      );
+    }
+
+    let profile;
+    if (opts.profile) {
+      await cannon(targets[0], opts.connections, opts.durationS);
+      await Promise.all(children.map((c) => stopChild(c)));
+      profile = { inventory: summariseProfiles(path.join(profileDir, 'inventory')), gateway: summariseProfiles(path.join(profileDir, 'gateway')) };
+      for (const [name, summary] of Object.entries(profile)) {
+        console.log(`\n  where ${name}'s CPU time goes (self time by package, during the profiled run):`);
+        for (const row of summary.byPackage.slice(0, 12)) console.log(`    ${row.package.padEnd(40)} ${String(row.percent).padStart(5)} %`);
+        console.log(`  the functions with the most self time:`);
+        for (const row of summary.byFunction.slice(0, 12)) console.log(`    ${row.function.slice(0, 90).padEnd(90)} ${String(row.percent).padStart(5)} %`);
+      }
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+
+    const result = {
+      bench: 'http',
+      runId,
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+      options: opts,
+      target: { requestsPerS: 5_000, p99Ms: 20, through: 'gateway' },
+      rows,
+      ...(profile ? { profile } : {}),
+    };
+    mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(path.join(root, 'bench', 'results', 'http.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nwritten to bench/results/http.json`);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function cannon(target, connections, durationS) {
+  const result = await autocannon({ url: target.url, connections, duration: durationS, headers: target.headers, pipelining: 1 });
+  return {
+    requestsPerS: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function start(root, name, args, env) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
+  child.on('exit', (code) => {
+    if (code && !child.stopping) console.error(`${name} exited with ${code}: ${stderr}`);
+  });
+  return child;
+}
+
+/** A bare Fastify app returning the same JSON the real read returns: the floor of this machine. */
+function startBare(root, port, body) {
+  const script = `
+    const app = require('fastify')();
+    const body = ${JSON.stringify(body)};
+    app.get('/v1/devices', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(body));
+    app.listen({ host: '127.0.0.1', port: ${port} });
+    process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+  `;
+  return spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.stopping = true;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function post(url, headers, body) {
+  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (res.status !== 201) throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function waitReady(url, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */
+function summariseProfiles(dir) {
+  const totals = new Map();
+  const functions = new Map();
+  let all = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const deltas = profile.timeDeltas;
+    for (let i = 0; i < profile.samples.length; i++) {
+      const node = byId.get(profile.samples[i]);
+      const us = deltas[i] ?? 0;
+      const key = packageOf(node.callFrame);
+      totals.set(key, (totals.get(key) ?? 0) + us);
+      const fn = `${node.callFrame.functionName || '(anonymous)'} ${key}:${(node.callFrame.url ?? '').split('/').pop()}:${node.callFrame.lineNumber + 1}`;
+      if (key !== '(idle)') functions.set(fn, (functions.get(fn) ?? 0) + us);
+      all += us;
+    }
+  }
+  const byPackage = [...totals.entries()]
+    .map(([pkg, us]) => ({ package: pkg, percent: Math.round((us / all) * 1_000) / 10 }))
+    .sort((a, b) => b.percent - a.percent);
+  const byFunction = [...functions.entries()]
+    .map(([fn, us]) => ({ function: fn, percent: Math.round((us / all) * 1_000) / 10 }))
+    .sort((a, b) => b.percent - a.percent)
+    .slice(0, 25);
+  return { byPackage, byFunction };
+}
+
+function packageOf(frame) {
+  const url = frame.url ?? '';
+  if (!url) return frame.functionName === '(garbage collector)' ? '(garbage collector)' : frame.functionName === '(idle)' ? '(idle)' : frame.functionName === '(program)' ? '(program)' : '(native)';
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm !== -1) {
+    const rest = url.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  const m = /\/(libs|services)\/([^/]+)\//.exec(url);
+  return m ? `${m[1]}/${m[2]}` : url;
+}

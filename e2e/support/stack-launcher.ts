@@ -1,0 +1,174 @@
+import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testNamespace, waitFor } from '@ionet/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** Directories under services/ that are not HTTP services of the platform. */
+const NOT_PLATFORM_SERVICES = new Set(['gateway', 'worker-agent']);
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 15_000;
+const OUTPUT_LINES_KEPT = 200;
+
+/** Every platform service the repository has today (billing and the others appear as they land). */
+export function existingServices(root = REPO_ROOT): string[] {
+  const dir = join(root, 'services');
+  return readdirSync(dir)
+    .filter((name) => !NOT_PLATFORM_SERVICES.has(name) && existsSync(join(dir, name, 'src', 'main.ts')))
+    .sort();
+}
+
+export interface RunningProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** The last lines the process wrote, shown when it fails. */
+  output: string[];
+}
+
+export interface RunningStack {
+  gatewayUrl: string;
+  services: Record<string, string>;
+  /** Schema of each service in the test database, for fixtures that must reach it before billing exists. */
+  schemas: Record<string, string>;
+  opsKey: string;
+  has(service: string): boolean;
+  /** The output of every process, for a failing test's message. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every service that exists and the gateway as real processes (their built `dist/main.js`) on
+ * the local stack: each service in its own schema of the test database, all of them sharing one
+ * Kafka topic prefix private to this run (so they talk to each other and to nobody else). Resolves
+ * when every process answers /health/ready; `stop()` sends SIGTERM, waits, and drops what it made.
+ */
+export async function launchStack(options: { label: string; services?: string[]; env?: Record<string, string>; gatewayEnv?: Record<string, string> }): Promise<RunningStack> {
+  const services = options.services ?? existingServices();
+  const conn = testConnections();
+  const ns = testNamespace(options.label);
+  const processes: RunningProcess[] = [];
+  const schemas: Record<string, string> = {};
+  const urls: Record<string, string> = {};
+
+  const stop = async () => {
+    await Promise.all(processes.map(stopProcess));
+    await Promise.all(Object.values(schemas).map((schema) => dropTestSchema(schema, conn).catch(() => undefined)));
+    await deleteTestTopics(ns.topicPrefix, conn).catch(() => undefined);
+  };
+
+  try {
+    for (const name of services) {
+      const schema = `${ns.schema}_${name}`.slice(0, 63);
+      await createTestSchema(schema, conn);
+      schemas[name] = schema;
+      const port = await freePort();
+      const env = {
+        NODE_ENV: 'test',
+        SERVICE_NAME: name,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(port),
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+        DATABASE_URL: conn.postgresUrl,
+        DATABASE_SCHEMA: schema,
+        DATABASE_POOL_MAX: '4',
+        REDIS_URL: conn.redisUrl,
+        KAFKA_BROKERS: conn.kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: ns.topicPrefix,
+        OPS_BOOTSTRAP_API_KEY: TEST_OPS_KEY,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...options.env,
+      };
+      urls[name] = `http://127.0.0.1:${port}`;
+      processes.push(startProcess(name, join('services', name, 'dist', 'main.js'), env, urls[name]));
+    }
+    const gatewayPort = await freePort();
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    processes.push(
+      startProcess(
+        'gateway',
+        join('services', 'gateway', 'dist', 'main.js'),
+        {
+          NODE_ENV: 'test',
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(gatewayPort),
+          LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+          GATEWAY_UPSTREAMS: Object.entries(urls).map(([name, url]) => `${name}=${url}`).join(','),
+          ...options.gatewayEnv,
+        },
+        gatewayUrl,
+      ),
+    );
+    await Promise.all(processes.map(waitReady));
+    await waitFor('every service in the gateway\'s merged OpenAPI document', async () => {
+      const doc = (await (await fetch(`${gatewayUrl}/openapi.json`)).json()) as { info: { 'x-ionet-services': { available: string[] } } };
+      return services.every((s) => doc.info['x-ionet-services'].available.includes(s)) ? true : undefined;
+    }, 30_000, 250);
+    return {
+      gatewayUrl,
+      services: urls,
+      schemas,
+      opsKey: TEST_OPS_KEY,
+      has: (service) => services.includes(service),
+      logs: () => processes.map((p) => `--- ${p.name}\n${p.output.join('\n')}`).join('\n'),
+      stop,
+    };
+  } catch (err) {
+    const logs = processes.map((p) => `--- ${p.name}\n${p.output.slice(-40).join('\n')}`).join('\n');
+    await stop();
+    throw new Error(`${(err as Error).message}\n${logs}`);
+  }
+}
+
+function startProcess(name: string, script: string, env: Record<string, string>, url: string): RunningProcess {
+  if (!existsSync(join(REPO_ROOT, script))) throw new Error(`${script} is missing: build first (npx tsc -b tsconfig.json)`);
+  const child = spawn(process.execPath, [script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) output.push(line);
+    if (output.length > OUTPUT_LINES_KEPT) output.splice(0, output.length - OUTPUT_LINES_KEPT);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, url, child, output };
+}
+
+async function waitReady(p: RunningProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited with ${p.child.exitCode} before it was ready`);
+    try {
+      const res = await fetch(`${p.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${p.name} was not ready after ${READY_TIMEOUT_MS} ms`);
+}
+
+async function stopProcess(p: RunningProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A port nobody listens on right now (the OS picks it; the process binds it a moment later). */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}

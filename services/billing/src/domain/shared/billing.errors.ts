@@ -1,0 +1,19 @@
+/** An expected refusal of a billing command, with a stable code (mapped to problem+json at the edge). */
+export class BillingError extends Error {
+  constructor(
+    readonly code: BillingErrorCode,
+    readonly detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'BillingError';
+  }
+}
+
+export type BillingErrorCode =
+  | 'ORGANIZATION.ALREADY_EXISTS'
+  | 'ORGANIZATION.NOT_FOUND'
+  | 'ORGANIZATION.INVALID_NAME'
+  | 'API_KEY.ALREADY_EXISTS'
+  | 'API_KEY.NOT_FOUND'
+  | 'API_KEY.SCOPE_NOT_ALLOWED'
+  | 'API_KEY.INVALID_LABEL';
