@@ -197,7 +197,8 @@ describe('inventory: command -> event store -> relay -> Kafka -> catalogue proje
 
   it('refuses impossible hardware with the domain code', async () => {
     const tooMany = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: { model: 'H100', vramMib: 81_920, count: 17 } });
-    expect(tooMany).toMatchObject({ status: 422, body: { code: 'DEVICE.INVALID_SPEC' } });
+    // Past the bound the edge shares with the decider: refused before the decider runs.
+    expect(tooMany).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
     const noGpus = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: undefined });
     expect(noGpus).toMatchObject({ status: 422, body: { code: 'DEVICE.INVALID_SPEC' } });
     const malformed = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: { model: 'H100', vramMib: 'lots', count: 8 } });

@@ -1,27 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Equals, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { PageQueryDto } from '@ionet/platform';
+import { IsUuid, PageQueryDto } from '@ionet/platform';
 import type { Device } from '../../application/devices.service';
-import { CONNECTIVITY_TIERS, DEVICE_CLASSES, SECURITY_TIERS, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
+// The edge refuses what the decider would (the same bounds), so no value reaches an event that a
+// read model's integer column cannot hold (the cpuCores: 3,000,000,000 poison).
+import { CONNECTIVITY_TIERS, CPU_CORES_MAX, DEVICE_CLASSES, DISK_GIB_MAX, GPU_COUNT_MAX, RAM_MIB_MAX, SECURITY_TIERS, VRAM_MIB_MAX, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
 import { SUPPLIER_SOURCES, type SupplierSource } from '../../domain/supplier/supplier.decider';
 
 const BASE_UNITS = /^[1-9][0-9]{0,29}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Upper bounds of every number a caller sends, so no value reaches an event that a read model's
- *  integer column cannot hold (the cpuCores: 3,000,000,000 poison). Defined here until inventory's
- *  domain exports its bounds; the decider enforces its own. */
-export const DEVICE_INPUT_BOUNDS = {
-  cpuCoresMax: 4_096,
-  /** 64 TiB. */
-  ramMibMax: 64 * 1024 * 1024,
-  /** 10 PB. */
-  diskGibMax: 10_000_000,
-  /** 512 GiB per GPU. */
-  vramMibMax: 512 * 1024,
-  gpuCountMax: 64,
-} as const;
 
 export class UsdcPriceDto {
   @ApiProperty({ description: 'USDC base units (6 decimals) per GPU-hour, as a decimal string', example: '1990000' })
@@ -35,8 +22,8 @@ export class UsdcPriceDto {
 
 export class GpuDto {
   @ApiProperty({ example: 'H100' }) @IsString() @Length(1, 64) model!: string;
-  @ApiProperty({ example: 81920, maximum: DEVICE_INPUT_BOUNDS.vramMibMax }) @IsInt() @Min(1) @Max(DEVICE_INPUT_BOUNDS.vramMibMax) vramMib!: number;
-  @ApiProperty({ example: 8, maximum: DEVICE_INPUT_BOUNDS.gpuCountMax }) @IsInt() @Min(1) @Max(DEVICE_INPUT_BOUNDS.gpuCountMax) count!: number;
+  @ApiProperty({ example: 81920, maximum: VRAM_MIB_MAX }) @IsInt() @Min(1) @Max(VRAM_MIB_MAX) vramMib!: number;
+  @ApiProperty({ example: 8, maximum: GPU_COUNT_MAX }) @IsInt() @Min(1) @Max(GPU_COUNT_MAX) count!: number;
 }
 
 export class RegisterDeviceDto {
@@ -53,9 +40,9 @@ export class RegisterDeviceDto {
   @Type(() => GpuDto)
   gpu?: GpuDto;
 
-  @ApiProperty({ maximum: DEVICE_INPUT_BOUNDS.cpuCoresMax }) @IsInt() @Min(1) @Max(DEVICE_INPUT_BOUNDS.cpuCoresMax) cpuCores!: number;
-  @ApiProperty({ maximum: DEVICE_INPUT_BOUNDS.ramMibMax }) @IsInt() @Min(1) @Max(DEVICE_INPUT_BOUNDS.ramMibMax) ramMib!: number;
-  @ApiProperty({ maximum: DEVICE_INPUT_BOUNDS.diskGibMax }) @IsInt() @Min(1) @Max(DEVICE_INPUT_BOUNDS.diskGibMax) diskGib!: number;
+  @ApiProperty({ maximum: CPU_CORES_MAX }) @IsInt() @Min(1) @Max(CPU_CORES_MAX) cpuCores!: number;
+  @ApiProperty({ maximum: RAM_MIB_MAX }) @IsInt() @Min(1) @Max(RAM_MIB_MAX) ramMib!: number;
+  @ApiProperty({ maximum: DISK_GIB_MAX }) @IsInt() @Min(1) @Max(DISK_GIB_MAX) diskGib!: number;
   @ApiProperty({ example: 'DE' }) @Matches(/^[A-Za-z]{2}$/) countryCode!: string;
   @ApiProperty({ example: 'eu-central' }) @IsString() @Length(1, 64) region!: string;
   @ApiProperty({ enum: CONNECTIVITY_TIERS }) @IsIn(CONNECTIVITY_TIERS) connectivityTier!: ConnectivityTier;
@@ -85,7 +72,7 @@ export class SetPriceDto {
 }
 
 export class DeviceQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @Matches(UUID, { message: 'supplierId must be a UUID' }) supplierId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUuid() supplierId?: string;
   @ApiPropertyOptional({ example: 'H100' }) @IsOptional() @IsString() @Length(1, 64) gpuModel?: string;
   @ApiPropertyOptional({ example: 'DE' }) @IsOptional() @Matches(/^[A-Za-z]{2}$/) countryCode?: string;
 }
