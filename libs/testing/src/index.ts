@@ -4,3 +4,5 @@ export * from './kafka';
 export * from './wait-for';
 export * from './service-app';
 export * from './service-process';
+export * from './decider-spec';
+export * from './projection-spec-kit';
