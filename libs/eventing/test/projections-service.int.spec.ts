@@ -67,7 +67,7 @@ describe('ProjectionsService: a projection whose version rises is rebuilt, not k
     // Until its rebuild swaps in, version 2 runs no live consumer on version 1's tables.
     const rebuilt = await waitFor('version 2 swapped in', async () => {
       const status = await v2.status('listings');
-      return status.version === 2 && status.live ? status : undefined;
+      return status.version === 2 && status.live && status.rebuild.state !== 'running' ? status : undefined;
     }, 60_000);
     expect(rebuilt).toMatchObject({ declaredVersion: 2, generation: 2, rebuild: { state: 'succeeded', generation: 2 } });
     expect((await rows()).map((r) => [r.device_id, r.listed_at?.toISOString()])).toEqual([
