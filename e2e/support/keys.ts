@@ -1,5 +1,5 @@
 import { hashApiKey } from '@ionet/platform';
-import { testConnections } from '@ionet/testing';
+import { testConnections, waitFor } from '@ionet/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { RunningStack } from './stack-launcher';
@@ -34,7 +34,14 @@ function billingIssuer(stack: RunningStack): KeyIssuer {
       const organizationId = org.body.organizationId as string;
       const created = await ops.call('POST', `/v1/organizations/${organizationId}/api-keys`, { scopes: [scope] });
       if (created.status !== 201) throw new Error(`POST api-keys answered ${created.status}: ${JSON.stringify(created.body)}`);
-      return { key: created.body.key as string, keyId: created.body.apiKeyId as string, tenantId: organizationId };
+      const key = created.body.key as string;
+      // A key is live once each service's projection of billing's events holds it (seconds).
+      const caller = gatewayClient(stack.gatewayUrl, key);
+      await waitFor(`the new ${scope} key accepted by billing and inventory`, async () => {
+        const [me, devices] = await Promise.all([caller.call('GET', '/v1/me'), caller.call('GET', '/v1/devices?limit=1')]);
+        return me.status === 200 && devices.status === 200 ? true : undefined;
+      });
+      return { key, keyId: created.body.apiKeyId as string, tenantId: organizationId };
     },
     async revoke(key) {
       const res = await ops.call('DELETE', `/v1/api-keys/${key.keyId}`);

@@ -22,7 +22,9 @@ describe('process roles and the clock, in a real Nest app on Fastify', () => {
     const worker = await start({ SERVICE_ROLES: 'consumer,worker' });
     expect((await fetch(`${worker.baseUrl}/health/live`)).status).toBe(200);
     expect((await fetch(`${worker.baseUrl}/health/ready`)).status).toBe(200);
-    expect((await fetch(`${worker.baseUrl}/metrics`)).status).toBe(200);
+    // /metrics is for ops keys only (ADR 0302), whatever the roles.
+    expect((await fetch(`${worker.baseUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${worker.baseUrl}/metrics`, { headers: { authorization: `Bearer ${worker.opsKey}` } })).status).toBe(200);
     for (const path of [`/v1/widgets/${WIDGET}`, '/v1/widgets', '/openapi.json', '/docs', '/healthz']) {
       const res = await fetch(`${worker.baseUrl}${path}`);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });

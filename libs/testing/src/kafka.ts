@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { waitForTopicLeaders } from '@ionet/eventing';
 import { testConnections, type TestConnections } from './connections';
 
 export function testKafka(clientId: string, conn: TestConnections = testConnections()): Kafka {
@@ -11,7 +12,13 @@ export async function createTestTopics(topics: ITopicConfig[], conn: TestConnect
   const admin = testKafka('ionet-test-admin', conn).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((t) => ({ numPartitions: 1, replicationFactor: 1, ...t })), waitForLeaders: true });
+    await admin
+      .createTopics({ topics: topics.map((t) => ({ numPartitions: 1, replicationFactor: 1, ...t })), waitForLeaders: true })
+      .catch((err: { type?: string }) => {
+        // kafkajs stops waiting for leaders when the broker's metadata does not list a new topic yet.
+        if (err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      });
+    await waitForTopicLeaders(admin, topics.map((t) => t.topic));
   } finally {
     await admin.disconnect();
   }

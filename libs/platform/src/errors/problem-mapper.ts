@@ -15,6 +15,8 @@ export const LIBRARY_CODE_KINDS: Record<string, ErrorKind> = {
   'DEAD_LETTER.BAD_LIMIT': 'invalid',
   'DEAD_LETTER.BAD_CONSUMER_GROUP': 'invalid',
   'DEAD_LETTER.NO_CONSUMER': 'conflict',
+  // The consumer refused the re-driven message again: ops sees why, and the letter stays.
+  'DEAD_LETTER.REDRIVE_FAILED': 'conflict',
   'PAGINATION.INVALID_CURSOR': 'invalid',
 };
 
