@@ -1,11 +1,11 @@
-// The HTTP bench: an authenticated indexed read (`GET /v1/devices?limit=20` with a supplier key whose
-// hash is in the service's table) through the gateway, the same read straight at inventory, and a
+// The HTTP bench: an authenticated indexed read (`GET /v1/devices?limit=20` with a supplier key issued
+// by billing) through the gateway, the same read straight at inventory, and a
 // bare Fastify route returning the same JSON, in one run: autocannon, 32 connections, the median of
 // three runs each. `--profile` also writes CPU profiles of inventory and the gateway during one extra
 // run and summarises where their time goes.
 //   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile]
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID, createHash } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -17,6 +17,7 @@ const autocannon = require('autocannon');
 const { Client } = require('pg');
 const { Kafka, logLevel } = require('kafkajs');
 const bs58 = require('bs58').default;
+const { ensureTopics } = require('@ionet/eventing');
 
 const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
 const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -32,6 +33,7 @@ export async function run({ root, flags }) {
     profile: flags.profile === 'true',
   };
   const runId = `h${Date.now().toString(36)}`;
+  const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const schema = `bench_http_${runId}`;
   const topicPrefix = `bench.${runId}.`;
   const dbUrl = new URL(ADMIN_URL);
@@ -48,7 +50,7 @@ export async function run({ root, flags }) {
   const children = [];
   const cleanup = async () => {
     await Promise.all(children.map((c) => stopChild(c)));
-    await db.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
+    for (const name of [schema, `${schema}_billing`]) await db.query(`drop schema if exists "${name}" cascade`).catch(() => undefined);
     await db.end().catch(() => undefined);
     const kafkaAdmin = new Kafka({ clientId: 'ionet-bench-http', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
     await kafkaAdmin.connect();
@@ -58,49 +60,56 @@ export async function run({ root, flags }) {
   };
 
   try {
-    const [inventoryPort, gatewayPort, barePort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [inventoryPort, billingPort, gatewayPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const inventoryUrl = `http://127.0.0.1:${inventoryPort}`;
+    const billingUrl = `http://127.0.0.1:${billingPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const bareUrl = `http://127.0.0.1:${barePort}`;
     const nodeArgs = (name) => (opts.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
-    children.push(
-      start(root, 'inventory', [...nodeArgs('inventory'), 'services/inventory/dist/main.js'], {
-        NODE_ENV: 'production',
-        SERVICE_NAME: 'inventory',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(inventoryPort),
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: dbUrl.toString(),
-        DATABASE_SCHEMA: schema,
-        REDIS_URL,
-        KAFKA_BROKERS: BROKERS,
-        KAFKA_TOPIC_PREFIX: topicPrefix,
-        OPS_BOOTSTRAP_API_KEY: OPS_KEY,
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      }),
-    );
+    const serviceEnv = (name, port, serviceSchema) => ({
+      NODE_ENV: 'production',
+      SERVICE_NAME: name,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl.toString(),
+      DATABASE_SCHEMA: serviceSchema,
+      REDIS_URL,
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      OPS_BOOTSTRAP_API_KEY: OPS_KEY,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // One client makes every request here: the services' per-address and per-key budgets would be the bench.
+      RATE_LIMIT_ADDRESS_MAX: '100000000',
+      RATE_LIMIT_KEY_MAX: '100000000',
+    });
+    await db.query(`create schema "${schema}_billing"`);
+    // Topics before services, as in production (services starting together race to create them).
+    const kafka = new Kafka({ clientId: 'ionet-bench-http', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+    await ensureTopics(kafka, { prefix: topicPrefix });
+    children.push(start(root, 'inventory', [...nodeArgs('inventory'), 'services/inventory/dist/main.js'], serviceEnv('inventory', inventoryPort, schema)));
+    children.push(start(root, 'billing', ['services/billing/dist/main.js'], serviceEnv('billing', billingPort, `${schema}_billing`)));
     children.push(
       start(root, 'gateway', [...nodeArgs('gateway'), 'services/gateway/dist/main.js'], {
         NODE_ENV: 'production',
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(gatewayPort),
         LOG_LEVEL: 'warn',
-        GATEWAY_UPSTREAMS: `inventory=${inventoryUrl}`,
+        GATEWAY_UPSTREAMS: `inventory=${inventoryUrl},billing=${billingUrl}`,
         RATE_LIMIT_PER_KEY: '10000000',
         RATE_LIMIT_PER_ADDRESS: '10000000',
       }),
     );
-    await Promise.all([waitReady(`${inventoryUrl}/health/ready`), waitReady(`${gatewayUrl}/health/ready`)]);
+    await Promise.all([waitReady(`${inventoryUrl}/health/ready`), waitReady(`${billingUrl}/health/ready`), waitReady(`${gatewayUrl}/health/ready`)]);
 
-    // A supplier key as billing would project it: only its hash in the service's table.
-    const supplierKey = `ionet_supplier_${randomBytes(32).toString('base64url')}`;
-    await db.query(`insert into "${schema}".api_keys (id, key_hash, display_prefix, tenant_id, scopes, label) values ($1, $2, $3, $4, $5, 'bench')`, [
-      randomUUID(),
-      createHash('sha256').update(supplierKey).digest('hex'),
-      supplierKey.slice(0, 16),
-      'bench-tenant',
-      ['supplier'],
-    ]);
+    // A supplier organization and its key, issued by billing; inventory learns the key from billing's events.
+    const ops = { authorization: `Bearer ${OPS_KEY}` };
+    const organization = await post(`${gatewayUrl}/v1/organizations`, ops, { name: 'Bench Farm', kind: 'supplier' });
+    const supplierKey = (await post(`${gatewayUrl}/v1/organizations/${organization.organizationId}/api-keys`, ops, { scopes: ['supplier'] })).key;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      if ((await fetch(`${inventoryUrl}/v1/devices?limit=1`, { headers: { authorization: `Bearer ${supplierKey}` } })).status === 200) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const auth = { authorization: `Bearer ${supplierKey}` };
     const supplier = await post(`${gatewayUrl}/v1/suppliers`, auth, { name: 'Bench Farm', source: 'data_center', payoutWallet: '11111111111111111111111111111111' });
     for (let i = 0; i < DEVICES; i++) {
@@ -133,7 +142,7 @@ export async function run({ root, flags }) {
     const gatewayToBarePort = await freePort();
     const gatewayToBareUrl = `http://127.0.0.1:${gatewayToBarePort}`;
     children.push(
-      start(root, 'gateway (to bare)', ['services/gateway/dist/main.js'], {
+      start(root, 'gateway (to bare)', [...nodeArgs('gateway-alone'), 'services/gateway/dist/main.js'], {
         NODE_ENV: 'production',
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(gatewayToBarePort),
@@ -169,9 +178,14 @@ export async function run({ root, flags }) {
 
     let profile;
     if (opts.profile) {
+      // One more run of the read through the gateway (inventory's profile) and of the gateway alone.
       await cannon(targets[0], opts.connections, opts.durationS);
+      await cannon(targets[2], opts.connections, opts.durationS);
       await Promise.all(children.map((c) => stopChild(c)));
-      profile = { inventory: summariseProfiles(path.join(profileDir, 'inventory')), gateway: summariseProfiles(path.join(profileDir, 'gateway')) };
+      profile = {
+        inventory: summariseProfiles(path.join(profileDir, 'inventory')),
+        'gateway (in front of bare Fastify)': summariseProfiles(path.join(profileDir, 'gateway-alone')),
+      };
       for (const [name, summary] of Object.entries(profile)) {
         console.log(`\n  where ${name}'s CPU time goes (self time by package, during the profiled run):`);
         for (const row of summary.byPackage.slice(0, 12)) console.log(`    ${row.package.padEnd(40)} ${String(row.percent).padStart(5)} %`);
@@ -185,7 +199,7 @@ export async function run({ root, flags }) {
       bench: 'http',
       runId,
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+      machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       options: opts,
       target: { requestsPerS: 5_000, p99Ms: 20, through: 'gateway' },
       rows,

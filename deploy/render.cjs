@@ -15,9 +15,19 @@ const yaml = require('js-yaml');
  * PostgreSQL database (and runs its migrations at start, hence the startup probe).
  */
 const SERVICES = [
-  { name: 'gateway', localPort: 4000, roles: ['api'], database: false, replicas: { api: 2 }, env: { GATEWAY_UPSTREAMS: 'inventory=http://inventory', TRUST_PROXY: 'true' }, composeEnv: { GATEWAY_UPSTREAMS: 'inventory=http://inventory:3000', TRUST_PROXY: 'false' } },
+  // The gateway's upstreams are every other service's API (GATEWAY_UPSTREAMS, rendered below).
+  { name: 'gateway', localPort: 4000, roles: ['api'], database: false, replicas: { api: 2 }, env: { TRUST_PROXY: 'true' }, composeEnv: { TRUST_PROXY: 'false' } },
   { name: 'inventory', localPort: 4101, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
+  { name: 'billing', localPort: 4105, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
 ];
+
+/** `inventory=http://inventory,...`: where the gateway finds each service's API. */
+function upstreams(services, urlOf) {
+  return services
+    .filter((s) => s.name !== 'gateway' && s.roles.includes('api'))
+    .map((s) => `${s.name}=${urlOf(s)}`)
+    .join(',');
+}
 
 /** The one image (deploy/docker/Dockerfile), tagged with the release: never `latest`. */
 const IMAGE = `ionet/backend:${require('../package.json').version}`;
@@ -117,8 +127,11 @@ function renderCompose(services = SERVICES) {
               OTEL_TRACES_EXPORTER: 'otlp',
               OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
               OPS_BOOTSTRAP_API_KEY: required('OPS_BOOTSTRAP_API_KEY'),
+              // Docker's bridge networks, where the gateway sends X-Forwarded-For from.
+              HTTP_TRUSTED_PROXIES: '172.16.0.0/12',
             }
           : {}),
+        ...(service.name === 'gateway' ? { GATEWAY_UPSTREAMS: upstreams(services, (s) => `http://${s.name}:${CONTAINER_PORT}`) } : {}),
         ...(service.composeEnv ?? service.env ?? {}),
       },
       ...(service.database
@@ -159,14 +172,22 @@ function containerSecurity() {
   };
 }
 
-function renderKubernetes(service) {
+function renderKubernetes(service, services = SERVICES) {
   const labels = (role) => ({ 'app.kubernetes.io/name': service.name, 'app.kubernetes.io/component': role, 'app.kubernetes.io/part-of': 'ionet' });
   const docs = [];
   docs.push({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `ionet-${service.name}`, labels: labels('config') },
-    data: { SERVICE_NAME: service.name, HTTP_HOST: '0.0.0.0', HTTP_PORT: String(CONTAINER_PORT), NODE_ENV: 'production', SHUTDOWN_TIMEOUT_MS: '20000', ...(service.env ?? {}) },
+    data: {
+      SERVICE_NAME: service.name,
+      HTTP_HOST: '0.0.0.0',
+      HTTP_PORT: String(CONTAINER_PORT),
+      NODE_ENV: 'production',
+      SHUTDOWN_TIMEOUT_MS: '20000',
+      ...(service.name === 'gateway' ? { GATEWAY_UPSTREAMS: upstreams(services, (s) => `http://${s.name}`) } : {}),
+      ...(service.env ?? {}),
+    },
   });
   for (const role of service.roles) {
     const name = service.roles.length === 1 ? service.name : `${service.name}-${role}`;
@@ -179,7 +200,9 @@ function renderKubernetes(service) {
         replicas: service.replicas?.[role] ?? 1,
         selector: { matchLabels: { 'app.kubernetes.io/name': service.name, 'app.kubernetes.io/component': role } },
         template: {
-          metadata: { labels: labels(role), annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(CONTAINER_PORT), 'prometheus.io/path': '/metrics' } },
+          // No prometheus.io/scrape annotations: /metrics needs an ops key (ADR 0302), so scraping is a
+          // Prometheus job with `authorization` from a Secret, selecting app.kubernetes.io/part-of=ionet.
+          metadata: { labels: labels(role) },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
@@ -248,6 +271,9 @@ function renderPlatform() {
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
       LOG_LEVEL: 'info',
+      // The services take the client's address from X-Forwarded-For only when the gateway (in the
+      // pod network) sent it: otherwise every caller shares the gateway's per-address limits.
+      HTTP_TRUSTED_PROXIES: '10.0.0.0/8',
     },
   };
   return '# Rendered by `npm run deploy:render` from deploy/render.cjs. Addresses every service shares.\n' + yaml.dump(doc, { lineWidth: -1 });
@@ -285,7 +311,7 @@ function renderAll(services = SERVICES) {
     'deploy/k8s/secrets.template.yaml': renderSecretsTemplate(services),
     'deploy/k8s/kustomization.yaml': renderKustomization(services),
   };
-  for (const service of services) files[`deploy/k8s/${service.name}.yaml`] = renderKubernetes(service);
+  for (const service of services) files[`deploy/k8s/${service.name}.yaml`] = renderKubernetes(service, services);
   return files;
 }
 

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_PORTS, infraSettings, serviceDatabaseUrl } from './infra/settings.mjs';
 import { createLogSink, ensureInstalled, loadOpsKey, run, waitReady } from './lib.mjs';
@@ -25,6 +26,14 @@ if (run(root, 'node', ['tools/infra/infra.mjs', 'up']) !== 0) process.exit(1);
 if (run(root, 'npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static']) !== 0) process.exit(1);
 
 const opsKey = loadOpsKey(root);
+// The topics exist before the services start (as in production): services starting together on a
+// fresh broker otherwise race to create them.
+{
+  const require = createRequire(import.meta.url);
+  const { Kafka, logLevel: kafkaLogLevel } = require('kafkajs');
+  const { ensureTopics } = require('@ionet/eventing');
+  await ensureTopics(new Kafka({ clientId: 'ionet-start', brokers: infraSettings(process.env).kafkaBrokers, logLevel: kafkaLogLevel.NOTHING }));
+}
 const settings = infraSettings(process.env);
 const sink = await createLogSink({ pretty, level: logLevel });
 const services = readdirSync(join(root, 'services')).filter((name) => SERVICE_PORTS[name] && existsSync(join(root, 'services', name, 'dist', 'main.js')));
@@ -58,6 +67,8 @@ for (const name of services) {
     REDIS_URL: settings.redisUrl,
     KAFKA_BROKERS: settings.kafkaBrokers.join(','),
     OPS_BOOTSTRAP_API_KEY: opsKey,
+    // The gateway runs here and says who the caller is; each caller then has its own limits.
+    HTTP_TRUSTED_PROXIES: '127.0.0.1',
     ...clockEnv,
   });
 }

@@ -147,6 +147,7 @@ describe('fuzz: malformed requests through the gateway', () => {
       // The barrage comes from one address with many bad keys: the limits would answer most of it
       // with 429 before a service saw it. The limits have their own tests; here the services are the target.
       gatewayEnv: { RATE_LIMIT_PER_ADDRESS: '10000000', RATE_LIMIT_PER_KEY: '10000000', RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '10000000' },
+      env: { RATE_LIMIT_ADDRESS_MAX: '10000000', RATE_LIMIT_KEY_MAX: '10000000', RATE_LIMIT_AUTH_FAILURES_MAX: '1000000' },
     });
     supplierKey = (await keyIssuer(stack).organizationWithKey('Fuzz Farm', 'supplier', 'supplier')).key;
   }, 180_000);

@@ -25,8 +25,7 @@ const h100 = {
 
 /**
  * The first scenario across real processes: every service that exists and the gateway, one base URL.
- * Organizations and keys come from billing when it runs (else from the key fixture), a supplier and
- * its device are registered and read back with one organization's key, the other organization sees
+ * Organizations and keys are created in billing with the ops key, a supplier and its device are registered and read back with one organization's key, the other organization sees
  * none of it, and a revoked key stops working through the gateway within seconds.
  */
 describe('two organizations through the gateway', () => {
@@ -49,10 +48,20 @@ describe('two organizations through the gateway', () => {
   it('serves one merged OpenAPI document with the operations of every running service', async () => {
     const doc = (await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()) as { paths: Record<string, unknown>; info: Record<string, { available: string[] }> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/suppliers', '/v1/devices', '/v1/devices/{deviceId}']));
-    // The ops operations are documented for ops keys only (ADR 0302), not in the public document.
-    expect(Object.keys(doc.paths).filter((path) => path.startsWith('/v1/ops/'))).toEqual([]);
     expect(doc.info['x-ionet-services']!.available).toEqual(expect.arrayContaining(Object.keys(stack.services)));
-    if (stack.has('billing')) expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/organizations', '/v1/me']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/organizations', '/v1/organizations/{organizationId}/api-keys', '/v1/api-keys/{apiKeyId}', '/v1/me']));
+    // Ops routes are documented for ops keys only (each service's /v1/ops/openapi.json), not publicly.
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/ops/'))).toEqual([]);
+  });
+
+  it('reaches each service\'s ops routes as /v1/ops/{service}/... with the ops key', async () => {
+    const ops = gatewayClient(stack.gatewayUrl, stack.opsKey);
+    for (const service of Object.keys(stack.services)) {
+      const doc = await ops.call('GET', `/v1/ops/${service}/openapi.json`);
+      expect({ service, status: doc.status }).toEqual({ service, status: 200 });
+      expect(Object.keys(doc.body.paths as object)).toEqual(expect.arrayContaining(['/v1/ops/projections', '/v1/ops/dead-letters']));
+    }
+    expect((await ops.call('GET', '/v1/ops/inventory/projections')).status).toBe(200);
   });
 
   it('creates two supplier organizations, each with its own key', async () => {
@@ -61,9 +70,12 @@ describe('two organizations through the gateway', () => {
     expect(keyA.key).toMatch(/^ionet_supplier_/);
     expect(keyA.tenantId).not.toBe(keyB.tenantId);
     const me = await gatewayClient(stack.gatewayUrl, keyA.key).call('GET', '/v1/me');
-    // Without billing there is no /v1/me yet, and the gateway says so instead of guessing.
-    if (issuer.mode === 'billing') expect(me).toMatchObject({ status: 200, body: { organization: { organizationId: keyA.tenantId, kind: 'supplier' }, scopes: ['supplier'] } });
-    else expect(me).toMatchObject({ status: 503, contentType: expect.stringContaining(PROBLEM_CONTENT_TYPE), body: { code: 'GATEWAY.SERVICE_UNAVAILABLE' } });
+    expect(me).toMatchObject({ status: 200, body: { apiKeyId: keyA.keyId, scopes: ['supplier'], organization: { organizationId: keyA.tenantId, kind: 'supplier' } } });
+  });
+
+  it('keeps the ops routes from a supplier key', async () => {
+    const denied = await gatewayClient(stack.gatewayUrl, keyA.key).call('GET', '/v1/ops/inventory/projections');
+    expect(denied).toMatchObject({ status: 403, contentType: expect.stringContaining(PROBLEM_CONTENT_TYPE) });
   });
 
   it('registers a supplier and a device with organization A\'s key and reads them back', async () => {

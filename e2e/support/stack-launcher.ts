@@ -1,4 +1,5 @@
-import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testNamespace, waitFor } from '@ionet/testing';
+import { ensureTopics } from '@ionet/eventing';
+import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testKafka, testNamespace, waitFor } from '@ionet/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,7 +32,7 @@ export interface RunningProcess {
 export interface RunningStack {
   gatewayUrl: string;
   services: Record<string, string>;
-  /** Schema of each service in the test database, for fixtures that must reach it before billing exists. */
+  /** Schema of each service in the test database. */
   schemas: Record<string, string>;
   opsKey: string;
   has(service: string): boolean;
@@ -46,7 +47,25 @@ export interface RunningStack {
  * Kafka topic prefix private to this run (so they talk to each other and to nobody else). Resolves
  * when every process answers /health/ready; `stop()` sends SIGTERM, waits, and drops what it made.
  */
-export async function launchStack(options: { label: string; services?: string[]; env?: Record<string, string>; gatewayEnv?: Record<string, string> }): Promise<RunningStack> {
+export async function launchStack(options: LaunchOptions): Promise<RunningStack> {
+  try {
+    return await launchOnce(options);
+  } catch (err) {
+    // A free port can be taken by another process between our probe and the service's bind (five
+    // engineers and CI share these machines): one more try on fresh ports, and the first failure is shown.
+    process.stderr.write(`launching the stack failed once; trying again: ${(err as Error).message}\n`);
+    return launchOnce(options);
+  }
+}
+
+interface LaunchOptions {
+  label: string;
+  services?: string[];
+  env?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+}
+
+async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
   const services = options.services ?? existingServices();
   const conn = testConnections();
   const ns = testNamespace(options.label);
@@ -61,6 +80,9 @@ export async function launchStack(options: { label: string; services?: string[];
   };
 
   try {
+    // The topics exist before the services start, as in production: services starting together on a
+    // fresh prefix otherwise race to create them, and a service can die on the not-yet-led partitions.
+    await ensureTopics(testKafka('ionet-e2e-launcher', conn), { prefix: ns.topicPrefix });
     for (const name of services) {
       const schema = `${ns.schema}_${name}`.slice(0, 63);
       await createTestSchema(schema, conn);

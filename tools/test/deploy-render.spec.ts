@@ -95,11 +95,22 @@ describe('deployment from one template (deploy/render.cjs)', () => {
     }
   });
 
-  it('a new service is a few lines: its entry renders its compose service and its manifests', () => {
-    const withBilling = render.renderAll([...render.SERVICES, { name: 'billing', localPort: 4105, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2 } }]);
-    expect((yaml.load(withBilling['docker-compose.yml']!) as Obj).services.billing.ports).toEqual(['127.0.0.1:4105:3000']);
-    const billing = yaml.loadAll(withBilling['deploy/k8s/billing.yaml']!) as Obj[];
-    expect(billing.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['billing-api', 'billing-consumer', 'billing-worker']);
-    expect(withBilling['deploy/k8s/kustomization.yaml']).toContain('billing.yaml');
+  it('a new service is a few lines: its entry renders its compose service, its manifests and its place behind the gateway', () => {
+    const withLeasing = render.renderAll([...render.SERVICES, { name: 'leasing', localPort: 4104, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2 } }]);
+    const composed = yaml.load(withLeasing['docker-compose.yml']!) as Obj;
+    expect(composed.services.leasing.ports).toEqual(['127.0.0.1:4104:3000']);
+    expect(composed.services.gateway.environment.GATEWAY_UPSTREAMS).toContain('leasing=http://leasing:3000');
+    const leasing = yaml.loadAll(withLeasing['deploy/k8s/leasing.yaml']!) as Obj[];
+    expect(leasing.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['leasing-api', 'leasing-consumer', 'leasing-worker']);
+    expect(withLeasing['deploy/k8s/kustomization.yaml']).toContain('leasing.yaml');
+    const gatewayConfig = (yaml.loadAll(withLeasing['deploy/k8s/gateway.yaml']!) as Obj[]).find((m) => m.kind === 'ConfigMap')!;
+    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,billing=http://billing,leasing=http://leasing');
+  });
+
+  it('the gateway reaches every service that exists, and services trust its X-Forwarded-For', () => {
+    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,billing=http://billing:3000');
+    const platform = yaml.load(files['deploy/k8s/platform.yaml']!) as Obj;
+    expect(platform.data.HTTP_TRUSTED_PROXIES).toBeTruthy();
+    for (const s of render.SERVICES.filter((x) => x.database)) expect(compose.services[s.name].environment.HTTP_TRUSTED_PROXIES).toBeTruthy();
   });
 });

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { LogController, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
@@ -15,6 +15,7 @@ import { PinoNestLogger, createLogger, type Logger } from './logging/logger';
 import { createMetricsRegistry, instrumentHttp } from './metrics/metrics';
 import { loadEdgeConfig } from './auth/edge-config';
 import { installEdgeGuards, pathOf } from './auth/edge-guards';
+import { ApiKeyService } from './auth/api-key.service';
 import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
@@ -25,6 +26,16 @@ export interface ServiceDefinition<C extends BaseConfig> {
   /** The root module, built from the validated configuration. */
   module(config: C, platform: { logger: Logger; metrics: Registry }): DynamicModule;
   openApi: { title: string; description: string; version: string };
+}
+
+/** A problem lists at most this many field errors; the rest are counted (a body of thousands of
+ *  unknown fields must not answer megabytes). */
+export const VALIDATION_ERRORS_REPORTED_MAX = 50;
+
+function capReportedErrors(payload: unknown): unknown {
+  const errors = (payload as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || errors.length <= VALIDATION_ERRORS_REPORTED_MAX) return payload;
+  return { ...(payload as object), errors: errors.slice(0, VALIDATION_ERRORS_REPORTED_MAX), errorsOmitted: errors.length - VALIDATION_ERRORS_REPORTED_MAX };
 }
 
 /** Builds (does not listen) the Nest application of a service on Fastify, with the platform's
@@ -44,7 +55,7 @@ export async function createServiceApp<C extends BaseConfig>(
     loggerInstance: logger,
     // One line per request, written below at debug: two info lines per request cost more than
     // a read (ADR 0302).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: edge.HTTP_BODY_LIMIT_BYTES,
     requestTimeout: edge.HTTP_REQUEST_TIMEOUT_MS,
     connectionTimeout: edge.HTTP_CONNECTION_TIMEOUT_MS,
@@ -60,13 +71,16 @@ export async function createServiceApp<C extends BaseConfig>(
   });
   const app = await NestFactory.create<NestFastifyApplication>(definition.module(config, { logger, metrics }), adapter, {
     logger: new PinoNestLogger(logger),
+    // Keeps each body's bytes (request.rawBody): the idempotency fingerprint hashes them.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   instrumentHttp(fastify, metrics);
   if (!hasRole(config, 'api')) serveOnlyOpsRoutes(fastify as unknown as FastifyInstance);
   if (config.CLOCK_RATE !== 1) logger.warn({ rate: config.CLOCK_RATE, origin: config.CLOCK_ORIGIN }, 'the clock runs accelerated');
   await app.register(fastifyRateLimit, { global: false });
-  installEdgeGuards(fastify, edge);
+  const keys = app.get(ApiKeyService);
+  installEdgeGuards(fastify, edge, (key) => keys.authenticate(key) !== undefined);
   installBodyLimits(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
@@ -76,7 +90,7 @@ export async function createServiceApp<C extends BaseConfig>(
     done();
   });
   // Exact integers (base units, offsets, versions) leave as decimal strings, never as a 500.
-  fastify.setReplySerializer((payload) => JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+  fastify.setReplySerializer((payload) => JSON.stringify(capReportedErrors(payload), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -113,4 +113,11 @@ describe('the API key projection', () => {
     for (const event of [revoked(K1, H1, 'org-a', 4), issued(K1, H1, 'org-a', 1), issued(K2, H2, 'org-b', 2)]) await applyInOneTransaction([event]);
     expect(await table()).toEqual(once);
   });
+
+  it('stamps changed_at on any update, also one written by hand, so every key map sees it', async () => {
+    const before = (await pool.query(`select changed_at from api_keys where id = $1`, [K2])).rows[0].changed_at as Date;
+    await pool.query(`update api_keys set revoked_at = now() where id = $1`, [K2]);
+    const after = (await pool.query(`select changed_at from api_keys where id = $1`, [K2])).rows[0].changed_at as Date;
+    expect(after.getTime()).toBeGreaterThan(before.getTime());
+  });
 });

@@ -177,6 +177,17 @@ describe('the hardened edge', () => {
     expect(big.status).toBe(413);
     expect(big.headers.get('content-type')).toContain('application/problem+json');
     expect(await big.json()).toMatchObject({ code: 'REQUEST.TOO_LARGE' });
+    // Thousands of unknown fields within the cap: a bounded list of errors, the rest counted.
+    const wide = await fetch(`${svc.baseUrl}/v1/things`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_OPS_KEY}`, 'content-type': 'application/json', 'idempotency-key': 'wide-1' },
+      body: JSON.stringify({ name: 'ok', ...Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`f${i}`, 1])) }),
+    });
+    expect(wide.status).toBe(400);
+    const widely = (await wide.json()) as { code: string; errors: unknown[]; errorsOmitted: number };
+    expect(widely.code).toBe('VALIDATION.FAILED');
+    expect(widely.errors).toHaveLength(50);
+    expect(widely.errorsOmitted).toBe(950);
     // A route that declares a larger limit takes the same body, and still caps its own.
     const post = (path: string, length: number, idempotencyKey: string) =>
       fetch(`${svc.baseUrl}${path}`, {
@@ -265,7 +276,8 @@ describe('the edge rate limits', () => {
     expect((await get(svc.baseUrl, '/v1/things', { authorization: `Bearer ${quiet}` })).status).toBe(200);
   });
 
-  it('stops a flood of bad keys from one address with 429 once its refusals are spent, and keeps health probes open', async () => {
+  it('stops a flood of bad keys from one address with 429 once its refusals are spent, lets live keys through, and keeps health probes open', async () => {
+    const live = (await svc.app.get(ApiKeyService).issue('tenant-c', ['customer'])).key;
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       statuses.push((await get(svc.baseUrl, '/v1/things', { authorization: `Bearer ionet_customer_${String(i).padStart(43, 'x')}` })).status);
@@ -274,6 +286,8 @@ describe('the edge rate limits', () => {
     const after = await get(svc.baseUrl, '/v1/things', { authorization: 'Bearer not-even-a-key' });
     expect(after.status).toBe(429);
     expect(after.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Behind one proxy address, callers with live keys are not locked out by someone else's guessing.
+    expect((await get(svc.baseUrl, '/v1/things', { authorization: `Bearer ${live}` })).status).toBe(200);
     expect((await get(svc.baseUrl, '/health/live')).status).toBe(200);
   });
 });

@@ -6,7 +6,6 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { AccountsController } from './api/http/accounts.controller';
 import { AccountsService } from './application/accounts.service';
-import { BillingStreams } from './application/billing-streams';
 import { billingConfigSchema, type BillingConfig } from './billing.config';
 import { BILLING_MIGRATIONS } from './infrastructure/persistence/migrations';
 
@@ -33,7 +32,7 @@ export class BillingModule {
         }),
       ],
       controllers: [AccountsController],
-      providers: [BillingStreams, AccountsService],
+      providers: [AccountsService],
     };
   }
 }

@@ -15,6 +15,7 @@ describe('organizations and API keys, valid everywhere', () => {
   let inventory: RunningTestService<InventoryConfig>;
 
   beforeAll(async () => {
+    // Together, as a deployment starts them: both create the namespace's topics at once.
     [billing, inventory] = await Promise.all([
       startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix }),
       startTestService(inventoryService, { schema: inventoryNs.schema, serviceName: 'inventory', topicPrefix: ns.topicPrefix }),
@@ -75,11 +76,12 @@ describe('organizations and API keys, valid everywhere', () => {
     const me = await answers(toBilling, '/v1/me', issued.key, 200);
     expect(await me.json()).toEqual({
       apiKeyId: issued.apiKeyId,
+      organizationId: org.organizationId,
       scopes: ['supplier'],
       organization: { organizationId: org.organizationId, name: 'North Ridge Mining', kind: 'supplier', createdAt: org.createdAt },
     });
     const opsMe = await toBilling('GET', '/v1/me', { key: billing.opsKey });
-    expect(await opsMe.json()).toEqual({ apiKeyId: 'bootstrap', scopes: ['ops'], organization: null });
+    expect(await opsMe.json()).toEqual({ apiKeyId: 'bootstrap', organizationId: 'ops', scopes: ['ops'], organization: null });
   });
 
   it('publishes the key hash and scopes, never the key', async () => {
@@ -102,7 +104,8 @@ describe('organizations and API keys, valid everywhere', () => {
     const acme = await createOrganization('Acme', 'customer');
     const other = await createOrganization('Other', 'customer');
     const first = await issueKey(acme.organizationId, billing.opsKey);
-    await answers(toBilling, '/v1/me', first.key, 200);
+    // Billing accepts a key it issued at once, before its own consumer has seen the event.
+    expect((await toBilling('GET', '/v1/me', { key: first.key })).status).toBe(200);
 
     const own = await issueKey(acme.organizationId, first.key, { scopes: ['customer'] });
     expect(own.scopes).toEqual(['customer']);
@@ -136,6 +139,34 @@ describe('organizations and API keys, valid everywhere', () => {
     const retry = await toBilling('POST', `/v1/organizations/${org.organizationId}/api-keys`, { key: billing.opsKey, idempotencyKey, body: {} });
     expect(retry.status).toBe(409);
     expect(await retry.json()).toMatchObject({ code: 'API_KEY.ALREADY_EXISTS' });
+  });
+
+  it("lists an organization's keys (never the keys), revoked ones marked, a page at a time, to its own keys and ops only", async () => {
+    const org = await createOrganization('Listed Co', 'customer');
+    const first = await issueKey(org.organizationId, billing.opsKey, { label: 'first' });
+    const second = await issueKey(org.organizationId, billing.opsKey, { label: 'second' });
+    expect((await toBilling('DELETE', `/v1/api-keys/${first.apiKeyId}`, { key: billing.opsKey })).status).toBe(204);
+    type Listed = { items: { apiKeyId: string; label: string; displayPrefix: string; revokedAt: string | null }[]; nextCursor?: string };
+    const all = await waitFor('both keys listed, the first revoked', async () => {
+      const res = await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys`, { key: second.key });
+      const body = res.status === 200 ? ((await res.json()) as Listed) : undefined;
+      return body?.items.length === 2 && body.items[0]!.revokedAt ? body : undefined;
+    }, 20_000);
+    expect(all.items.map((k) => [k.apiKeyId, k.label, k.revokedAt === null])).toEqual([
+      [first.apiKeyId, 'first', false],
+      [second.apiKeyId, 'second', true],
+    ]);
+    expect(second.key.startsWith(all.items[1]!.displayPrefix)).toBe(true);
+    expect(JSON.stringify(all)).not.toContain(second.key);
+
+    const page1 = (await (await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys?limit=1`, { key: billing.opsKey })).json()) as Listed;
+    expect(page1.items.map((k) => k.apiKeyId)).toEqual([first.apiKeyId]);
+    const page2 = (await (await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys?limit=1&cursor=${page1.nextCursor}`, { key: billing.opsKey })).json()) as Listed;
+    expect(page2).toEqual({ items: [expect.objectContaining({ apiKeyId: second.apiKeyId })] });
+
+    const stranger = await issueKey((await createOrganization('Stranger', 'customer')).organizationId, billing.opsKey);
+    const foreign = await toBilling('GET', `/v1/organizations/${org.organizationId}/api-keys`, { key: stranger.key });
+    expect(foreign.status).toBe(404);
   });
 
   it('revokes a key: every service refuses it within seconds, and a process started later never accepts it', async () => {

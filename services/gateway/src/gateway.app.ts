@@ -50,6 +50,9 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     },
     bodyLimit: largestBodyLimitBytes(config.BODY_LIMIT_BYTES),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    // Node checks the request timeout every 30 s by default: a slow sender would hold its connection
+    // up to 30 s past the limit. Headers get at most 10 s of the request's time.
+    http: { connectionsCheckingInterval: 1_000, headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 10_000) },
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     // An idle socket is closed; an upstream long poll still fits inside.
     connectionTimeout: config.UPSTREAM_TIMEOUT_MS + 5_000,

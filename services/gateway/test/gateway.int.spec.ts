@@ -58,6 +58,7 @@ describe('gateway', () => {
       RATE_LIMIT_PER_ADDRESS: '100000',
       RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '5',
       RATE_LIMIT_WINDOW_MS: '60000',
+      REQUEST_TIMEOUT_MS: '1500',
     });
     gateway = await buildGateway(config, createLogger('gateway', 'silent'));
     base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
@@ -207,6 +208,20 @@ describe('gateway', () => {
     const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
     expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(garbage.split('\r\n\r\n')[1]!)).toMatchObject({ code: 'GATEWAY.MALFORMED_REQUEST' });
+  });
+
+  it('cuts a sender too slow to finish its request with a 408 problem, instead of holding the connection', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1');
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      // The headers promise 1,000 bytes; one arrives, the rest never does.
+      socket.write('POST /v1/proposals HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{');
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.split('\r\n\r\n')[1]!)).toMatchObject({ code: 'GATEWAY.REQUEST_TIMEOUT' });
   });
 
   it('serves one merged OpenAPI document and the docs page', async () => {

@@ -16,4 +16,21 @@ export class ApiKeyChanges1764892800000 implements MigrationInterface {
   }
 }
 
-export const API_KEY_MIGRATIONS = [ApiKeyChanges1764892800000];
+/** Any update stamps changed_at, also one written by hand (an operator revoking a key in SQL, a
+ *  fixture): the key maps would not see it otherwise. */
+export class ApiKeyChangeStamp1764979200000 implements MigrationInterface {
+  name = 'ApiKeyChangeStamp1764979200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`create function api_keys_stamp_change() returns trigger language plpgsql as $$
+      begin new.changed_at := clock_timestamp(); return new; end $$`);
+    await q.query(`create trigger api_keys_stamp_change before update on api_keys for each row execute function api_keys_stamp_change()`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`drop trigger api_keys_stamp_change on api_keys`);
+    await q.query(`drop function api_keys_stamp_change()`);
+  }
+}
+
+export const API_KEY_MIGRATIONS = [ApiKeyChanges1764892800000, ApiKeyChangeStamp1764979200000];

@@ -1,11 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { billingV1, topicName, topicSpec } from '@ionet/contracts';
-import { ConsumerRunner, PgTransactionRunner, ensureTopics, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
+import { billingV1, topicName } from '@ionet/contracts';
+import { ConsumerRunner, PgTransactionRunner, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
-import { CONFIG, type BaseConfig } from '../config/config';
+import { CONFIG, hasRole, type BaseConfig } from '../config/config';
 import { LOGGER, type Logger } from '../logging/logger';
 import { createEventingMetrics } from '../metrics/eventing-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics';
@@ -15,6 +15,7 @@ import { ApiKeyService } from './api-key.service';
 import { scopeFromWire } from './api-key-wire';
 
 const ROW_COLUMNS = 'id, key_hash, tenant_id, scopes, revoked_at';
+const START_RETRY_DELAY_MS_MAX = 5_000;
 
 /** Applies billing's key events to `api_keys`. Each write is an upsert that keeps a revocation, so
  *  an event delivered twice, or a revocation read before its issue, leaves the same row. Returns
@@ -62,8 +63,10 @@ export async function applyApiKeyEvents(events: ConsumedEvent[], tx: SqlExecutor
  *  `ionet.billing.v1`, offsets committed with the rows (exactly once), and the in-memory key map
  *  updated as soon as a batch commits. */
 @Injectable()
-export class ApiKeyProjection implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ApiKeyProjection implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private runner: ConsumerRunner | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: BaseConfig,
@@ -78,34 +81,58 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnApplicationSh
     return `${config.KAFKA_TOPIC_PREFIX}${config.SERVICE_NAME}.api-keys`;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.SERVICE_ROLES.includes('consumer')) return;
+  /** Starts in the background: the map already serves the table's keys, and a broker that is
+   *  slow to host a fresh topic must not fail the service's start (it is retried, backing off). */
+  onApplicationBootstrap(): void {
+    if (!hasRole(this.config, 'consumer')) return;
+    this.starting = this.startWithRetries();
+  }
+
+  private async startWithRetries(): Promise<void> {
     const prefix = this.config.KAFKA_TOPIC_PREFIX;
-    await ensureTopics(this.kafka, { topics: [topicSpec('billing', { prefix }), topicSpec('dlq', { prefix })] });
-    const transactions = new PgTransactionRunner(this.pool);
-    this.runner = new ConsumerRunner({
-      kafka: this.kafka,
-      groupId: ApiKeyProjection.groupId(this.config),
-      topics: [topicName('billing', prefix)],
-      transactions,
-      deadLetterTopic: topicName('dlq', prefix),
-      metrics: createEventingMetrics(this.registry),
-      logger: {
-        log: (message) => this.logger.debug({ consumer: 'api-keys' }, message),
-        warn: (message) => this.logger.warn({ consumer: 'api-keys' }, message),
-        error: (message) => this.logger.error({ consumer: 'api-keys' }, message),
-      },
-      handleBatch: async (events, ctx) => {
-        const rows = await applyApiKeyEvents(events, ctx.tx);
-        if (!rows.length) return;
-        if (ctx.tx.afterCommit) ctx.tx.afterCommit(() => this.keys.applyRows(rows));
-        else this.keys.applyRows(rows);
-      },
-    });
-    await this.runner.start();
+    for (let attempt = 0; !this.stopping; attempt++) {
+      const runner = new ConsumerRunner({
+        kafka: this.kafka,
+        groupId: ApiKeyProjection.groupId(this.config),
+        topics: [topicName('billing', prefix)],
+        transactions: new PgTransactionRunner(this.pool),
+        deadLetterTopic: topicName('dlq', prefix),
+        metrics: createEventingMetrics(this.registry),
+        logger: {
+          log: (message) => this.logger.debug({ consumer: 'api-keys' }, message),
+          warn: (message) => this.logger.warn({ consumer: 'api-keys' }, message),
+          error: (message) => this.logger.error({ consumer: 'api-keys' }, message),
+        },
+        handleBatch: async (events, ctx) => {
+          const rows = await applyApiKeyEvents(events, ctx.tx);
+          if (!rows.length) return;
+          if (ctx.tx.afterCommit) ctx.tx.afterCommit(() => this.keys.applyRows(rows));
+          else this.keys.applyRows(rows);
+        },
+      });
+      try {
+        // The topics are the service's EventingModule's to create (ensureTopics): a second creator
+        // racing it makes one of them fail. Until they exist, subscribing fails and is retried.
+        await runner.start();
+        this.runner = runner;
+        return;
+      } catch (err) {
+        await runner.stop().catch(() => undefined);
+        const delayMs = Math.min(250 * 2 ** attempt, START_RETRY_DELAY_MS_MAX);
+        this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'API key consumer did not start; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
+    }
+  }
+
+  /** The first hook of a close: no start attempt begins after it, whatever later hooks do. */
+  onModuleDestroy(): void {
+    this.stopping = true;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting;
     await this.runner?.stop();
   }
 }

@@ -22,11 +22,11 @@ const isProbe = (request: FastifyRequest) => request.url.startsWith('/health/');
 /**
  * The edge's first checks, before routing, parsing or any lookup (ADR 0302):
  * - a key in the query string is refused (401) and its URL is never echoed;
- * - per client address: a budget of requests and a smaller one of refused credentials (a flood
- *   of bad keys gets 429 before it costs anything), and per API key a budget of requests;
+ * - per client address: a budget of requests and a smaller one of refused credentials (past it,
+ *   a flood of bad keys gets 429 while live keys still pass), and per API key a budget of requests;
  * every refusal is problem+json, 429 with Retry-After.
  */
-export function installEdgeGuards(fastify: FastifyInstance, edge: EdgeConfig): void {
+export function installEdgeGuards(fastify: FastifyInstance, edge: EdgeConfig, authenticates: (key: string) => boolean): void {
   const window = { timeWindow: edge.RATE_LIMIT_WINDOW_MS };
   const perAddress = fastify.createRateLimit({ ...window, max: edge.RATE_LIMIT_ADDRESS_MAX, keyGenerator: (req) => `a:${req.ip}` });
   const authFailures = fastify.createRateLimit({ ...window, max: edge.RATE_LIMIT_AUTH_FAILURES_MAX, keyGenerator: (req) => `f:${req.ip}` });
@@ -52,11 +52,14 @@ export function installEdgeGuards(fastify: FastifyInstance, edge: EdgeConfig): v
     }
     if (isProbe(request)) return;
     const failures = await authFailures(request, { increment: false });
-    // Read, not counted: an address at its budget of refusals is stopped before it costs more.
-    if (!failures.isAllowed && failures.remaining === 0) return limited(reply, request.url, failures.ttlInSeconds, 'with refused credentials from this address');
+    const key = presentedApiKey(request);
+    // Read, not counted: an address that spent its budget of refusals gets 429 for anything but a
+    // live key, so guessing stops while callers with good keys behind the same proxy carry on.
+    if (!failures.isAllowed && failures.remaining === 0 && !(typeof key === 'string' && authenticates(key))) {
+      return limited(reply, request.url, failures.ttlInSeconds, 'with refused credentials from this address');
+    }
     const address = await perAddress(request);
     if (!address.isAllowed && address.isExceeded) return limited(reply, request.url, address.ttlInSeconds, 'from this address');
-    const key = presentedApiKey(request);
     if (typeof key === 'string') {
       const byKey = await perKey(request);
       if (!byKey.isAllowed && byKey.isExceeded) return limited(reply, request.url, byKey.ttlInSeconds, 'with this API key');

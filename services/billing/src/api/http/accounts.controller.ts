@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, SetMetadata } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, SetMetadata } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, IDEMPOTENCY_EXEMPT, ProblemError, RequestId, RequireScopes, isValidIdempotencyKey, type AuthContext } from '@ionet/platform';
+import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
+import { Caller, IDEMPOTENCY_EXEMPT, IdempotencyKey, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, isValidIdempotencyKey, type AuthContext } from '@ionet/platform';
 import { AccountsService } from '../../application/accounts.service';
-import { CreateOrganizationDto, IssueApiKeyDto, IssuedApiKeyDto, MeDto, OrganizationDto } from './accounts.dto';
+import { ApiKeyPageDto, ApiKeySummaryDto, CreateOrganizationDto, IssueApiKeyDto, IssuedApiKeyDto, MeDto, OrganizationDto } from './accounts.dto';
 
 const uuid = new ParseUUIDPipe({
   exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.'),
@@ -17,8 +18,13 @@ export class AccountsController {
   @RequireScopes('ops')
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @ApiCreatedResponse({ type: OrganizationDto })
-  async createOrganization(@RequestId() requestId: string, @Body() body: CreateOrganizationDto): Promise<OrganizationDto> {
-    return OrganizationDto.of(await this.accounts.createOrganization(body, requestId));
+  async createOrganization(
+    @RequestId() requestId: string,
+    @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined,
+    @Body() body: CreateOrganizationDto,
+  ): Promise<OrganizationDto> {
+    const organizationId = newStreamIdFor('organization', idempotency);
+    return OrganizationDto.of(await this.accounts.createOrganization(organizationId, body, causedByRequest(requestId, idempotency), new Date()));
   }
 
   /** Not replayed by the Idempotency-Key store (it would keep the key in clear): the key id derives
@@ -34,17 +40,27 @@ export class AccountsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Body() body: IssueApiKeyDto,
   ): Promise<IssuedApiKeyDto> {
+    // The Idempotency-Key interceptor skips this route, so the header is checked here.
     if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
       throw ProblemError.of('invalid', 'IDEMPOTENCY.KEY_INVALID', 'The Idempotency-Key must be 1 to 255 printable ASCII characters.');
     }
-    return IssuedApiKeyDto.of(await this.accounts.issueApiKey(caller, organizationId, body, idempotencyKey, requestId));
+    const idempotency = idempotencyKey === undefined ? undefined : { tenantId: caller.tenantId, key: idempotencyKey };
+    const apiKeyId = newStreamIdFor('api_key', idempotency);
+    return IssuedApiKeyDto.of(await this.accounts.issueApiKey(caller, organizationId, apiKeyId, body, causedByRequest(requestId, idempotency), new Date()));
+  }
+
+  @Get('organizations/:organizationId/api-keys')
+  @ApiOkResponse({ type: ApiKeyPageDto, description: "The organization's keys, live and revoked (never the keys themselves), oldest first" })
+  async listApiKeys(@Caller() caller: AuthContext, @Param('organizationId', uuid) organizationId: string, @Query() page: PageQueryDto): Promise<ApiKeyPageDto> {
+    const result = await this.accounts.listApiKeys(caller, organizationId, page.limit ?? PAGE_LIMIT_DEFAULT, page.cursor);
+    return { items: result.items.map(ApiKeySummaryDto.of), ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
   }
 
   @Delete('api-keys/:apiKeyId')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked (or already revoked); every service refuses the key within seconds' })
   async revokeApiKey(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('apiKeyId', uuid) apiKeyId: string): Promise<void> {
-    await this.accounts.revokeApiKey(caller, apiKeyId, requestId);
+    await this.accounts.revokeApiKey(caller, apiKeyId, causedByRequest(requestId), new Date());
   }
 
   @Get('me')

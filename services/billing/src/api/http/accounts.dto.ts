@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import type { IssuedKey, Me, Organization } from '../../application/accounts.service';
+import type { ApiKeySummary, IssuedKey, Me, Organization } from '../../application/accounts.service';
 import { API_KEY_LABEL_LENGTH_MAX, API_KEY_SCOPES, type ApiKeyScope } from '../../domain/api-key/api-key.decider';
 import { ORGANIZATION_KINDS, ORGANIZATION_NAME_LENGTH_MAX, type OrganizationKind } from '../../domain/organization/organization.decider';
 
@@ -59,10 +59,29 @@ export class IssuedApiKeyDto {
 
 export class MeDto {
   @ApiProperty({ description: "The calling key's id ('bootstrap' for the operator's configured key)" }) apiKeyId!: string;
+  @ApiProperty({ description: "The caller's tenant: its organization's id ('ops' for the bootstrap key)" }) organizationId!: string;
   @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes!: string[];
-  @ApiProperty({ type: OrganizationDto, nullable: true, description: 'Null for the bootstrap ops key' }) organization!: OrganizationDto | null;
+  @ApiProperty({ type: OrganizationDto, nullable: true, description: 'Null for the bootstrap ops key, which belongs to no organization' }) organization!: OrganizationDto | null;
 
   static of(me: Me): MeDto {
-    return { apiKeyId: me.apiKeyId, scopes: me.scopes, organization: me.organization ? OrganizationDto.of(me.organization) : null };
+    return { apiKeyId: me.apiKeyId, organizationId: me.organizationId, scopes: me.scopes, organization: me.organization ? OrganizationDto.of(me.organization) : null };
   }
+}
+
+export class ApiKeySummaryDto {
+  @ApiProperty({ format: 'uuid' }) apiKeyId!: string;
+  @ApiProperty({ description: 'The first characters of the key, to tell keys apart' }) displayPrefix!: string;
+  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes!: string[];
+  @ApiProperty() label!: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true }) revokedAt!: string | null;
+
+  static of(k: ApiKeySummary): ApiKeySummaryDto {
+    return { ...k, issuedAt: k.issuedAt.toISOString(), revokedAt: k.revokedAt ? k.revokedAt.toISOString() : null };
+  }
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeySummaryDto] }) items!: ApiKeySummaryDto[];
+  @ApiPropertyOptional() nextCursor?: string;
 }
