@@ -477,6 +477,20 @@ async function runOnce({ flags }) {
     add('latency', `raw kafkajs produce -> consume p99 at ${opts.latencyRatePerS}/s (the limit)`, raw.p99, 'ms');
     add('latency', `  raw round trip's event loop delay p99 (max ${Math.round(raw.loopDelayMaxMs)} ms)`, raw.loopDelayP99Ms, 'ms');
     if (raw.measured < raw.sent) notes.push(`raw round trip: only ${raw.measured} of ${raw.sent} messages were measured`);
+    // The same raw round trip while the same generator appends its 1,000 durable commands/s (no
+    // relay, no consumer): the limit on a machine as busy as during the measurement above.
+    const generatorAlone = () => {
+      const worker = new Worker(new URL('./latency-load.worker.mjs', import.meta.url), {
+        workerData: { poolConfig: { ...latencyDb.config, max: 16 }, ratePerS: opts.latencyRatePerS, commands: latencyCommands, commitNotify: opts.latencyCommitNotify },
+      });
+      return new Promise((resolve, reject) => {
+        worker.on('message', (m) => m.done && resolve(m));
+        worker.once('error', reject);
+      }).finally(() => worker.terminate());
+    };
+    const rawLoaded = await rawRoundTrip(kafka, `${latencyPrefix}raw-loaded`, createTopic, opts, generatorAlone);
+    add('latency', `raw kafkajs produce -> consume p50, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p50, 'ms');
+    add('latency', `raw kafkajs produce -> consume p99, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p99, 'ms');
     }
 
     if (want('replay')) {
@@ -574,7 +588,7 @@ async function produceReplayTopic(kafka, topic, count) {
   await producer.disconnect();
 }
 
-async function rawRoundTrip(kafka, topic, createTopic, opts) {
+async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
   await createTopic(topic, 3);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: `${topic}.group`, maxWaitTimeInMs: opts.latencyFetchWaitMs, allowAutoTopicCreation: false });
@@ -617,6 +631,7 @@ async function rawRoundTrip(kafka, topic, createTopic, opts) {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const sent = opts.latencyRatePerS * opts.latencySeconds;
+  const beside = background?.();
   const started = performance.now();
   for (let i = 0; i < sent; i++) {
     const wait = started + (i * 1000) / opts.latencyRatePerS - performance.now();
@@ -627,6 +642,7 @@ async function rawRoundTrip(kafka, topic, createTopic, opts) {
   await sending;
   for (const deadline = Date.now() + 30_000; latencies.length < sent && Date.now() < deadline; ) await sleep(50);
   loopDelay.disable();
+  await beside;
   await consumer.disconnect();
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
