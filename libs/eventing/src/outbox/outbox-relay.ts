@@ -54,16 +54,19 @@ export interface OutboxRelayOptions {
  *  answer was assigned before S (X < xmax(S)); if it still ran when the backends were read it is in
  *  xip(S) and its backend_xid (the low 32 bits of X) is listed, so the answer is at most X; if it
  *  had ended by then, the later read sees it as committed or aborted. Prepared transactions have
- *  no backend: pg_prepared_xacts lists them by database. */
+ *  no backend: pg_prepared_xacts lists them by database. With no transaction running below xmax(S)
+ *  the backends are not read at all; otherwise the function behind pg_stat_activity is called
+ *  directly (without the view's joins): the query costs about 0.1-0.2 ms more than `select 1`. */
 const DATABASE_HORIZON_SQL = `
-  select least(pg_snapshot_xmax(snap.s), (
-           select min(x) from pg_snapshot_xip(snap.s) as x
-            where (x::text::bigint % 4294967296) in (
-                    select backend_xid::text::bigint from pg_stat_activity
-                     where backend_xid is not null and datid = (select oid from pg_database where datname = current_database())
-                    union all
-                    select transaction::text::bigint from pg_prepared_xacts where database = current_database())
-         ))::text as horizon
+  select case when pg_snapshot_xmin(snap.s) = pg_snapshot_xmax(snap.s) then pg_snapshot_xmax(snap.s)
+              else least(pg_snapshot_xmax(snap.s), (
+                     select min(x) from pg_snapshot_xip(snap.s) as x
+                      where (x::text::bigint % 4294967296) in (
+                              select a.backend_xid::text::bigint from pg_stat_get_activity(null) as a
+                               where a.backend_xid is not null and a.datid = $1::oid
+                              union all
+                              select transaction::text::bigint from pg_prepared_xacts where database = current_database())))
+         end::text as horizon
     from (select pg_current_snapshot() as s) as snap`;
 
 /** Events after the checkpoint below a horizon computed by an earlier statement. */
@@ -98,6 +101,8 @@ export class OutboxRelay {
   private producer: Producer | undefined;
   private client: Client | undefined;
   private schema = '';
+  /** This database's oid (the horizon query filters the backends by it). */
+  private databaseOid = '';
   private leader = false;
   private checkpoint: Checkpoint | undefined;
   /** The next full batch, read while the previous one was being sent (a backlog). */
@@ -208,7 +213,11 @@ export class OutboxRelay {
       });
       await client.connect();
       this.client = client;
-      this.schema = (await client.query<{ schema: string }>('select current_schema() as schema')).rows[0].schema;
+      const { rows: here } = await client.query<{ schema: string; oid: string }>(
+        'select current_schema() as schema, (select oid from pg_database where datname = current_database())::text as oid',
+      );
+      this.schema = here[0].schema;
+      this.databaseOid = here[0].oid;
       // This connection writes only the checkpoint: one lost in a crash re-publishes events that
       // consumers drop by event id (at-least-once already), so its commits need not wait for the
       // WAL flush that the appending transactions are queueing for.
@@ -339,7 +348,7 @@ export class OutboxRelay {
   private async readBatch(client: Client, after: Checkpoint): Promise<EventRow[]> {
     const cursor = [after.transactionId.toString(), after.position.toString(), this.batchSizeMax];
     if (this.options.visibilityHorizon === 'cluster') return (await client.query<EventRow>(readAllSql(), cursor)).rows;
-    const { rows } = await client.query<{ horizon: string }>({ name: 'ionet_relay_horizon_v1', text: DATABASE_HORIZON_SQL });
+    const { rows } = await client.query<{ horizon: string }>({ name: 'ionet_relay_horizon_v2', text: DATABASE_HORIZON_SQL, values: [this.databaseOid] });
     const horizon = BigInt(rows[0].horizon);
     // Nothing below the horizon after the checkpoint: spare the read (the idle polls).
     if (horizon <= after.transactionId) return [];
