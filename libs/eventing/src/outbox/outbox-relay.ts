@@ -105,8 +105,6 @@ export class OutboxRelay {
   private databaseOid = '';
   private leader = false;
   private checkpoint: Checkpoint | undefined;
-  /** The next full batch, read while the previous one was being sent (a backlog). */
-  private prefetched: EventRow[] | undefined;
   /** The last acknowledged batch whose checkpoint is not written yet: written while the next
    *  batch is sent, or when the relay finds nothing to do. */
   private pendingCheckpoint: { last: StoredEvent; count: number } | undefined;
@@ -159,7 +157,7 @@ export class OutboxRelay {
       if (!this.leader) return total;
       const published = await this.publishBatch();
       total += published;
-      if (published < this.batchSizeMax && !this.prefetched) break;
+      if (published < this.batchSizeMax) break;
     }
     await this.flushCheckpoint();
     return total;
@@ -237,9 +235,8 @@ export class OutboxRelay {
 
   /** Publishes one batch. The relay reads after the previous batch was acknowledged, so one batch
    *  carries everything committed meanwhile; the previous batch's checkpoint is written while this
-   *  one is in flight to Kafka, not between two sends (ADR 0220). A full batch means a backlog:
-   *  then the next batch is read during the send too, and sent as soon as this one is
-   *  acknowledged. A checkpoint is only ever written after Kafka acknowledged its batch. */
+   *  one is in flight to Kafka, not between two sends (ADR 0220). A checkpoint is only ever written
+   *  after Kafka acknowledged its batch. */
   private async publishBatch(): Promise<number> {
     const client = this.client!;
     if (this.checkpointError !== undefined) {
@@ -253,11 +250,9 @@ export class OutboxRelay {
         [this.relayId],
       );
       this.checkpoint = { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) };
-      this.prefetched = undefined;
       this.pendingCheckpoint = undefined;
     }
-    const rows = this.prefetched ?? (await this.readBatch(client, this.checkpoint));
-    this.prefetched = undefined;
+    const rows = await this.readBatch(client, this.checkpoint);
     if (rows.length === 0) return 0;
     const events = rows.map(toStoredEvent);
     const byTopic = new Map<string, KafkaMessage[]>();
@@ -281,13 +276,9 @@ export class OutboxRelay {
     const last = events[events.length - 1];
     const sent = this.producer!.sendBatch({ topicMessages, acks: -1 });
     this.writePendingCheckpoint(client);
-    // A backlog: read ahead while Kafka works. A failed read only loses the read-ahead (the next
-    // pass reads again and meets the failure itself).
-    const next = rows.length >= this.batchSizeMax ? this.readBatch(client, { transactionId: last.transactionId, position: last.position }).catch(() => undefined) : undefined;
     try {
       await sent;
     } catch (err) {
-      await next;
       for (const span of spans) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
         span.end();
@@ -300,8 +291,6 @@ export class OutboxRelay {
     this.publishedCount += events.length;
     for (const [topic, messages] of byTopic) this.metrics.published(topic, messages.length);
     this.options.onBatchPublished?.(events);
-    const ahead = await next;
-    if (ahead && ahead.length > 0) this.prefetched = ahead;
     return events.length;
   }
 
@@ -400,7 +389,6 @@ export class OutboxRelay {
     this.client = undefined;
     this.leader = false;
     this.checkpoint = undefined;
-    this.prefetched = undefined;
     this.pendingCheckpoint = undefined;
     this.checkpointWrites = undefined;
     this.checkpointError = undefined;
