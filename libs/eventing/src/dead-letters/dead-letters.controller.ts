@@ -1,8 +1,10 @@
 import {
   BadRequestException,
+  ConflictException,
   Controller,
   Get,
   HttpCode,
+  NotFoundException,
   Inject,
   Injectable,
   Param,
@@ -13,6 +15,7 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { EventingError } from '../support/eventing-errors';
 import { DeadLetterService, type DeadLetterPage } from './dead-letter.service';
 
 /** Provide the ops authorisation guard under this token (libs/platform's ops-scope guard). */
@@ -42,13 +45,13 @@ export class DeadLettersController {
 
   @Get()
   async list(@Query('cursor') cursor?: unknown, @Query('limit') limit?: unknown, @Query('consumerGroup') consumerGroup?: unknown): Promise<DeadLetterPage> {
-    return this.deadLetters.list({ cursor: parseCursor(cursor), limit: parseLimit(limit), consumerGroup: parseConsumerGroup(consumerGroup) });
+    return this.deadLetters.list({ cursor: parseCursor(cursor), limit: parseLimit(limit), consumerGroup: parseConsumerGroup(consumerGroup) }).catch(toHttp);
   }
 
   @Post(':id/redrive')
   @HttpCode(200)
   async redrive(@Param('id', deadLetterId) id: string) {
-    return this.deadLetters.redrive(id);
+    return this.deadLetters.redrive(id).catch(toHttp);
   }
 }
 
@@ -82,4 +85,16 @@ function parseCursor(cursor: unknown): string | undefined {
     badQuery('DEAD_LETTER.BAD_CURSOR', 'cursor is not one this API returned');
   }
   return cursor as string;
+}
+
+/** An eventing refusal as the HTTP answer of its kind, also in an app without the platform's
+ *  problem filter; a fault is rethrown as it is (a logged 500). */
+function toHttp(err: unknown): never {
+  if (err instanceof EventingError && err.kind !== 'fault') {
+    const body = { code: err.code, detail: err.message };
+    if (err.kind === 'not_found') throw new NotFoundException(body);
+    if (err.kind === 'invalid') throw new BadRequestException(body);
+    throw new ConflictException(body);
+  }
+  throw err;
 }
