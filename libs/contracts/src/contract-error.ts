@@ -1,3 +1,5 @@
+import { CodedError } from '@ionet/errors';
+
 /** Stable codes of the ways a message can break its contract. A consumer dead-letters a message
  *  that fails with one of these instead of retrying it: retrying cannot fix bytes. */
 export const CONTRACT_ERROR_CODES = {
@@ -12,8 +14,10 @@ export const CONTRACT_ERROR_CODES = {
 
 export type ContractErrorCode = (typeof CONTRACT_ERROR_CODES)[keyof typeof CONTRACT_ERROR_CODES];
 
-export class ContractError extends Error {
+export class ContractError extends CodedError {
   override readonly name = 'ContractError';
+  /** Bytes that break their contract: a fault of the producer, dead-lettered by a consumer. */
+  readonly kind = 'fault';
   constructor(
     readonly code: ContractErrorCode | string,
     message: string,

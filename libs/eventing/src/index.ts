@@ -18,6 +18,7 @@ export * from './topics/ensure-topics';
 export * from './nest/kafka-batch.transport';
 export * from './nest/eventing.module';
 export * from './nest/consumer-health';
+export * from './nest/pass-through-rpc.filter';
 export * from './support/backoff';
 export * from './support/eventing-errors';
 export * from './support/eventing-logger';

@@ -6,7 +6,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { inventoryV1 } from '@ionet/contracts';
 import { waitFor } from '@ionet/testing';
-import { ContractViolation, EventingModule, EventStore, KafkaBatchTransport, type EventMessage } from '../src';
+import { ContractViolation, EventingModule, EventStore, KafkaBatchTransport, EventHandlers, type EventMessage } from '../src';
 import { deviceListed, eventingTestKit, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 
 jest.setTimeout(60_000);
@@ -14,11 +14,14 @@ jest.setTimeout(60_000);
 const rejects = { poison: true };
 
 @Controller()
+@EventHandlers()
 class DeviceListedHandler {
   @EventPattern('ionet.inventory.v1.DeviceListed')
   async onListed(@Payload() message: EventMessage<inventoryV1.DeviceListed>): Promise<void> {
     if (message.event.deviceId === 'dev-poison' && rejects.poison) throw new ContractViolation('device not registered here', 'TEST.NO_DEVICE');
-    await message.tx.query(`insert into listed_devices (device_id, version) values ($1, $2)`, [message.event.deviceId, message.metadata.aggregateVersion.toString()]);
+    // dev-overflow carries a version its column cannot hold: a repeatable data error (SQLSTATE 22003).
+    const version = message.event.deviceId === 'dev-overflow' ? '9'.repeat(30) : message.metadata.aggregateVersion.toString();
+    await message.tx.query(`insert into listed_devices (device_id, version) values ($1, $2)`, [message.event.deviceId, version]);
   }
 }
 
@@ -91,6 +94,16 @@ describe('Nest wiring: EventingModule, KafkaBatchTransport and the dead-letter o
     expect((await kit.pool.query(`select device_id from listed_devices order by device_id`)).rows.map((r) => r.device_id)).toEqual(['dev-1', 'dev-2', 'dev-poison']);
     const missing = await http.inject({ method: 'POST', url: `/v1/ops/dead-letters/00000000-0000-8000-8000-000000000000/redrive`, headers: { 'x-test-ops': 'yes' } });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('dead-letters a database data error raised in a handler (its SQLSTATE kept through Nest), and moves on', async () => {
+    const store = app.get(EventStore);
+    for (const id of ['dev-overflow', 'dev-3']) {
+      await store.append(undefined, { streamId: id, streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed(id)] });
+    }
+    await waitFor('dev-3 applied after the poison', async () => ((await kit.pool.query(`select 1 from listed_devices where device_id = 'dev-3'`)).rowCount ? true : undefined), 30_000);
+    const { rows } = await kit.pool.query<{ error_code: string }>(`select error_code from dead_letters where event_id in (select event_id::text from events where stream_id = 'dev-overflow')`);
+    expect(rows).toEqual([{ error_code: 'DATA.SQLSTATE_22003' }]);
   });
 
   it('pages dead letters with a cursor', async () => {

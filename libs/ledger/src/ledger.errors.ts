@@ -1,3 +1,5 @@
+import { CodedError, kindOfReason, type ErrorKind } from '@ionet/errors';
+
 export const LEDGER_ERROR_CODES = [
   'LEDGER.UNBALANCED',
   'LEDGER.ID_CONFLICT',
@@ -29,8 +31,12 @@ export const LEDGER_ERROR_CODES = [
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
 
 /** An expected refusal: the operation was not applied and the ledger is unchanged. */
-export class LedgerError extends Error {
+export class LedgerError extends CodedError {
   override readonly name = 'LedgerError';
+  get kind(): ErrorKind {
+    return kindOfReason(this.code);
+  }
+
 
   constructor(
     readonly code: LedgerErrorCode,

@@ -64,6 +64,8 @@ export async function createServiceApp<C extends BaseConfig>(
   });
   const app = await NestFactory.create<NestFastifyApplication>(definition.module(config, { logger, metrics }), adapter, {
     logger: new PinoNestLogger(logger),
+    // Keeps each body's bytes (request.rawBody): the idempotency fingerprint hashes them.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   instrumentHttp(fastify, metrics);

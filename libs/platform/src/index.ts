@@ -25,6 +25,7 @@ export * from './http/pagination';
 export * from './http/validation';
 export * from './idempotency/fingerprint';
 export * from './idempotency/idempotency.interceptor';
+export * from './idempotency/raw-body';
 export * from './logging/logger';
 export * from './metrics/eventing-metrics';
 export * from './metrics/metrics';

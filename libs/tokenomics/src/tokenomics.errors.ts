@@ -1,3 +1,5 @@
+import { CodedError, kindOfReason, type ErrorKind } from '@ionet/errors';
+
 export const TOKENOMICS_ERROR_CODES = [
   'STAKE.DEVICE_EXISTS',
   'STAKE.DEVICE_NOT_FOUND',
@@ -51,8 +53,12 @@ export const TOKENOMICS_ERROR_CODES = [
 export type TokenomicsErrorCode = (typeof TOKENOMICS_ERROR_CODES)[number];
 
 /** An expected refusal with a stable code; mapped to problem+json at the edge. */
-export class TokenomicsError extends Error {
+export class TokenomicsError extends CodedError {
   override readonly name = 'TokenomicsError';
+  get kind(): ErrorKind {
+    return kindOfReason(this.code);
+  }
+
 
   constructor(
     readonly code: TokenomicsErrorCode,

@@ -197,11 +197,27 @@ describe('inventory: command -> event store -> relay -> Kafka -> catalogue proje
 
   it('refuses impossible hardware with the domain code', async () => {
     const tooMany = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: { model: 'H100', vramMib: 81_920, count: 17 } });
-    expect(tooMany).toMatchObject({ status: 422, body: { code: 'DEVICE.INVALID_SPEC' } });
+    // Past the bound the edge shares with the decider: refused before the decider runs.
+    expect(tooMany).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
     const noGpus = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: undefined });
     expect(noGpus).toMatchObject({ status: 422, body: { code: 'DEVICE.INVALID_SPEC' } });
     const malformed = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: { model: 'H100', vramMib: 'lots', count: 8 } });
     expect(malformed).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
+  });
+
+  it('bounds every number at the edge and answers malformed price bodies and filters with 400, never 500', async () => {
+    const oversized = await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, cpuCores: 3_000_000_000 });
+    expect(oversized).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
+    for (const field of ['ramMib', 'diskGib'] as const) {
+      expect(await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, [field]: 3_000_000_000 })).toMatchObject({ status: 400 });
+    }
+    expect(await call('POST', `/v1/suppliers/${supplierId}/devices`, keyA, { ...h100, gpu: { model: 'H100', vramMib: 3_000_000_000, count: 8 } })).toMatchObject({ status: 400 });
+    for (const body of [{}, { askPricePerGpuHour: [] }, { askPricePerGpuHour: null }]) {
+      expect(await call('PUT', `/v1/devices/${deviceId}/price`, keyA, body)).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
+    }
+    const nullBody = await fetch(`${svc.baseUrl}/v1/devices/${deviceId}/price`, { method: 'PUT', headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' }, body: 'null' });
+    expect(nullBody.status).toBe(400);
+    expect(await call('GET', `/v1/devices?supplierId=${'-'.repeat(36)}`, keyA)).toMatchObject({ status: 400, body: { code: 'VALIDATION.FAILED' } });
   });
 
   it('lets ops rebuild the catalogue blue/green, proving the same state hash, and keeps it from others', async () => {

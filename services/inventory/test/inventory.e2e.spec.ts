@@ -1,4 +1,4 @@
-import { ApiKeyService, ConfigError, createServiceApp, requestFingerprint } from '@ionet/platform';
+import { ApiKeyService, ConfigError, createServiceApp, IdempotencyInterceptor, requestFingerprint } from '@ionet/platform';
 import { DataSource } from 'typeorm';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
@@ -106,58 +106,76 @@ describe('inventory over HTTP', () => {
     expect(await res.json()).toMatchObject({ code: 'SUPPLIER.PARTNER_NETWORK_REQUIRED' });
   });
 
-  it('needs an Idempotency-Key on POST, replays the first response for a retry, and refuses the key with another body', async () => {
-    const missing = await call('POST', '/v1/suppliers', { key: supplierKeyA, body: { name: 'A', source: 'individual' } });
-    expect(missing.status).toBe(400);
-    expect(await missing.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REQUIRED' });
+  it('takes an optional Idempotency-Key: without one nothing is deduplicated; with one a retry replays the first response and other bytes are refused', async () => {
+    const plain = { name: 'No Key Farm', source: 'individual' };
+    const first = await call('POST', '/v1/suppliers', { key: supplierKeyA, body: plain });
+    const second = await call('POST', '/v1/suppliers', { key: supplierKeyA, body: plain });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(((await first.json()) as { supplierId: string }).supplierId).not.toBe(((await second.json()) as { supplierId: string }).supplierId);
 
     const idempotencyKey = randomUUID();
     const body = { name: 'Ridge Farm', source: 'mining_farm', payoutWallet: TOKEN_PROGRAM };
-    const first = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body });
-    expect(first.status).toBe(201);
-    const created = (await first.json()) as { supplierId: string; tenantId: string };
-    expect(created.tenantId).toBe('tenant-a');
+    const created = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body });
+    expect(created.status).toBe(201);
+    const supplier = (await created.json()) as { supplierId: string; tenantId: string };
+    expect(supplier.tenantId).toBe('tenant-a');
 
     const retry = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body });
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
-    expect(await retry.json()).toEqual(created);
+    expect(await retry.json()).toEqual(supplier);
 
     const reused = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey, body: { ...body, name: 'Other' } });
     expect(reused.status).toBe(422);
     expect(await reused.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED' });
+    const badKey = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: 'has space', body });
+    expect(await badKey.json()).toMatchObject({ status: 400, code: 'IDEMPOTENCY.KEY_INVALID' });
 
     // The same key from another tenant is that tenant's own key: no clash.
     const otherTenant = await call('POST', '/v1/suppliers', { key: supplierKeyB, idempotencyKey, body });
     expect(otherTenant.status).toBe(201);
-    expect(((await otherTenant.json()) as { supplierId: string }).supplierId).not.toBe(created.supplierId);
+    expect(((await otherTenant.json()) as { supplierId: string }).supplierId).not.toBe(supplier.supplierId);
 
     // The list is the catalogue projection: it shows the supplier once it has consumed the event.
     const listA = await waitFor('the supplier in the catalogue', async () => {
       const page = (await (await call('GET', '/v1/suppliers', { key: supplierKeyA })).json()) as { items: { name: string }[] };
-      return page.items.length ? page : undefined;
+      return page.items.some((s) => s.name === 'Ridge Farm') ? page : undefined;
     });
     expect(listA.items.filter((s) => s.name === 'Ridge Farm')).toHaveLength(1);
   });
 
-  it('answers 409 while the first request with a key runs, and lets a retry reclaim a key whose request died', async () => {
+  it('answers 409 while a live process runs the first request with a key, and lets a retry rerun a key whose process died', async () => {
     const body = { name: 'Crashy Farm', source: 'individual' };
-    const fingerprint = requestFingerprint('POST', '/v1/suppliers', body);
+    const fingerprint = requestFingerprint('POST', '/v1/suppliers', JSON.stringify(body));
     const db = svc.app.get(DataSource);
     const running = randomUUID();
     const died = randomUUID();
-    await db.query(`insert into idempotency_keys (tenant_id, idempotency_key, request_fingerprint, created_at) values ('tenant-a', $1, $2, now()), ('tenant-a', $3, $2, now() - interval '61 seconds')`, [
-      running,
-      fingerprint,
-      died,
-    ]);
-    const inProgress = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: running, body });
-    expect(inProgress.status).toBe(409);
-    expect(await inProgress.json()).toMatchObject({ code: 'IDEMPOTENCY.REQUEST_IN_PROGRESS' });
+    await db.query(`insert into idempotency_keys (tenant_id, idempotency_key, request_fingerprint, created_at) values ('tenant-a', $1, $2, now()), ('tenant-a', $3, $2, now())`, [running, fingerprint, died]);
+    // A live process holds the key's lock (its session ends with it); the dead one holds nothing.
+    const holder = db.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query(`select pg_advisory_lock(hashtext(current_schema() || ':' || 'tenant-a'), hashtext($1))`, [running]);
+      const inProgress = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: running, body });
+      expect(inProgress.status).toBe(409);
+      expect(await inProgress.json()).toMatchObject({ code: 'IDEMPOTENCY.REQUEST_IN_PROGRESS' });
+    } finally {
+      await holder.release();
+    }
     const reclaimed = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: died, body });
     expect(reclaimed.status).toBe(201);
     const stale = await call('POST', '/v1/suppliers', { key: supplierKeyA, idempotencyKey: died, body: { ...body, name: 'Other' } });
     expect(await stale.json()).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED' });
+  });
+
+  it('purges idempotency records past their retention', async () => {
+    const db = svc.app.get(DataSource);
+    const old = randomUUID();
+    await db.query(`insert into idempotency_keys (tenant_id, idempotency_key, request_fingerprint, created_at) values ('tenant-a', $1, $2, now() - interval '25 hours')`, [old, 'f'.repeat(64)]);
+    const purged = await svc.app.get(IdempotencyInterceptor).purgeExpired();
+    expect(purged).toBeGreaterThanOrEqual(1);
+    expect(await db.query(`select 1 from idempotency_keys where idempotency_key = $1`, [old])).toHaveLength(0);
+    expect((await db.query(`select count(*)::int as n from idempotency_keys where created_at > now() - interval '1 hour'`))[0].n).toBeGreaterThan(0);
   });
 
   it('shows a tenant only its own suppliers, pages with a cursor, and lets ops see all', async () => {

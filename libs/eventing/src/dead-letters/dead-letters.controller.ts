@@ -1,12 +1,10 @@
 import {
   BadRequestException,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
   Inject,
   Injectable,
-  NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
@@ -16,7 +14,6 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { DeadLetterService, type DeadLetterPage } from './dead-letter.service';
-import { EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 
 /** Provide the ops authorisation guard under this token (libs/platform's ops-scope guard). */
 export const DEAD_LETTERS_OPS_GUARD = Symbol('DEAD_LETTERS_OPS_GUARD');
@@ -45,13 +42,13 @@ export class DeadLettersController {
 
   @Get()
   async list(@Query('cursor') cursor?: unknown, @Query('limit') limit?: unknown, @Query('consumerGroup') consumerGroup?: unknown): Promise<DeadLetterPage> {
-    return this.deadLetters.list({ cursor: parseCursor(cursor), limit: parseLimit(limit), consumerGroup: parseConsumerGroup(consumerGroup) }).catch(toHttp);
+    return this.deadLetters.list({ cursor: parseCursor(cursor), limit: parseLimit(limit), consumerGroup: parseConsumerGroup(consumerGroup) });
   }
 
   @Post(':id/redrive')
   @HttpCode(200)
   async redrive(@Param('id', deadLetterId) id: string) {
-    return this.deadLetters.redrive(id).catch(toHttp);
+    return this.deadLetters.redrive(id);
   }
 }
 
@@ -85,14 +82,4 @@ function parseCursor(cursor: unknown): string | undefined {
     badQuery('DEAD_LETTER.BAD_CURSOR', 'cursor is not one this API returned');
   }
   return cursor as string;
-}
-
-function toHttp(err: unknown): never {
-  if (err instanceof EventingError) {
-    const body = { code: err.code, detail: err.message };
-    if (err.code === EVENTING_ERROR_CODES.deadLetterNotFound) throw new NotFoundException(body);
-    if (err.code === 'DEAD_LETTER.BAD_CURSOR') throw new BadRequestException(body);
-    throw new ConflictException(body);
-  }
-  throw err;
 }

@@ -1,5 +1,6 @@
 import { RpcException } from '@nestjs/microservices';
 import { ContractError } from '@ionet/contracts';
+import { CodedError, type ErrorKind } from '@ionet/errors';
 
 export const EVENTING_ERROR_CODES = {
   versionConflict: 'EVENT_STORE.VERSION_CONFLICT',
@@ -12,7 +13,22 @@ export const EVENTING_ERROR_CODES = {
   transactionRolledBack: 'TRANSACTION.ROLLED_BACK',
 } as const;
 
-export class EventingError extends Error {
+/** The codes of the eventing library a caller can cause; any other is a fault of ours. */
+const EVENTING_ERROR_KINDS: Record<string, ErrorKind> = {
+  'EVENT_STORE.VERSION_CONFLICT': 'conflict',
+  'DEAD_LETTER.NOT_FOUND': 'not_found',
+  'DEAD_LETTER.BAD_CURSOR': 'invalid',
+  'DEAD_LETTER.NO_CONSUMER': 'conflict',
+  'DEAD_LETTER.REDRIVE_FAILED': 'conflict',
+  'PROJECTION.NOT_FOUND': 'not_found',
+  'PROJECTION.REBUILD_IN_PROGRESS': 'conflict',
+};
+
+export class EventingError extends CodedError {
+  get kind(): ErrorKind {
+    return EVENTING_ERROR_KINDS[this.code] ?? 'fault';
+  }
+
   constructor(
     readonly code: string,
     message: string,

@@ -1,26 +1,12 @@
 import { createHash } from 'node:crypto';
 
-/** A request's identity for Idempotency-Key reuse checks: method, path and the body in canonical
- *  JSON (object keys sorted), so the same body sent with another key order still matches. */
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`).digest('hex');
-}
-
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return '';
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+/** A request's identity for Idempotency-Key reuse checks: method, path and the body's raw bytes
+ *  (Stripe's rule: a retry sends the same bytes). Hashing bytes never walks the parsed object, so
+ *  no body shape (5,000 levels of nesting) can make it throw. */
+export function requestFingerprint(method: string, path: string, rawBody: Buffer | string | undefined): string {
+  const hash = createHash('sha256').update(`${method.toUpperCase()} ${path}\n`);
+  if (rawBody !== undefined) hash.update(rawBody);
+  return hash.digest('hex');
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Equals, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { PageQueryDto } from '@ionet/platform';
+import { Equals, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsUuid, PageQueryDto } from '@ionet/platform';
 import type { Device } from '../../application/devices.service';
-import { CONNECTIVITY_TIERS, DEVICE_CLASSES, SECURITY_TIERS, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
+// The edge refuses what the decider would (the same bounds), so no value reaches an event that a
+// read model's integer column cannot hold (the cpuCores: 3,000,000,000 poison).
+import { CONNECTIVITY_TIERS, CPU_CORES_MAX, DEVICE_CLASSES, DISK_GIB_MAX, GPU_COUNT_MAX, RAM_MIB_MAX, SECURITY_TIERS, VRAM_MIB_MAX, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
 import { SUPPLIER_SOURCES, type SupplierSource } from '../../domain/supplier/supplier.decider';
 
 const BASE_UNITS = /^[1-9][0-9]{0,29}$/;
@@ -20,8 +22,8 @@ export class UsdcPriceDto {
 
 export class GpuDto {
   @ApiProperty({ example: 'H100' }) @IsString() @Length(1, 64) model!: string;
-  @ApiProperty({ example: 81920 }) @IsInt() @Min(1) vramMib!: number;
-  @ApiProperty({ example: 8 }) @IsInt() @Min(1) @Max(64) count!: number;
+  @ApiProperty({ example: 81920, maximum: VRAM_MIB_MAX }) @IsInt() @Min(1) @Max(VRAM_MIB_MAX) vramMib!: number;
+  @ApiProperty({ example: 8, maximum: GPU_COUNT_MAX }) @IsInt() @Min(1) @Max(GPU_COUNT_MAX) count!: number;
 }
 
 export class RegisterDeviceDto {
@@ -38,9 +40,9 @@ export class RegisterDeviceDto {
   @Type(() => GpuDto)
   gpu?: GpuDto;
 
-  @ApiProperty() @IsInt() @Min(1) cpuCores!: number;
-  @ApiProperty() @IsInt() @Min(1) ramMib!: number;
-  @ApiProperty() @IsInt() @Min(1) diskGib!: number;
+  @ApiProperty({ maximum: CPU_CORES_MAX }) @IsInt() @Min(1) @Max(CPU_CORES_MAX) cpuCores!: number;
+  @ApiProperty({ maximum: RAM_MIB_MAX }) @IsInt() @Min(1) @Max(RAM_MIB_MAX) ramMib!: number;
+  @ApiProperty({ maximum: DISK_GIB_MAX }) @IsInt() @Min(1) @Max(DISK_GIB_MAX) diskGib!: number;
   @ApiProperty({ example: 'DE' }) @Matches(/^[A-Za-z]{2}$/) countryCode!: string;
   @ApiProperty({ example: 'eu-central' }) @IsString() @Length(1, 64) region!: string;
   @ApiProperty({ enum: CONNECTIVITY_TIERS }) @IsIn(CONNECTIVITY_TIERS) connectivityTier!: ConnectivityTier;
@@ -48,6 +50,7 @@ export class RegisterDeviceDto {
 
   @ApiProperty({ type: UsdcPriceDto })
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UsdcPriceDto)
   askPricePerGpuHour!: UsdcPriceDto;
@@ -62,13 +65,14 @@ export class RegisterDeviceDto {
 export class SetPriceDto {
   @ApiProperty({ type: UsdcPriceDto })
   @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => UsdcPriceDto)
   askPricePerGpuHour!: UsdcPriceDto;
 }
 
 export class DeviceQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @Matches(/^[0-9a-f-]{36}$/i) supplierId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUuid() supplierId?: string;
   @ApiPropertyOptional({ example: 'H100' }) @IsOptional() @IsString() @Length(1, 64) gpuModel?: string;
   @ApiPropertyOptional({ example: 'DE' }) @IsOptional() @Matches(/^[A-Za-z]{2}$/) countryCode?: string;
 }

@@ -1,17 +1,18 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Inject, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, IdempotencyKey, PAGE_LIMIT_DEFAULT, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { CLOCK, Caller, IdempotencyKey, ParseUuidPipe, type Clock, PAGE_LIMIT_DEFAULT, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
 import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
 import { DevicesService } from '../../application/devices.service';
 import { DeviceDto, DevicePageDto, DeviceQueryDto, PriceSetDto, RegisterDeviceDto, SetPriceDto } from './device.dto';
-
-const uuid = new ParseUUIDPipe({ exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.') });
 
 @ApiTags('devices')
 @Controller('v1')
 @RequireScopes('ops', 'supplier')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** Registers a device of a supplier; it is pending until verification proves it. */
   @Post('suppliers/:supplierId/devices')
@@ -21,7 +22,7 @@ export class DevicesController {
     @Caller() caller: AuthContext,
     @RequestId() requestId: string,
     @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined,
-    @Param('supplierId', uuid) supplierId: string,
+    @Param('supplierId', ParseUuidPipe) supplierId: string,
     @Body() body: RegisterDeviceDto,
   ): Promise<DeviceDto> {
     const { askPricePerGpuHour, payoutWallet, agentPublicKey, gpu, ...spec } = body;
@@ -36,7 +37,7 @@ export class DevicesController {
         ...(payoutWallet ? { payoutWallet } : {}),
       },
       causedByRequest(requestId, idempotency),
-      new Date(),
+      this.clock.now(),
     );
     return DeviceDto.of(device);
   }
@@ -44,14 +45,14 @@ export class DevicesController {
   @Put('devices/:deviceId/price')
   @HttpCode(200)
   @ApiAcceptedResponse({ type: PriceSetDto })
-  async setPrice(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('deviceId', uuid) deviceId: string, @Body() body: SetPriceDto): Promise<PriceSetDto> {
-    const result = await this.devices.setPrice(caller, deviceId, BigInt(body.askPricePerGpuHour.amountBaseUnits), causedByRequest(requestId), new Date());
+  async setPrice(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('deviceId', ParseUuidPipe) deviceId: string, @Body() body: SetPriceDto): Promise<PriceSetDto> {
+    const result = await this.devices.setPrice(caller, deviceId, BigInt(body.askPricePerGpuHour.amountBaseUnits), causedByRequest(requestId), this.clock.now());
     return { deviceId: result.deviceId, version: result.version.toString(), changed: result.changed };
   }
 
   @Get('devices/:deviceId')
   @ApiOkResponse({ type: DeviceDto })
-  async get(@Caller() caller: AuthContext, @Param('deviceId', uuid) deviceId: string): Promise<DeviceDto> {
+  async get(@Caller() caller: AuthContext, @Param('deviceId', ParseUuidPipe) deviceId: string): Promise<DeviceDto> {
     return DeviceDto.of(await this.devices.get(caller, deviceId));
   }
 

@@ -1,19 +1,18 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Caller, IdempotencyKey, PAGE_LIMIT_DEFAULT, PageQueryDto, ProblemError, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
+import { CLOCK, Caller, IdempotencyKey, ParseUuidPipe, type Clock, PAGE_LIMIT_DEFAULT, PageQueryDto, RequestId, RequireScopes, type AuthContext } from '@ionet/platform';
 import { causedByRequest, newStreamIdFor } from '@ionet/eventing';
 import { SuppliersService } from '../../application/suppliers.service';
 import { RegisterSupplierDto, SupplierDto, SupplierPageDto } from './supplier.dto';
-
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => ProblemError.of('invalid', 'REQUEST.INVALID_ID', 'The id must be a UUID.'),
-});
 
 @ApiTags('suppliers')
 @Controller('v1/suppliers')
 @RequireScopes('ops', 'supplier')
 export class SuppliersController {
-  constructor(private readonly suppliers: SuppliersService) {}
+  constructor(
+    private readonly suppliers: SuppliersService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   @Post()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: the same key creates the supplier once' })
@@ -25,12 +24,12 @@ export class SuppliersController {
     @Body() body: RegisterSupplierDto,
   ): Promise<SupplierDto> {
     const supplierId = newStreamIdFor('supplier', idempotency);
-    return SupplierDto.of(await this.suppliers.register(caller, supplierId, body, causedByRequest(requestId, idempotency), new Date()));
+    return SupplierDto.of(await this.suppliers.register(caller, supplierId, body, causedByRequest(requestId, idempotency), this.clock.now()));
   }
 
   @Get(':supplierId')
   @ApiOkResponse({ type: SupplierDto })
-  async get(@Caller() caller: AuthContext, @Param('supplierId', uuid) supplierId: string): Promise<SupplierDto> {
+  async get(@Caller() caller: AuthContext, @Param('supplierId', ParseUuidPipe) supplierId: string): Promise<SupplierDto> {
     return SupplierDto.of(await this.suppliers.get(caller, supplierId));
   }
 

@@ -1,4 +1,5 @@
 import { InventoryError } from '../shared/inventory.errors';
+import { CodedError } from '@ionet/errors';
 import fc from 'fast-check';
 import {
   CPU_CORES_MAX,
@@ -163,5 +164,22 @@ describe('device decider', () => {
       expect(refusal.violations.map((v) => v.field).sort()).toEqual(['connectivityTier', 'gpu.model', 'region', 'securityTier']);
       expect(refusalOf(register({ spec: { ...spec, deviceClass: 'tpu' as never, gpu: null } }))).toMatchObject({ violations: [{ field: 'deviceClass' }] });
     });
+  });
+
+  it('refuses with CodedErrors whose kind the one mapper turns into a status', () => {
+    const refusal = (command: DeviceCommand, state: DeviceState = initialDeviceState) => {
+      try {
+        decideDevice(command, state);
+      } catch (err) {
+        return err;
+      }
+      throw new Error('expected a refusal');
+    };
+    const notFound = refusal({ type: 'SetDevicePrice', deviceId: 'dev-9', askPricePerGpuHour: { amountBaseUnits: 1n, asset: 'USDC' }, at });
+    expect(notFound).toBeInstanceOf(CodedError);
+    expect(notFound).toMatchObject({ code: 'DEVICE.NOT_FOUND', kind: 'not_found' });
+    const registered = (given([]).when(register()) as DeviceEvent[]).reduce<DeviceState>(evolveDevice, initialDeviceState);
+    expect(refusal(register(), registered)).toMatchObject({ code: 'DEVICE.ALREADY_EXISTS', kind: 'conflict' });
+    expect(refusal(register({ spec: { ...spec, cpuCores: 3_000_000_000 } }))).toMatchObject({ code: 'DEVICE.INVALID_SPEC', kind: 'refused' });
   });
 });

@@ -1,5 +1,11 @@
+import { CodedError, kindOfReason, type ErrorKind } from '@ionet/errors';
+
 /** An expected refusal of an inventory command, with a stable code (mapped to problem+json at the edge). */
-export class InventoryError extends Error {
+export class InventoryError extends CodedError {
+  get kind(): ErrorKind {
+    return kindOfReason(this.code);
+  }
+
   constructor(
     readonly code: InventoryErrorCode,
     readonly detail: string,
