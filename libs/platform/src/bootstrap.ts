@@ -19,6 +19,9 @@ import { ApiKeyService } from './auth/api-key.service';
 import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
+import { serializeReply } from './http/reply-serializer';
+
+export { VALIDATION_ERRORS_REPORTED_MAX } from './http/reply-serializer';
 
 export interface ServiceDefinition<C extends BaseConfig> {
   /** The service's configuration: `baseConfigSchema.extend({...})`. */
@@ -26,16 +29,6 @@ export interface ServiceDefinition<C extends BaseConfig> {
   /** The root module, built from the validated configuration. */
   module(config: C, platform: { logger: Logger; metrics: Registry }): DynamicModule;
   openApi: { title: string; description: string; version: string };
-}
-
-/** A problem lists at most this many field errors; the rest are counted (a body of thousands of
- *  unknown fields must not answer megabytes). */
-export const VALIDATION_ERRORS_REPORTED_MAX = 50;
-
-function capReportedErrors(payload: unknown): unknown {
-  const errors = (payload as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(errors) || errors.length <= VALIDATION_ERRORS_REPORTED_MAX) return payload;
-  return { ...(payload as object), errors: errors.slice(0, VALIDATION_ERRORS_REPORTED_MAX), errorsOmitted: errors.length - VALIDATION_ERRORS_REPORTED_MAX };
 }
 
 /** Builds (does not listen) the Nest application of a service on Fastify, with the platform's
@@ -89,8 +82,8 @@ export async function createServiceApp<C extends BaseConfig>(
     }
     done();
   });
-  // Exact integers (base units, offsets, versions) leave as decimal strings, never as a 500.
-  fastify.setReplySerializer((payload) => JSON.stringify(capReportedErrors(payload), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+  // Exact integers leave as decimal strings; validation errors are capped (http/reply-serializer.ts).
+  fastify.setReplySerializer(serializeReply);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -2,13 +2,14 @@ import proxy from '@fastify/http-proxy';
 import rateLimit from '@fastify/rate-limit';
 import { PROBLEM_CONTENT_TYPE, type Logger, type Problem } from '@ionet/platform';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { loadDocsAssets } from './docs/docs-page';
 import type { GatewayConfig } from './gateway.config';
 import { gatewayProblem, writeClientError } from './http/gateway-problems';
 import { isJsonContentType, jsonShape } from './http/json-shape';
+import { newTraceparent } from './http/trace-context';
 import { OpenApiCache } from './openapi/openapi-cache';
 import { UPSTREAM_SERVICES, largestBodyLimitBytes, resolveRoute, type ResolvedRoute } from './routing/route-table';
 
@@ -188,7 +189,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       rewriteRequestHeaders: (request: FastifyRequest, headers: Record<string, string | string[] | undefined>) => {
         const out: Record<string, string | string[] | undefined> = { ...headers, 'x-request-id': request.id };
         if (typeof headers.traceparent !== 'string' || !TRACEPARENT.test(headers.traceparent)) {
-          out.traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+          out.traceparent = newTraceparent();
           delete out.tracestate;
         }
         const forwarded = headers['x-forwarded-for'];

@@ -4,9 +4,9 @@ import {
   Controller,
   Get,
   HttpCode,
+  NotFoundException,
   Inject,
   Injectable,
-  NotFoundException,
   Param,
   ParseUUIDPipe,
   Post,
@@ -15,8 +15,8 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { EventingError } from '../support/eventing-errors';
 import { DeadLetterService, type DeadLetterPage } from './dead-letter.service';
-import { EventingError, EVENTING_ERROR_CODES } from '../support/eventing-errors';
 
 /** Provide the ops authorisation guard under this token (libs/platform's ops-scope guard). */
 export const DEAD_LETTERS_OPS_GUARD = Symbol('DEAD_LETTERS_OPS_GUARD');
@@ -87,11 +87,13 @@ function parseCursor(cursor: unknown): string | undefined {
   return cursor as string;
 }
 
+/** An eventing refusal as the HTTP answer of its kind, also in an app without the platform's
+ *  problem filter; a fault is rethrown as it is (a logged 500). */
 function toHttp(err: unknown): never {
-  if (err instanceof EventingError) {
+  if (err instanceof EventingError && err.kind !== 'fault') {
     const body = { code: err.code, detail: err.message };
-    if (err.code === EVENTING_ERROR_CODES.deadLetterNotFound) throw new NotFoundException(body);
-    if (err.code === 'DEAD_LETTER.BAD_CURSOR') throw new BadRequestException(body);
+    if (err.kind === 'not_found') throw new NotFoundException(body);
+    if (err.kind === 'invalid') throw new BadRequestException(body);
     throw new ConflictException(body);
   }
   throw err;

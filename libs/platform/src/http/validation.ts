@@ -64,35 +64,59 @@ function isJsonObject(value: unknown): boolean {
 /** Bounded like the body: a DTO tree deeper than this is not one we declare. */
 const NESTING_DEPTH_MAX = 32;
 
+/** What the strict checks need to know of one DTO property, read once from its decorators. */
+interface PropertyPlan {
+  property: string;
+  conditions: ((o: object, v: unknown) => boolean)[];
+  nested: 'none' | 'object' | 'array';
+  documentedUuid: boolean;
+}
+
+/** Decorators run when a class is defined, so a DTO's plan never changes: reading class-validator's
+ *  metadata store and reflect-metadata for every property of every request was per-request work for
+ *  a constant (ADR 0313). */
+const plans = new WeakMap<object, PropertyPlan[]>();
+
+function planOf(target: typeof Object.prototype.constructor): PropertyPlan[] {
+  const known = plans.get(target);
+  if (known) return known;
+  const metadatas = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false);
+  const byProperty = new Map<string, ValidationMetadata[]>();
+  for (const m of metadatas) byProperty.set(m.propertyName, [...(byProperty.get(m.propertyName) ?? []), m]);
+  const plan = [...byProperty].map(([property, own]): PropertyPlan => {
+    const nested = own.find((m) => m.type === ValidationTypes.NESTED_VALIDATION);
+    const declaredArray = Reflect.getMetadata('design:type', target.prototype, property) === Array;
+    const documented = Reflect.getMetadata(SWAGGER_PROPERTY_METADATA, target.prototype, property) as { format?: string } | undefined;
+    return {
+      property,
+      conditions: own.filter((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION).map((m) => m.constraints[0] as (o: object, v: unknown) => boolean),
+      nested: !nested ? 'none' : nested.each || declaredArray ? 'array' : 'object',
+      documentedUuid: documented?.format === 'uuid',
+    };
+  });
+  plans.set(target, plan);
+  return plan;
+}
+
 function strictErrors(object: object, depth = 0): ValidationError[] {
   if (depth > NESTING_DEPTH_MAX || object === null || typeof object !== 'object') return [];
   const target = object.constructor;
   if (!target || target === Object) return [];
-  const metadatas = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false);
-  const byProperty = new Map<string, ValidationMetadata[]>();
-  for (const m of metadatas) byProperty.set(m.propertyName, [...(byProperty.get(m.propertyName) ?? []), m]);
   const errors: ValidationError[] = [];
   const record = object as Record<string, unknown>;
-  for (const [property, own] of byProperty) {
+  for (const { property, conditions, nested, documentedUuid } of planOf(target)) {
     const value = record[property];
-    const skipped = own.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION && !(m.constraints[0] as (o: object, v: unknown) => boolean)(object, value));
-    if (skipped) continue;
+    if (conditions.some((applies) => !applies(object, value))) continue;
     const constraints: Record<string, string> = {};
     const children: ValidationError[] = [];
-    const nested = own.find((m) => m.type === ValidationTypes.NESTED_VALIDATION);
-    if (nested) {
-      const declaredArray = Reflect.getMetadata('design:type', target.prototype, property) === Array;
-      if (nested.each || declaredArray) {
-        if (!Array.isArray(value)) constraints.isArray = `${property} must be an array`;
-        else value.forEach((item, i) => pushChild(children, String(i), item, depth));
-      } else if (!isJsonObject(value)) {
-        constraints.isObject = value === undefined ? `${property} is required` : `${property} must be a JSON object`;
-      } else {
-        children.push(...strictErrors(value as object, depth + 1));
-      }
+    if (nested === 'array') {
+      if (!Array.isArray(value)) constraints.isArray = `${property} must be an array`;
+      else value.forEach((item, i) => pushChild(children, String(i), item, depth));
+    } else if (nested === 'object') {
+      if (!isJsonObject(value)) constraints.isObject = value === undefined ? `${property} is required` : `${property} must be a JSON object`;
+      else children.push(...strictErrors(value as object, depth + 1));
     }
-    const documented = Reflect.getMetadata(SWAGGER_PROPERTY_METADATA, target.prototype, property) as { format?: string } | undefined;
-    if (documented?.format === 'uuid' && value !== undefined && value !== null && !isUuid(value)) constraints.isUuid = `${property} must be a UUID`;
+    if (documentedUuid && value !== undefined && value !== null && !isUuid(value)) constraints.isUuid = `${property} must be a UUID`;
     if (Object.keys(constraints).length || children.length) errors.push({ property, value, constraints, children } as ValidationError);
   }
   return errors;

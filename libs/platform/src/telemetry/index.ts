@@ -27,9 +27,9 @@ export interface Telemetry {
 let started: Telemetry | undefined;
 
 /**
- * Starts tracing once per process. With the exporter off, spans are still created and W3C trace
- * context still propagates (HTTP -> outbox -> Kafka headers -> consumer), so logs and downstream
- * services keep one trace id; only the export is skipped.
+ * Starts tracing once per process. With the exporter off, request spans are still created and W3C
+ * trace context still propagates (HTTP -> outbox -> Kafka headers -> consumer), so logs and
+ * downstream services keep one trace id; only the export and the leaf spans (queries) are skipped.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (started) return started;
@@ -51,8 +51,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? '') }),
-      new PgInstrumentation(),
-      new IORedisInstrumentation(),
+      // Query and Redis spans are leaves: no context travels on from them, so with nothing exported
+      // they are pure cost (a span and its attributes per query, ADR 0313). The request's span stays:
+      // it carries the trace id into logs, the outbox and Kafka headers.
+      ...(options.exporter === 'none' ? [] : [new PgInstrumentation(), new IORedisInstrumentation()]),
       // No kafkajs instrumentation: it would stamp each message with a span of the relay's own
       // context. @ionet/eventing starts the producer span from the context saved with the event and
       // the consumer span from the message's headers, so a trace runs unbroken from the command.

@@ -1,5 +1,11 @@
+import { CodedError, kindOfReason, type ErrorKind } from '@ionet/errors';
+
 /** An expected refusal of a billing command, with a stable code (mapped to problem+json at the edge). */
-export class BillingError extends Error {
+export class BillingError extends CodedError {
+  get kind(): ErrorKind {
+    return kindOfReason(this.code);
+  }
+
   constructor(
     readonly code: BillingErrorCode,
     readonly detail: string,
