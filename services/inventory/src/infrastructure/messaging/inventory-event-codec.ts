@@ -47,6 +47,11 @@ export const deviceEventCodec = eventCodec<DeviceEvent>()({
       askPricePerGpuHour: e.askPricePerGpuHour,
       payoutWallet: e.payoutWallet,
       registeredAt: e.at,
+      // Filled in by the supply-side lifecycle (enrollment, simulated GPUs, partner networks).
+      simulated: false,
+      partnerNetwork: '',
+      enrollmentTokenId: undefined,
+      partnerExternalId: undefined,
     }),
     fromWire: (w) => ({
       type: 'DeviceRegistered',

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/verification/v1/events.proto.
  */
 export const file_ionet_verification_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiJpb25ldC92ZXJpZmljYXRpb24vdjEvZXZlbnRzLnByb3RvEhVpb25ldC52ZXJpZmljYXRpb24udjEivAEKD0NoYWxsZW5nZUlzc3VlZBIUCgxjaGFsbGVuZ2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEgwKBHNlZWQYAyABKAwSEgoKZGlmZmljdWx0eRgEIAEoDRItCglpc3N1ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlYWRsaW5lX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKEAQoPQ2hhbGxlbmdlUGFzc2VkEhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSGQoRc29sdmVfZHVyYXRpb25fbXMYAyABKAQSLQoJcGFzc2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLGAQoPQ2hhbGxlbmdlRmFpbGVkEhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSPQoGcmVhc29uGAMgASgOMi0uaW9uZXQudmVyaWZpY2F0aW9uLnYxLkNoYWxsZW5nZUZhaWx1cmVSZWFzb24SHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYBCABKA0SLQoJZmFpbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK2AgoUVGltZUxvY2tIb3VyVmVyaWZpZWQSEAoIbGVhc2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhIKCmhvdXJfaW5kZXgYAyABKA0SLgoKaG91cl9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2hlYXJ0YmVhdF9jb3VudBgGIAEoDRIXCg9jaGFpbl9oZWFkX2hhc2gYByABKAwSJAocZ3B1X3V0aWxpc2F0aW9uX2Jhc2lzX3BvaW50cxgIIAEoDRIvCgt2ZXJpZmllZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipwIKEFRpbWVMb2NrVmlvbGF0ZWQSEAoIbGVhc2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhIKCmhvdXJfaW5kZXgYAyABKA0SLgoKaG91cl9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKCXZpb2xhdGlvbhgGIAEoDjIoLmlvbmV0LnZlcmlmaWNhdGlvbi52MS5UaW1lTG9ja1Zpb2xhdGlvbhIOCgZkZXRhaWwYByABKAkSLwoLZGV0ZWN0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpUCChFSZXB1dGF0aW9uQ2hhbmdlZBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSGgoSc2NvcmVfYmFzaXNfcG9pbnRzGAMgASgNEiMKG3ByZXZpb3VzX3Njb3JlX2Jhc2lzX3BvaW50cxgEIAEoDRIfChd1cHRpbWVfMzBkX2Jhc2lzX3BvaW50cxgFIAEoDRIVCg1wcm9vZnNfcGFzc2VkGAYgASgEEhUKDXByb29mc19mYWlsZWQYByABKAQSGAoQbGVhc2VzX2NvbXBsZXRlZBgIIAEoBBIuCgpjaGFuZ2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLgAQoXRXBvY2hQcm9vZlJvb3RDb21taXR0ZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEhMKC21lcmtsZV9yb290GAIgASgMEhIKCmxlYWZfY291bnQYAyABKAQSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAQgASgJEi8KC2Vwb2NoX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxjb21taXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKvIBChZDaGFsbGVuZ2VGYWlsdXJlUmVhc29uEigKJENIQUxMRU5HRV9GQUlMVVJFX1JFQVNPTl9VTlNQRUNJRklFRBAAEikKJUNIQUxMRU5HRV9GQUlMVVJFX1JFQVNPTl9XUk9OR19SRVNVTFQQARImCiJDSEFMTEVOR0VfRkFJTFVSRV9SRUFTT05fVElNRURfT1VUEAISLworQ0hBTExFTkdFX0ZBSUxVUkVfUkVBU09OX1RPT19TTE9XX0ZPUl9NT0RFTBADEioKJkNIQUxMRU5HRV9GQUlMVVJFX1JFQVNPTl9WUkFNX01JU01BVENIEAQq+wEKEVRpbWVMb2NrVmlvbGF0aW9uEiMKH1RJTUVfTE9DS19WSU9MQVRJT05fVU5TUEVDSUZJRUQQABIkCiBUSU1FX0xPQ0tfVklPTEFUSU9OX0NIQUlOX0JST0tFThABEiUKIVRJTUVfTE9DS19WSU9MQVRJT05fQkFEX1NJR05BVFVSRRACEiQKIFRJTUVfTE9DS19WSU9MQVRJT05fR0FQX0VYQ0VFREVEEAMSJwojVElNRV9MT0NLX1ZJT0xBVElPTl9GT1JFSUdOX1BST0NFU1MQBBIlCiFUSU1FX0xPQ0tfVklPTEFUSU9OX05PX0hFQVJUQkVBVFMQBWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiJpb25ldC92ZXJpZmljYXRpb24vdjEvZXZlbnRzLnByb3RvEhVpb25ldC52ZXJpZmljYXRpb24udjEivAEKD0NoYWxsZW5nZUlzc3VlZBIUCgxjaGFsbGVuZ2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEgwKBHNlZWQYAyABKAwSEgoKZGlmZmljdWx0eRgEIAEoDRItCglpc3N1ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlYWRsaW5lX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKEAQoPQ2hhbGxlbmdlUGFzc2VkEhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSGQoRc29sdmVfZHVyYXRpb25fbXMYAyABKAQSLQoJcGFzc2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLGAQoPQ2hhbGxlbmdlRmFpbGVkEhQKDGNoYWxsZW5nZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSPQoGcmVhc29uGAMgASgOMi0uaW9uZXQudmVyaWZpY2F0aW9uLnYxLkNoYWxsZW5nZUZhaWx1cmVSZWFzb24SHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYBCABKA0SLQoJZmFpbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK2AgoUVGltZUxvY2tIb3VyVmVyaWZpZWQSEAoIbGVhc2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhIKCmhvdXJfaW5kZXgYAyABKA0SLgoKaG91cl9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2hlYXJ0YmVhdF9jb3VudBgGIAEoDRIXCg9jaGFpbl9oZWFkX2hhc2gYByABKAwSJAocZ3B1X3V0aWxpc2F0aW9uX2Jhc2lzX3BvaW50cxgIIAEoDRIvCgt2ZXJpZmllZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipwIKEFRpbWVMb2NrVmlvbGF0ZWQSEAoIbGVhc2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhIKCmhvdXJfaW5kZXgYAyABKA0SLgoKaG91cl9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKCXZpb2xhdGlvbhgGIAEoDjIoLmlvbmV0LnZlcmlmaWNhdGlvbi52MS5UaW1lTG9ja1Zpb2xhdGlvbhIOCgZkZXRhaWwYByABKAkSLwoLZGV0ZWN0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpUCChFSZXB1dGF0aW9uQ2hhbmdlZBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSGgoSc2NvcmVfYmFzaXNfcG9pbnRzGAMgASgNEiMKG3ByZXZpb3VzX3Njb3JlX2Jhc2lzX3BvaW50cxgEIAEoDRIfChd1cHRpbWVfMzBkX2Jhc2lzX3BvaW50cxgFIAEoDRIVCg1wcm9vZnNfcGFzc2VkGAYgASgEEhUKDXByb29mc19mYWlsZWQYByABKAQSGAoQbGVhc2VzX2NvbXBsZXRlZBgIIAEoBBIuCgpjaGFuZ2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLgAQoXRXBvY2hQcm9vZlJvb3RDb21taXR0ZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEhMKC21lcmtsZV9yb290GAIgASgMEhIKCmxlYWZfY291bnQYAyABKAQSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAQgASgJEi8KC2Vwb2NoX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxjb21taXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMBChZBZ2VudEhlYXJ0YmVhdHNTdG9wcGVkEhEKCWRldmljZV9pZBgBIAEoCRI1ChFsYXN0X2hlYXJ0YmVhdF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGV0ZWN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMBChZBZ2VudEhlYXJ0YmVhdHNSZXN1bWVkEhEKCWRldmljZV9pZBgBIAEoCRI2ChJmaXJzdF9oZWFydGJlYXRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJlc3VtZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoQBCg9EZXZpY2VRdWFsaWZpZWQSEQoJZGV2aWNlX2lkGAEgASgJEhQKDGNoYWxsZW5nZV9pZBgCIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgDIAEoBBIwCgxxdWFsaWZpZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqsBChJEZXZpY2VEaXNxdWFsaWZpZWQSEQoJZGV2aWNlX2lkGAEgASgJEj0KBnJlYXNvbhgCIAEoDjItLmlvbmV0LnZlcmlmaWNhdGlvbi52MS5EaXNxdWFsaWZpY2F0aW9uUmVhc29uEg4KBmRldGFpbBgDIAEoCRIzCg9kaXNxdWFsaWZpZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrcCChBBZ2VudEpvYlJlcG9ydGVkEg4KBmpvYl9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSEAoIc2VxdWVuY2UYBCABKAQSNgoEa2luZBgFIAEoDjIoLmlvbmV0LnZlcmlmaWNhdGlvbi52MS5BZ2VudEpvYkV2ZW50S2luZBIWCglleGl0X2NvZGUYBiABKAVIAIgBARIMCgR0ZXh0GAcgASgJEg4KBnN0cmVhbRgIIAEoCRIvCgtyZXBvcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjZWl2ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9leGl0X2NvZGUq8gEKFkNoYWxsZW5nZUZhaWx1cmVSZWFzb24SKAokQ0hBTExFTkdFX0ZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASKQolQ0hBTExFTkdFX0ZBSUxVUkVfUkVBU09OX1dST05HX1JFU1VMVBABEiYKIkNIQUxMRU5HRV9GQUlMVVJFX1JFQVNPTl9USU1FRF9PVVQQAhIvCitDSEFMTEVOR0VfRkFJTFVSRV9SRUFTT05fVE9PX1NMT1dfRk9SX01PREVMEAMSKgomQ0hBTExFTkdFX0ZBSUxVUkVfUkVBU09OX1ZSQU1fTUlTTUFUQ0gQBCr7AQoRVGltZUxvY2tWaW9sYXRpb24SIwofVElNRV9MT0NLX1ZJT0xBVElPTl9VTlNQRUNJRklFRBAAEiQKIFRJTUVfTE9DS19WSU9MQVRJT05fQ0hBSU5fQlJPS0VOEAESJQohVElNRV9MT0NLX1ZJT0xBVElPTl9CQURfU0lHTkFUVVJFEAISJAogVElNRV9MT0NLX1ZJT0xBVElPTl9HQVBfRVhDRUVERUQQAxInCiNUSU1FX0xPQ0tfVklPTEFUSU9OX0ZPUkVJR05fUFJPQ0VTUxAEEiUKIVRJTUVfTE9DS19WSU9MQVRJT05fTk9fSEVBUlRCRUFUUxAFKoICChZEaXNxdWFsaWZpY2F0aW9uUmVhc29uEicKI0RJU1FVQUxJRklDQVRJT05fUkVBU09OX1VOU1BFQ0lGSUVEEAASMgouRElTUVVBTElGSUNBVElPTl9SRUFTT05fUkVQRUFURURfUFJPT0ZfRkFJTFVSRRABEiwKKERJU1FVQUxJRklDQVRJT05fUkVBU09OX0ZPUkVJR05fV09SS0xPQUQQAhIsCihESVNRVUFMSUZJQ0FUSU9OX1JFQVNPTl9TUE9PRkVEX0hBUkRXQVJFEAMSLworRElTUVVBTElGSUNBVElPTl9SRUFTT05fVElNRV9MT0NLX1ZJT0xBVElPThAEKqsCChFBZ2VudEpvYkV2ZW50S2luZBIkCiBBR0VOVF9KT0JfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiEKHUFHRU5UX0pPQl9FVkVOVF9LSU5EX0FDQ0VQVEVEEAESIAocQUdFTlRfSk9CX0VWRU5UX0tJTkRfU1RBUlRFRBACEiAKHEFHRU5UX0pPQl9FVkVOVF9LSU5EX1JVTk5JTkcQAxIfChtBR0VOVF9KT0JfRVZFTlRfS0lORF9FWElURUQQBBIcChhBR0VOVF9KT0JfRVZFTlRfS0lORF9MT0cQBRIgChxBR0VOVF9KT0JfRVZFTlRfS0lORF9TVE9QUEVEEAYSKAokQUdFTlRfSk9CX0VWRU5UX0tJTkRfRkFJTEVEX1RPX1NUQVJUEAdiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A proof-of-work challenge sent to an idle device.
@@ -348,6 +348,209 @@ export const EpochProofRootCommittedSchema: GenMessage<EpochProofRootCommitted> 
   messageDesc(file_ionet_verification_v1_events, 6);
 
 /**
+ * The agent's heartbeats stopped arriving for longer than the offline tolerance: inventory marks
+ * the device offline.
+ *
+ * @generated from message ionet.verification.v1.AgentHeartbeatsStopped
+ */
+export type AgentHeartbeatsStopped = Message<"ionet.verification.v1.AgentHeartbeatsStopped"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_heartbeat_at = 2;
+   */
+  lastHeartbeatAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp detected_at = 3;
+   */
+  detectedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.verification.v1.AgentHeartbeatsStopped.
+ * Use `create(AgentHeartbeatsStoppedSchema)` to create a new message.
+ */
+export const AgentHeartbeatsStoppedSchema: GenMessage<AgentHeartbeatsStopped> = /*@__PURE__*/
+  messageDesc(file_ionet_verification_v1_events, 7);
+
+/**
+ * Heartbeats arrive again after a stop (or for the first time after enrollment).
+ *
+ * @generated from message ionet.verification.v1.AgentHeartbeatsResumed
+ */
+export type AgentHeartbeatsResumed = Message<"ionet.verification.v1.AgentHeartbeatsResumed"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp first_heartbeat_at = 2;
+   */
+  firstHeartbeatAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp resumed_at = 3;
+   */
+  resumedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.verification.v1.AgentHeartbeatsResumed.
+ * Use `create(AgentHeartbeatsResumedSchema)` to create a new message.
+ */
+export const AgentHeartbeatsResumedSchema: GenMessage<AgentHeartbeatsResumed> = /*@__PURE__*/
+  messageDesc(file_ionet_verification_v1_events, 8);
+
+/**
+ * Verification's verdict that a pending device has shown the configured uptime and passed a proof
+ * of work: inventory makes it cluster-ready.
+ *
+ * @generated from message ionet.verification.v1.DeviceQualified
+ */
+export type DeviceQualified = Message<"ionet.verification.v1.DeviceQualified"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * The challenge whose pass completed the qualification.
+   *
+   * @generated from field: string challenge_id = 2;
+   */
+  challengeId: string;
+
+  /**
+   * @generated from field: uint64 uptime_seconds = 3;
+   */
+  uptimeSeconds: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp qualified_at = 4;
+   */
+  qualifiedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.verification.v1.DeviceQualified.
+ * Use `create(DeviceQualifiedSchema)` to create a new message.
+ */
+export const DeviceQualifiedSchema: GenMessage<DeviceQualified> = /*@__PURE__*/
+  messageDesc(file_ionet_verification_v1_events, 9);
+
+/**
+ * Verification's verdict that a device must be blocked (repeated proof failures, a time-lock
+ * violation): inventory blocks it with this reason and detail.
+ *
+ * @generated from message ionet.verification.v1.DeviceDisqualified
+ */
+export type DeviceDisqualified = Message<"ionet.verification.v1.DeviceDisqualified"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: ionet.verification.v1.DisqualificationReason reason = 2;
+   */
+  reason: DisqualificationReason;
+
+  /**
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp disqualified_at = 4;
+   */
+  disqualifiedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.verification.v1.DeviceDisqualified.
+ * Use `create(DeviceDisqualifiedSchema)` to create a new message.
+ */
+export const DeviceDisqualifiedSchema: GenMessage<DeviceDisqualified> = /*@__PURE__*/
+  messageDesc(file_ionet_verification_v1_events, 10);
+
+/**
+ * What a worker agent reported about a job it was handed (signed by its key); leasing consumes it.
+ *
+ * @generated from message ionet.verification.v1.AgentJobReported
+ */
+export type AgentJobReported = Message<"ionet.verification.v1.AgentJobReported"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+
+  /**
+   * The agent's sequence number for this job's events, from 0: (job_id, sequence) is unique.
+   *
+   * @generated from field: uint64 sequence = 4;
+   */
+  sequence: bigint;
+
+  /**
+   * @generated from field: ionet.verification.v1.AgentJobEventKind kind = 5;
+   */
+  kind: AgentJobEventKind;
+
+  /**
+   * Set for EXITED.
+   *
+   * @generated from field: optional int32 exit_code = 6;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * Set for LOG (at most 64 KiB per event) and for FAILED_TO_START (the reason).
+   *
+   * @generated from field: string text = 7;
+   */
+  text: string;
+
+  /**
+   * "stdout" or "stderr" for LOG.
+   *
+   * @generated from field: string stream = 8;
+   */
+  stream: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp reported_at = 9;
+   */
+  reportedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp received_at = 10;
+   */
+  receivedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.verification.v1.AgentJobReported.
+ * Use `create(AgentJobReportedSchema)` to create a new message.
+ */
+export const AgentJobReportedSchema: GenMessage<AgentJobReported> = /*@__PURE__*/
+  messageDesc(file_ionet_verification_v1_events, 11);
+
+/**
  * @generated from enum ionet.verification.v1.ChallengeFailureReason
  */
 export enum ChallengeFailureReason {
@@ -423,4 +626,91 @@ export enum TimeLockViolation {
  */
 export const TimeLockViolationSchema: GenEnum<TimeLockViolation> = /*@__PURE__*/
   enumDesc(file_ionet_verification_v1_events, 1);
+
+/**
+ * @generated from enum ionet.verification.v1.DisqualificationReason
+ */
+export enum DisqualificationReason {
+  /**
+   * @generated from enum value: DISQUALIFICATION_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: DISQUALIFICATION_REASON_REPEATED_PROOF_FAILURE = 1;
+   */
+  REPEATED_PROOF_FAILURE = 1,
+
+  /**
+   * @generated from enum value: DISQUALIFICATION_REASON_FOREIGN_WORKLOAD = 2;
+   */
+  FOREIGN_WORKLOAD = 2,
+
+  /**
+   * @generated from enum value: DISQUALIFICATION_REASON_SPOOFED_HARDWARE = 3;
+   */
+  SPOOFED_HARDWARE = 3,
+
+  /**
+   * @generated from enum value: DISQUALIFICATION_REASON_TIME_LOCK_VIOLATION = 4;
+   */
+  TIME_LOCK_VIOLATION = 4,
+}
+
+/**
+ * Describes the enum ionet.verification.v1.DisqualificationReason.
+ */
+export const DisqualificationReasonSchema: GenEnum<DisqualificationReason> = /*@__PURE__*/
+  enumDesc(file_ionet_verification_v1_events, 2);
+
+/**
+ * @generated from enum ionet.verification.v1.AgentJobEventKind
+ */
+export enum AgentJobEventKind {
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_ACCEPTED = 1;
+   */
+  ACCEPTED = 1,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_STARTED = 2;
+   */
+  STARTED = 2,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_RUNNING = 3;
+   */
+  RUNNING = 3,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_EXITED = 4;
+   */
+  EXITED = 4,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_LOG = 5;
+   */
+  LOG = 5,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_STOPPED = 6;
+   */
+  STOPPED = 6,
+
+  /**
+   * @generated from enum value: AGENT_JOB_EVENT_KIND_FAILED_TO_START = 7;
+   */
+  FAILED_TO_START = 7,
+}
+
+/**
+ * Describes the enum ionet.verification.v1.AgentJobEventKind.
+ */
+export const AgentJobEventKindSchema: GenEnum<AgentJobEventKind> = /*@__PURE__*/
+  enumDesc(file_ionet_verification_v1_events, 3);
 
