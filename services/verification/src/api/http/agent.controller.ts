@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { WORK_WAIT_MS_MAX, type ChallengeResultResponse, type HeartbeatBatchResponse, type WorkResponse } from '@ionet/agent-protocol';
+import { AgentAuthenticated, AgentCaller, AgentWorkMailbox, CLOCK, RequestId, type AgentContext, type Clock } from '@ionet/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { VerificationError } from '../../domain/shared/verification.errors';
+import { AgentJobsService } from '../../application/agent-jobs.service';
+import { ChallengesService } from '../../application/challenges.service';
+import { DeviceDirectory } from '../../application/device-directory';
+import { HeartbeatIngestService } from '../../application/heartbeat-ingest.service';
+import { platformSync } from '../../application/platform-time';
+import { VerificationQueries } from '../../application/verification-queries.service';
+
+/** The worker agent's signed traffic after enrollment (ADR 0400): every route authenticates the
+ *  request's ed25519 signature and maps the key to its enrolled device. */
+@ApiExcludeController()
+@Controller('v1/agent')
+@AgentAuthenticated()
+export class AgentController {
+  constructor(
+    private readonly directory: DeviceDirectory,
+    private readonly ingest: HeartbeatIngestService,
+    private readonly challenges: ChallengesService,
+    private readonly jobs: AgentJobsService,
+    private readonly queries: VerificationQueries,
+    private readonly mailbox: AgentWorkMailbox,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post('heartbeats')
+  @HttpCode(200)
+  async heartbeats(@AgentCaller() agent: AgentContext, @RequestId() requestId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<HeartbeatBatchResponse> {
+    const device = await this.directory.requireByAgent(agent.address, reply);
+    return this.ingest.ingest(device, body, requestId);
+  }
+
+  @Get('work')
+  async work(@AgentCaller() agent: AgentContext, @Query('waitMs') waitMsText: string | undefined, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<WorkResponse> {
+    const waitMs = waitMsText === undefined ? 0 : Number(waitMsText);
+    if (!/^\d{1,5}$/.test(waitMsText ?? '0') || waitMs > WORK_WAIT_MS_MAX) {
+      throw new VerificationError('VERIFICATION.QUERY_INVALID', `waitMs must be an integer from 0 to ${WORK_WAIT_MS_MAX}`, {}, 'invalid');
+    }
+    const device = await this.directory.requireByAgent(agent.address, reply);
+    const gone = new AbortController();
+    request.raw.once('close', () => gone.abort());
+    const items = await this.mailbox.poll(device.deviceId, waitMs, gone.signal);
+    return { items, ...platformSync(this.clock) };
+  }
+
+  @Post('challenges/:challengeId/result')
+  @HttpCode(200)
+  async challengeResult(
+    @AgentCaller() agent: AgentContext,
+    @RequestId() requestId: string,
+    @Param('challengeId') challengeId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ChallengeResultResponse> {
+    const device = await this.directory.requireByAgent(agent.address, reply);
+    return this.challenges.submit(device, challengeId, body, requestId);
+  }
+
+  @Post('jobs/:jobId/events')
+  @HttpCode(200)
+  async jobEvents(
+    @AgentCaller() agent: AgentContext,
+    @RequestId() requestId: string,
+    @Param('jobId') jobId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ accepted: number; duplicates: number }> {
+    const device = await this.directory.requireByAgent(agent.address, reply);
+    return this.jobs.report(device, jobId, body, requestId);
+  }
+
+  @Get('verification')
+  async verification(@AgentCaller() agent: AgentContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const device = await this.directory.requireByAgent(agent.address, reply);
+    return this.queries.agentView(device);
+  }
+}
