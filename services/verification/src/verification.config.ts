@@ -11,7 +11,7 @@ export const verificationConfigSchema = baseConfigSchema.extend({
   /** The longest silence between two heartbeats that still counts as up, in WALL milliseconds (the
    *  agent beats on the wall clock; on an accelerated clock it covers rate times as much platform
    *  time). Beyond it: AgentHeartbeatsStopped, no uptime for the gap, a lease-hour gap violation. */
-  VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: ms(1_000, 3_600_000).default(90_000),
+  VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: ms(1, 3_600_000).default(90_000),
   /** Platform-clock uptime a pending device shows (besides a passed proof of work) to qualify. */
   VERIFICATION_QUALIFY_UPTIME_MS: ms(0, 7 * 86_400_000).default(3_600_000),
   /** Consecutive proof-of-work failures that disqualify (block) a device. */

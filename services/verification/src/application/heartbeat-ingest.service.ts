@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTBEAT_BATCH_MAX, heartbeatProblem, type HeartbeatBatchResponse, type SignedHeartbeat } from '@ionet/agent-protocol';
 import { CommandHandlers, PgTransactionRunner, causedByRequest, derivedId, type EventingTransaction } from '@ionet/eventing';
-import { CLOCK, CONFIG, PG_POOL, type Clock } from '@ionet/platform';
+import { CLOCK, CONFIG, PG_POOL, ProblemError, type Clock } from '@ionet/platform';
 import type { Pool } from 'pg';
 import { decideHeartbeatBatch, type ChainHead } from '../domain/heartbeat/heartbeat-batch';
 import { VerificationError } from '../domain/shared/verification.errors';
@@ -63,7 +63,25 @@ export class HeartbeatIngestService {
     }
     const heartbeats = batch as SignedHeartbeat[];
     const toleranceMs = platformMs(this.clock, this.config.VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS);
-    const result = await this.transactions.transaction(async (tx) => {
+    const result = await this.store(device, heartbeats, toleranceMs, now, requestId).catch((err: unknown) => {
+      // The agent resumes from the expected link: named at the top of the problem, as ADR 0400 says.
+      if (err instanceof VerificationError && err.code === 'VERIFICATION.CHAIN_BROKEN') {
+        throw ProblemError.of('conflict', err.code, err.detail, { expectedSequence: err.context.expectedSequence, expectedPreviousHash: err.context.expectedPreviousHash });
+      }
+      throw err;
+    });
+    const head = result.decision.head;
+    return {
+      accepted: result.decision.accepted.length,
+      duplicates: result.decision.duplicates,
+      lastSequence: head?.sequence ?? -1,
+      lastHash: head?.hash ?? '',
+      ...platformSync(this.clock),
+    };
+  }
+
+  private store(device: KnownDevice, heartbeats: SignedHeartbeat[], toleranceMs: number, now: Date, requestId: string) {
+    return this.transactions.transaction(async (tx) => {
       await tx.query(`select pg_advisory_xact_lock(hashtext('ionet.heartbeats'), hashtext($1))`, [device.deviceId]);
       const headRow = (await tx.query<HeadRow>(`select chain_number, last_sequence, last_hash, last_at, last_received_at, presence from heartbeat_chains where device_id = $1`, [device.deviceId])).rows[0];
       const head: ChainHead | undefined = headRow ? { chainNumber: headRow.chain_number, sequence: Number(headRow.last_sequence), hash: headRow.last_hash, at: headRow.last_at } : undefined;
@@ -78,7 +96,7 @@ export class HeartbeatIngestService {
         for (const r of rows) stored.set(Number(r.sequence), r.hash);
       }
       const decision = decideHeartbeatBatch(head, stored, heartbeats, toleranceMs);
-      if (decision.accepted.length === 0) return { decision, transition: false };
+      if (decision.accepted.length === 0) return { decision };
       await this.insertHeartbeats(tx, device.deviceId, decision.chainNumber, decision.accepted, now);
       const first = decision.accepted[0]!;
       const last = decision.head!;
@@ -114,16 +132,8 @@ export class HeartbeatIngestService {
       if (!headRow || headRow.presence === 'offline') {
         await handler.handle(device.deviceId, { type: 'RecordHeartbeatsResumed', deviceId: device.deviceId, firstHeartbeatAt: new Date(first.at), at: now }, cause, { tx });
       }
-      return { decision, transition: true };
+      return { decision };
     });
-    const head = result.decision.head;
-    return {
-      accepted: result.decision.accepted.length,
-      duplicates: result.decision.duplicates,
-      lastSequence: head?.sequence ?? -1,
-      lastHash: head?.hash ?? '',
-      ...platformSync(this.clock),
-    };
   }
 
   private async insertHeartbeats(tx: EventingTransaction, deviceId: string, chainNumber: number, heartbeats: SignedHeartbeat[], receivedAt: Date): Promise<void> {
