@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { WORK_WAIT_MS_MAX, type ChallengeResultResponse, type HeartbeatBatchResponse, type WorkResponse } from '@ionet/agent-protocol';
-import { AgentAuthenticated, AgentCaller, AgentWorkMailbox, CLOCK, RequestId, type AgentContext, type Clock } from '@ionet/platform';
+import { AgentAuthenticated, AgentCaller, AgentWorkMailbox, BodyLimit, CLOCK, RequestId, type AgentContext, type Clock } from '@ionet/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VerificationError } from '../../domain/shared/verification.errors';
 import { AgentJobsService } from '../../application/agent-jobs.service';
@@ -10,6 +10,9 @@ import { DeviceDirectory } from '../../application/device-directory';
 import { HeartbeatIngestService } from '../../application/heartbeat-ingest.service';
 import { platformSync } from '../../application/platform-time';
 import { VerificationQueries } from '../../application/verification-queries.service';
+
+/** As the gateway's route table allows: a full heartbeat batch (500) or a report with log chunks. */
+const AGENT_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The worker agent's signed traffic after enrollment (ADR 0400): every route authenticates the
  *  request's ed25519 signature and maps the key to its enrolled device. */
@@ -29,6 +32,7 @@ export class AgentController {
 
   @Post('heartbeats')
   @HttpCode(200)
+  @BodyLimit(AGENT_BODY_LIMIT_BYTES)
   async heartbeats(@AgentCaller() agent: AgentContext, @RequestId() requestId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<HeartbeatBatchResponse> {
     const device = await this.directory.requireByAgent(agent.address, reply);
     return this.ingest.ingest(device, body, requestId);
@@ -62,6 +66,7 @@ export class AgentController {
 
   @Post('jobs/:jobId/events')
   @HttpCode(200)
+  @BodyLimit(AGENT_BODY_LIMIT_BYTES)
   async jobEvents(
     @AgentCaller() agent: AgentContext,
     @RequestId() requestId: string,
