@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { proofOfWorkProblem, type ChallengeResultResponse, type ProofOfWorkChallenge } from '@ionet/agent-protocol';
+import type { ChallengeResultResponse, ProofOfWorkChallenge } from '@ionet/agent-protocol';
 import { CommandHandlers, PgTransactionRunner, causedByRequest, derivedId, type CommandCause, type EventingTransaction } from '@ionet/eventing';
 import { AgentWorkMailbox, CLOCK, CONFIG, PG_POOL, type Clock, type Logger, LOGGER } from '@ionet/platform';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { VerificationError } from '../domain/shared/verification.errors';
 import type { VerificationConfig } from '../verification.config';
 import type { KnownDevice } from './device-directory';
 import { platformMs } from './platform-time';
+import { proofOfWorkProblemOffThread } from './pow-verifier';
 import { deviceVerificationAggregate } from './verification-aggregates';
 
 interface ChallengeRow {
@@ -124,7 +125,7 @@ export class ChallengesService {
       throw new VerificationError('VERIFICATION.RESULT_INVALID', 'the body is {nonce: "<decimal>", memoryDigest: "<64 hex>", solveMs: <integer>}', {}, 'invalid');
     }
     // The memory walk is recomputed here: its cost is bounded by the memory this verifier chose.
-    const problem = receivedAt.getTime() > row.deadline_at.getTime() ? undefined : proofOfWorkProblem(toChallenge(row), { nonce: result.nonce as string, memoryDigest: result.memoryDigest as string });
+    const problem = receivedAt.getTime() > row.deadline_at.getTime() ? undefined : await proofOfWorkProblemOffThread(toChallenge(row), { nonce: result.nonce as string, memoryDigest: result.memoryDigest as string });
     const outcome = judgeChallenge({ deadlineAt: row.deadline_at, solveMsMax: row.solve_ms_max, sizedFor: row.sized_for }, { problem, solveMs: result.solveMs, receivedAt });
     const judged = await this.judge(device.deviceId, challengeId, outcome, causedByRequest(requestId), receivedAt);
     await this.mailbox.acknowledge(device.deviceId, `challenge:${challengeId}`);
