@@ -64,7 +64,7 @@ export async function run({ root, flags }) {
     await ensureTopics(kafka, { prefix: topicPrefix });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    child = start(root, 'verification', ['services/verification/dist/main.js'], {
+    child = start(root, 'verification', [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), 'services/verification/dist/main.js'], {
       NODE_ENV: 'production',
       SERVICE_NAME: 'verification',
       HTTP_HOST: '127.0.0.1',

@@ -2,6 +2,7 @@ import { GENESIS_HASH, signAgentRequest, type SignedHeartbeat } from '@ionet/age
 import { PG_POOL } from '@ionet/platform';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Pool } from 'pg';
+import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
 import { verificationService } from '../src/verification.module';
@@ -138,6 +139,18 @@ describe('verification: signed heartbeats on real Kafka, PostgreSQL and Redis', 
     const later = await agentCall(svc.baseUrl, stranger.key, 'GET', AGENT_PATHS.verification);
     expect(later.status).toBe(403);
     expect(later.body.code).toBe('AGENT.UNKNOWN_DEVICE');
+  });
+
+  it('orders concurrent batches of one device: the same first batch sent twice at once is stored once', async () => {
+    const twin = newTestAgent();
+    await registerDevice(ns.topicPrefix, twin);
+    const batch = heartbeatChain(twin, 20, { from: new Date(Date.now() - 60_000), stepMs: 1_000 });
+    await waitFor('the device registered', async () => ((await svc.app.get(DeviceDirectory).byAgent(twin.key.address)) ? true : undefined));
+    const answers = await Promise.all([post(twin, batch), post(twin, batch), post(twin, batch)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.map((a) => a.body.accepted).sort()).toEqual([0, 0, 20]);
+    const rows = await pool.query(`select count(*)::int as n from heartbeats where device_id = $1`, [twin.deviceId]);
+    expect(rows.rows[0].n).toBe(20);
   });
 
   it('shows the agent its chain, presence and uptime', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTBEAT_BATCH_MAX, heartbeatProblem, type HeartbeatBatchResponse, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { CommandHandlers, PgTransactionRunner, causedByRequest, derivedId, type EventingTransaction } from '@ionet/eventing';
+import { CommandHandlers, PgTransactionRunner, causedByRequest, derivedId } from '@ionet/eventing';
 import { CLOCK, CONFIG, PG_POOL, ProblemError, type Clock } from '@ionet/platform';
 import type { Pool } from 'pg';
 import { decideHeartbeatBatch, type ChainHead } from '../domain/heartbeat/heartbeat-batch';
@@ -22,13 +22,14 @@ interface HeadRow {
 /** How far ahead of the platform's clock a heartbeat may be stamped (wall ms; the agent estimates
  *  platform time from its last sync, so a little drift is normal). */
 const FUTURE_SKEW_WALL_MS = 5 * 60_000;
+const HEAD_SELECT = `select chain_number, last_sequence, last_hash, last_at, last_received_at, presence from heartbeat_chains where device_id = $1`;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Heartbeat ingest (ADR 0411): each heartbeat's shape, hash and signature checked in memory, then
  * one transaction per batch: the device's chain head locked, re-sent heartbeats recognised, the
- * rest checked link by link, stored with one multi-row insert, the head and the hourly uptime
- * updated with one statement each. A transition (first heartbeat, back after silence, a new chain)
+ * rest checked link by link; the heartbeats, the head and the hourly uptime written by one
+ * statement. A transition (first heartbeat, back after silence, a new chain)
  * appends its event in the same transaction.
  */
 @Injectable()
@@ -82,8 +83,13 @@ export class HeartbeatIngestService {
 
   private store(device: KnownDevice, heartbeats: SignedHeartbeat[], toleranceMs: number, now: Date, requestId: string) {
     return this.transactions.transaction(async (tx) => {
-      await tx.query(`select pg_advisory_xact_lock(hashtext('ionet.heartbeats'), hashtext($1))`, [device.deviceId]);
-      const headRow = (await tx.query<HeadRow>(`select chain_number, last_sequence, last_hash, last_at, last_received_at, presence from heartbeat_chains where device_id = $1`, [device.deviceId])).rows[0];
+      // The head row's lock orders a device's batches; a device's first batch has no row to lock
+      // yet, so it takes the device's advisory lock and reads again (once in a device's life).
+      let headRow = (await tx.query<HeadRow>(`${HEAD_SELECT} for update`, [device.deviceId])).rows[0];
+      if (!headRow) {
+        await tx.query(`select pg_advisory_xact_lock(hashtext('ionet.heartbeats'), hashtext($1))`, [device.deviceId]);
+        headRow = (await tx.query<HeadRow>(`${HEAD_SELECT} for update`, [device.deviceId])).rows[0];
+      }
       const head: ChainHead | undefined = headRow ? { chainNumber: headRow.chain_number, sequence: Number(headRow.last_sequence), hash: headRow.last_hash, at: headRow.last_at } : undefined;
       const resent = head ? heartbeats.filter((h) => h.sequence <= head.sequence).map((h) => h.sequence) : [];
       const stored = new Map<number, string>();
@@ -97,28 +103,57 @@ export class HeartbeatIngestService {
       }
       const decision = decideHeartbeatBatch(head, stored, heartbeats, toleranceMs);
       if (decision.accepted.length === 0) return { decision };
-      await this.insertHeartbeats(tx, device.deviceId, decision.chainNumber, decision.accepted, now);
       const first = decision.accepted[0]!;
       const last = decision.head!;
       const wasSilent = !headRow || headRow.presence === 'offline' || now.getTime() - headRow.last_received_at.getTime() > toleranceMs;
+      const hours = [...decision.uptimeMsByHour.entries()];
+      const { accepted } = decision;
+      // One statement for every write of the batch: the heartbeats, the head and the hourly uptime.
       await tx.query(
-        `insert into heartbeat_chains (device_id, chain_number, last_sequence, last_hash, last_at, last_received_at, first_at, online_since, presence, heartbeat_count)
-         values ($1, $2, $3, $4, $5, $6, $7, $6, 'online', $8)
-         on conflict (device_id) do update set chain_number = excluded.chain_number, last_sequence = excluded.last_sequence, last_hash = excluded.last_hash,
-           last_at = excluded.last_at, last_received_at = excluded.last_received_at, presence = 'online',
-           online_since = case when $9 then excluded.last_received_at else heartbeat_chains.online_since end,
-           heartbeat_count = heartbeat_chains.heartbeat_count + excluded.heartbeat_count`,
-        [device.deviceId, decision.chainNumber, last.sequence, last.hash, last.at, now, new Date(first.at), decision.accepted.length, wasSilent],
+        `with stored as (
+           insert into heartbeats (device_id, chain_number, sequence, hash, previous_hash, at, at_text, lease_id, gpus, process_digest, foreign_process_count, signature, received_at)
+           select $1, $2, u.sequence, u.hash, u.previous_hash, u.at_text::timestamptz, u.at_text, u.lease_id, u.gpus, u.process_digest, u.foreign_process_count, u.signature, $3
+             from unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::int[], $12::text[])
+               as u(sequence, hash, previous_hash, at_text, lease_id, gpus, process_digest, foreign_process_count, signature)
+           returning 1
+         ), head as (
+           insert into heartbeat_chains (device_id, chain_number, last_sequence, last_hash, last_at, last_received_at, first_at, online_since, presence, heartbeat_count)
+           values ($1, $2, $13, $14, $15, $3, $16, $3, 'online', $17)
+           on conflict (device_id) do update set chain_number = excluded.chain_number, last_sequence = excluded.last_sequence, last_hash = excluded.last_hash,
+             last_at = excluded.last_at, last_received_at = excluded.last_received_at, presence = 'online',
+             online_since = case when $18 then excluded.last_received_at else heartbeat_chains.online_since end,
+             heartbeat_count = heartbeat_chains.heartbeat_count + excluded.heartbeat_count
+           returning 1
+         ), uptime as (
+           insert into device_uptime (device_id, hour_start, uptime_ms)
+           select $1, to_timestamp(h / 1000.0), ms from unnest($19::bigint[], $20::bigint[]) as up(h, ms)
+           on conflict (device_id, hour_start) do update set uptime_ms = device_uptime.uptime_ms + excluded.uptime_ms
+           returning 1
+         )
+         select (select count(*) from stored) as stored, (select count(*) from head) as head, (select count(*) from uptime) as uptime`,
+        [
+          device.deviceId,
+          decision.chainNumber,
+          now,
+          accepted.map((h) => h.sequence),
+          accepted.map((h) => h.hash),
+          accepted.map((h) => h.previousHash),
+          accepted.map((h) => h.at),
+          accepted.map((h) => h.leaseId),
+          accepted.map((h) => JSON.stringify(h.gpus)),
+          accepted.map((h) => h.processDigest),
+          accepted.map((h) => h.foreignProcessCount),
+          accepted.map((h) => h.signature),
+          last.sequence,
+          last.hash,
+          last.at,
+          new Date(first.at),
+          accepted.length,
+          wasSilent,
+          hours.map(([h]) => h),
+          hours.map(([, ms]) => ms),
+        ],
       );
-      if (decision.uptimeMsByHour.size > 0) {
-        const hours = [...decision.uptimeMsByHour.entries()];
-        await tx.query(
-          `insert into device_uptime (device_id, hour_start, uptime_ms)
-           select $1, to_timestamp(h / 1000.0), ms from unnest($2::bigint[], $3::bigint[]) as u(h, ms)
-           on conflict (device_id, hour_start) do update set uptime_ms = device_uptime.uptime_ms + excluded.uptime_ms`,
-          [device.deviceId, hours.map(([h]) => h), hours.map(([, ms]) => ms)],
-        );
-      }
       const cause = causedByRequest(requestId);
       const handler = this.handlers.for(deviceVerificationAggregate);
       if (decision.restart && head) {
@@ -134,29 +169,6 @@ export class HeartbeatIngestService {
       }
       return { decision };
     });
-  }
-
-  private async insertHeartbeats(tx: EventingTransaction, deviceId: string, chainNumber: number, heartbeats: SignedHeartbeat[], receivedAt: Date): Promise<void> {
-    await tx.query(
-      `insert into heartbeats (device_id, chain_number, sequence, hash, previous_hash, at, at_text, lease_id, gpus, process_digest, foreign_process_count, signature, received_at)
-       select $1, $2, u.sequence, u.hash, u.previous_hash, u.at_text::timestamptz, u.at_text, u.lease_id, u.gpus, u.process_digest, u.foreign_process_count, u.signature, $3
-       from unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::int[], $12::text[])
-         as u(sequence, hash, previous_hash, at_text, lease_id, gpus, process_digest, foreign_process_count, signature)`,
-      [
-        deviceId,
-        chainNumber,
-        receivedAt,
-        heartbeats.map((h) => h.sequence),
-        heartbeats.map((h) => h.hash),
-        heartbeats.map((h) => h.previousHash),
-        heartbeats.map((h) => h.at),
-        heartbeats.map((h) => h.leaseId),
-        heartbeats.map((h) => JSON.stringify(h.gpus)),
-        heartbeats.map((h) => h.processDigest),
-        heartbeats.map((h) => h.foreignProcessCount),
-        heartbeats.map((h) => h.signature),
-      ],
-    );
   }
 
   /** A heartbeat whose hash or signature does not hold, under a valid request signature, is the
