@@ -3,13 +3,12 @@
 // in one transaction), sent as the worker agent sends them (signed requests, batches per device),
 // beside Node's raw ed25519 verify rate measured in the same run. The median of three runs.
 //   npm run bench -- verification [--devices=200] [--batch=100] [--batches=3] [--concurrency=16] [--runs=3]
-import { execFileSync, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client } = require('pg');
@@ -168,6 +167,7 @@ async function sendAll(baseUrl, perDevice, concurrency) {
   const latencies = [];
   let heartbeats = 0;
   let failed = 0;
+  let resent = 0;
   let firstFailure;
   const started = process.hrtime.bigint();
   let cursor = 0;
@@ -177,20 +177,28 @@ async function sendAll(baseUrl, perDevice, concurrency) {
       const device = queue[cursor++];
       if (!device) return;
       for (const body of device.batches) {
-        const headers = signAgentRequest({ key: device.key, method: 'POST', pathAndQuery: AGENT_PATHS.heartbeats, body, nowMs: Date.now() });
         const t0 = process.hrtime.bigint();
         let res;
         let json;
-        try {
-          res = await fetch(`${baseUrl}${AGENT_PATHS.heartbeats}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
-          json = await res.json();
-        } catch (err) {
+        // A kept-alive connection the server closes as a request goes out fails in transport; the
+        // agent re-sends (a heartbeat batch is idempotent), and so does this client, once.
+        for (let attempt = 0; attempt < 2 && !res; attempt++) {
+          const headers = signAgentRequest({ key: device.key, method: 'POST', pathAndQuery: AGENT_PATHS.heartbeats, body, nowMs: Date.now() });
+          try {
+            res = await fetch(`${baseUrl}${AGENT_PATHS.heartbeats}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+            json = await res.json();
+          } catch (err) {
+            res = undefined;
+            if (attempt === 0) resent++;
+            else firstFailure ??= `${err.message}: ${err.cause?.message ?? ''}`;
+          }
+        }
+        if (!res) {
           failed++;
-          firstFailure ??= `${err.message}: ${err.cause?.message ?? ''}`;
           continue;
         }
         latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (res.status === 200) heartbeats += json.accepted;
+        if (res.status === 200) heartbeats += json.accepted + json.duplicates;
         else {
           failed++;
           firstFailure ??= `${res.status} ${JSON.stringify(json).slice(0, 300)}`;
@@ -203,7 +211,7 @@ async function sendAll(baseUrl, perDevice, concurrency) {
   latencies.sort((a, b) => a - b);
   const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 10) / 10;
   if (firstFailure) console.log(`    first failure: ${firstFailure}`);
-  return { heartbeatsPerS: Math.round(heartbeats / elapsedS), heartbeats, batches: latencies.length, elapsedS: Math.round(elapsedS * 100) / 100, p50Ms: pct(0.5), p99Ms: pct(0.99), failed };
+  return { heartbeatsPerS: Math.round(heartbeats / elapsedS), heartbeats, batches: latencies.length, elapsedS: Math.round(elapsedS * 100) / 100, p50Ms: pct(0.5), p99Ms: pct(0.99), failed, resentAfterTransportError: resent };
 }
 
 /** ed25519 verifies per second with a cached public key object: the floor under any ingest. */
@@ -290,54 +298,3 @@ function loadAverage() {
   return os.loadavg().map((l) => Math.round(l * 100) / 100);
 }
 
-function uptime() {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average ${loadAverage().join(', ')}`;
-  }
-}
-
-function start(root, name, args, env) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
-  child.on('exit', (code) => {
-    if (code && !child.stopping) console.error(`${name} exited with ${code}: ${stderr}`);
-  });
-  return child;
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.stopping = true;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function waitReady(url, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}

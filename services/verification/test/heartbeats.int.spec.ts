@@ -1,12 +1,11 @@
 import { GENESIS_HASH, signAgentRequest, type SignedHeartbeat } from '@ionet/agent-protocol';
 import { PG_POOL } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Pool } from 'pg';
 import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
-import { verificationService } from '../src/verification.module';
-import { AGENT_PATHS, agentCall, heartbeatChain, newTestAgent, registerDevice, type TestAgent } from './support/verification-test-kit';
+import { AGENT_PATHS, agentCall, heartbeatChain, newTestAgent, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
 
 describe('verification: signed heartbeats on real Kafka, PostgreSQL and Redis', () => {
   const ns = testNamespace('verification-heartbeats');
@@ -16,17 +15,7 @@ describe('verification: signed heartbeats on real Kafka, PostgreSQL and Redis', 
   let chain: SignedHeartbeat[] = [];
 
   beforeAll(async () => {
-    svc = await startTestService(verificationService, {
-      schema: ns.schema,
-      serviceName: 'verification',
-      topicPrefix: ns.topicPrefix,
-      env: {
-        QUEUE_PREFIX: ns.queuePrefix,
-        SERVICE_ROLES: 'api,consumer',
-        VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: '1500',
-        VERIFICATION_UNKNOWN_DEVICE_GRACE_MS: '1500',
-      },
-    });
+    svc = await startVerification(ns, { VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: '1500', VERIFICATION_UNKNOWN_DEVICE_GRACE_MS: '1500' });
     pool = svc.app.get(PG_POOL);
   });
 

@@ -3,6 +3,7 @@ import { Asset, commonV1, inventoryV1, leasingV1 } from '@ionet/contracts';
 import { projectionSpec, specEvent, type ProjectionSpecRun } from '@ionet/testing';
 import { deviceRegistryProjection } from '../src/application/projections/device-registry.projection';
 import { leasesProjection } from '../src/application/projections/leases.projection';
+import { leaseCreatedData } from './support/verification-test-kit';
 
 const at = (minute: number) => timestampFromDate(new Date(Date.UTC(2026, 11, 1, 10, minute)));
 const D1 = '0190b1f2-7c1e-7000-8000-0000000000d1';
@@ -60,18 +61,7 @@ describe('verification leases projection (every event twice, out of batch order,
   let run: ProjectionSpecRun;
   beforeAll(async () => {
     run = await projectionSpec(leasesProjection, [
-      specEvent(leasingV1.LeaseCreatedSchema, 'L1', {
-        leaseId: 'L1',
-        customerId: 'c1',
-        slots: [D1, D2].map((deviceId) => ({ deviceId, supplierId: S1, gpuCount: 8, pricePerGpuHour: usdc })),
-        durationHours: 2,
-        computePrice: usdc,
-        reservationFee: usdc,
-        paymentFee: usdc,
-        totalPrice: usdc,
-        paymentAsset: Asset.USDC,
-        createdAt: at(0),
-      }),
+      specEvent(leasingV1.LeaseCreatedSchema, 'L1', leaseCreatedData('L1', 'c1', [D1, D2].map((deviceId) => ({ deviceId, supplierId: S1, gpuCount: 8 })), new Date(Date.UTC(2026, 11, 1, 10, 0)))),
       specEvent(leasingV1.LeaseActivatedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', activatedAt: at(1), endsAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 12, 1))) }),
       specEvent(leasingV1.LeaseExtendedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', additionalHours: 1, additionalPrice: usdc, newEndsAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 13, 1))), extendedAt: at(30) }),
       specEvent(leasingV1.LeaseTerminatedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', reason: leasingV1.LeaseTerminationReason.COMPLETED, hoursUsed: 3, terminatedAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 13, 1))) }),

@@ -1,8 +1,8 @@
 import { heartbeatHash, heartbeatProblem, verifyMerkleProof, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { Asset, leasingV1 } from '@ionet/contracts';
+import { leasingV1 } from '@ionet/contracts';
 import { derivedId } from '@ionet/eventing';
 import { ApiKeyService, CLOCK, PG_POOL, type Clock } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { epochAt, epochEndMs } from '@ionet/tokenomics';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { randomUUID } from 'node:crypto';
@@ -10,8 +10,7 @@ import type { Pool } from 'pg';
 import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
-import { verificationService } from '../src/verification.module';
-import { AGENT_PATHS, agentCall, heartbeatChain, newTestAgent, publishFact, registerDevice, type TestAgent } from './support/verification-test-kit';
+import { AGENT_PATHS, agentCall, heartbeatChain, leaseCreatedData, newTestAgent, publishFact, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -28,20 +27,13 @@ describe('verification: Proof of Time-Lock per lease-hour, epoch Merkle roots an
   let chainA: SignedHeartbeat[];
 
   beforeAll(async () => {
-    svc = await startTestService(verificationService, {
-      schema: ns.schema,
-      serviceName: 'verification',
-      topicPrefix: ns.topicPrefix,
-      env: {
-        QUEUE_PREFIX: ns.queuePrefix,
-        SERVICE_ROLES: 'api,consumer',
-        CLOCK_RATE: '3600',
-        CLOCK_ORIGIN: new Date().toISOString(),
-        // 25 wall ms = 90 s of platform time at this rate.
-        VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: '25',
-        VERIFICATION_LEASE_HOUR_GRACE_MS: '0',
-        VERIFICATION_EPOCH_ROOT_GRACE_MS: '0',
-      },
+    svc = await startVerification(ns, {
+      CLOCK_RATE: '3600',
+      CLOCK_ORIGIN: new Date().toISOString(),
+      // 25 wall ms = 90 s of platform time at this rate.
+      VERIFICATION_HEARTBEAT_GAP_TOLERANCE_MS: '25',
+      VERIFICATION_LEASE_HOUR_GRACE_MS: '0',
+      VERIFICATION_EPOCH_ROOT_GRACE_MS: '0',
     });
     pool = svc.app.get(PG_POOL);
     clock = svc.app.get(CLOCK);
@@ -49,21 +41,7 @@ describe('verification: Proof of Time-Lock per lease-hour, epoch Merkle roots an
     await registerDevice(ns.topicPrefix, b);
     await waitFor('devices registered', async () => ((await svc.app.get(DeviceDirectory).byId(a.deviceId)) && (await svc.app.get(DeviceDirectory).byId(b.deviceId)) ? true : undefined));
     t0 = Math.floor(clock.now().getTime() / HOUR) * HOUR - 4 * HOUR;
-    const usdc = { amountBaseUnits: '1000000', asset: Asset.USDC };
-    await publishFact(ns.topicPrefix, 'leasing', leasingV1.LeaseCreatedSchema, leaseId, {
-      leaseId,
-      requestId: randomUUID(),
-      quoteId: randomUUID(),
-      customerId: 'customer-x',
-      slots: [a, b].map((d) => ({ deviceId: d.deviceId, supplierId: d.supplierId, gpuCount: 1, pricePerGpuHour: usdc })),
-      durationHours: 2,
-      computePrice: usdc,
-      reservationFee: usdc,
-      paymentFee: usdc,
-      totalPrice: usdc,
-      paymentAsset: Asset.USDC,
-      createdAt: timestampFromDate(new Date(t0 - MINUTE)),
-    });
+    await publishFact(ns.topicPrefix, 'leasing', leasingV1.LeaseCreatedSchema, leaseId, leaseCreatedData(leaseId, 'customer-x', [a, b], new Date(t0 - MINUTE)));
     await publishFact(ns.topicPrefix, 'leasing', leasingV1.LeaseActivatedSchema, leaseId, { leaseId, customerId: 'customer-x', activatedAt: timestampFromDate(new Date(t0)), endsAt: timestampFromDate(new Date(t0 + 2 * HOUR)) }, 2n);
     await waitFor('the lease activated in the projection', async () => ((await pool.query(`select 1 from leases where lease_id = $1 and activated_at is not null`, [leaseId])).rowCount ? true : undefined));
 

@@ -1,13 +1,12 @@
 import { solveChallenge, type ProofOfWorkChallenge, type WorkItem } from '@ionet/agent-protocol';
 import { AgentWorkMailbox, PG_POOL } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Pool } from 'pg';
 import { ChallengesService } from '../src/application/challenges.service';
 import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
-import { verificationService } from '../src/verification.module';
-import { AGENT_PATHS, agentCall, heartbeatChain, newTestAgent, registerDevice, type TestAgent } from './support/verification-test-kit';
+import { AGENT_PATHS, agentCall, heartbeatChain, newTestAgent, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
 
 const TINY = { difficultyBits: 4, memoryMib: 1, memoryReads: 1_000 };
 
@@ -20,18 +19,11 @@ describe('verification: the work long poll and proof-of-work challenges', () => 
   const late: TestAgent = newTestAgent();
 
   beforeAll(async () => {
-    svc = await startTestService(verificationService, {
-      schema: ns.schema,
-      serviceName: 'verification',
-      topicPrefix: ns.topicPrefix,
-      env: {
-        QUEUE_PREFIX: ns.queuePrefix,
-        SERVICE_ROLES: 'api,consumer',
-        VERIFICATION_QUALIFY_UPTIME_MS: '0',
-        VERIFICATION_FAILURES_TO_DISQUALIFY: '3',
-        // Simulated GPUs get small work; an H100 claim here gets a deadline no agent can meet.
-        VERIFICATION_POW_TABLE: JSON.stringify({ simulated: { ...TINY, solveMsMax: 5_000, deadlineMs: 60_000 }, 'H100-80GB': { ...TINY, solveMsMax: 5_000, deadlineMs: 1 } }),
-      },
+    svc = await startVerification(ns, {
+      VERIFICATION_QUALIFY_UPTIME_MS: '0',
+      VERIFICATION_FAILURES_TO_DISQUALIFY: '3',
+      // Simulated GPUs get small work; an H100 claim here gets a deadline no agent can meet.
+      VERIFICATION_POW_TABLE: JSON.stringify({ simulated: { ...TINY, solveMsMax: 5_000, deadlineMs: 60_000 }, 'H100-80GB': { ...TINY, solveMsMax: 5_000, deadlineMs: 1 } }),
     });
     pool = svc.app.get(PG_POOL);
     mailbox = svc.app.get(AgentWorkMailbox);

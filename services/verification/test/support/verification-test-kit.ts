@@ -1,8 +1,10 @@
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { AGENT_PATHS, chainHeartbeat, generateAgentKey, processDigest, signAgentRequest, type AgentKey, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { Asset, EVENT_HEADERS, commonV1, encodeEnvelope, inventoryV1, newEventId, topicName, type EventContext } from '@ionet/contracts';
-import { testKafka } from '@ionet/testing';
+import { Asset, EVENT_HEADERS, commonV1, encodeEnvelope, inventoryV1, leasingV1, newEventId, topicName, type EventContext } from '@ionet/contracts';
+import { startTestService, testKafka, type RunningTestService, type TestNamespace } from '@ionet/testing';
+import type { VerificationConfig } from '../../src/verification.config';
+import { verificationService } from '../../src/verification.module';
 import { randomUUID } from 'node:crypto';
 
 /** Publishes one fact as its owning service's relay would: envelope, key and type headers. */
@@ -124,3 +126,34 @@ export function heartbeatChain(agent: TestAgent, count: number, options: { from:
 }
 
 export { AGENT_PATHS };
+
+/** Verification on the real stack in the namespace's schema, topics and queues; no BullMQ workers
+ *  (tests run the sweeps themselves, at the moments they choose). */
+export function startVerification(ns: TestNamespace, env: Record<string, string> = {}): Promise<RunningTestService<VerificationConfig>> {
+  return startTestService(verificationService, {
+    schema: ns.schema,
+    serviceName: 'verification',
+    topicPrefix: ns.topicPrefix,
+    env: { QUEUE_PREFIX: ns.queuePrefix, SERVICE_ROLES: 'api,consumer', ...env },
+  });
+}
+
+const LEASE_MONEY = { amountBaseUnits: '1000000', asset: Asset.USDC };
+
+/** LeaseCreated's data for a lease of these devices (one GPU each unless told). */
+export function leaseCreatedData(leaseId: string, customerId: string, devices: { deviceId: string; supplierId: string; gpuCount?: number }[], createdAt: Date, durationHours = 2): MessageInitShape<typeof leasingV1.LeaseCreatedSchema> {
+  return {
+    leaseId,
+    requestId: randomUUID(),
+    quoteId: randomUUID(),
+    customerId,
+    slots: devices.map((d) => ({ deviceId: d.deviceId, supplierId: d.supplierId, gpuCount: d.gpuCount ?? 1, pricePerGpuHour: LEASE_MONEY })),
+    durationHours,
+    computePrice: LEASE_MONEY,
+    reservationFee: LEASE_MONEY,
+    paymentFee: LEASE_MONEY,
+    totalPrice: LEASE_MONEY,
+    paymentAsset: Asset.USDC,
+    createdAt: timestampFromDate(createdAt),
+  };
+}

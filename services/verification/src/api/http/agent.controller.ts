@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { WORK_WAIT_MS_MAX, type ChallengeResultResponse, type HeartbeatBatchResponse, type WorkResponse } from '@ionet/agent-protocol';
 import { AgentAuthenticated, AgentCaller, AgentWorkMailbox, BodyLimit, CLOCK, RequestId, type AgentContext, type Clock } from '@ionet/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +16,11 @@ const AGENT_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The worker agent's signed traffic after enrollment (ADR 0400): every route authenticates the
  *  request's ed25519 signature and maps the key to its enrolled device. */
-@ApiExcludeController()
+@ApiTags('agent')
+@ApiHeader({ name: 'x-ionet-agent-key', required: true, description: "The agent's address: base58 of its ed25519 public key (a Solana address)" })
+@ApiHeader({ name: 'x-ionet-agent-timestamp', required: true, description: 'Unix milliseconds (wall clock), within 5 minutes of the platform' })
+@ApiHeader({ name: 'x-ionet-agent-nonce', required: true, description: 'base64url, 16..64 characters, never reused by this key' })
+@ApiHeader({ name: 'x-ionet-agent-signature', required: true, description: 'base64 ed25519 over IONET-AGENT-V1\\nMETHOD\\npath?query\\ntimestamp\\nnonce\\nsha256(body) (ADR 0400)' })
 @Controller('v1/agent')
 @AgentAuthenticated()
 export class AgentController {
@@ -30,15 +34,22 @@ export class AgentController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** A batch (1..500, in order) of signed, hash-chained heartbeats: stored, re-sends counted as
+   *  duplicates; 409 VERIFICATION.CHAIN_BROKEN names the expected link. */
   @Post('heartbeats')
   @HttpCode(200)
+  @ApiOkResponse({ description: '{accepted, duplicates, lastSequence, lastHash, platformTime, clockRate}' })
   @BodyLimit(AGENT_BODY_LIMIT_BYTES)
   async heartbeats(@AgentCaller() agent: AgentContext, @RequestId() requestId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<HeartbeatBatchResponse> {
     const device = await this.directory.requireByAgent(agent.address, reply);
     return this.ingest.ingest(device, body, requestId);
   }
 
+  /** Proof-of-work challenges, jobs and stops for this device, re-delivered until acknowledged;
+   *  answers at once when there is work, else after waitMs (0..30000) with none. */
   @Get('work')
+  @ApiQuery({ name: 'waitMs', required: false, description: 'How long to wait for work, 0..30000 ms' })
+  @ApiOkResponse({ description: '{items, platformTime, clockRate}' })
   async work(@AgentCaller() agent: AgentContext, @Query('waitMs') waitMsText: string | undefined, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<WorkResponse> {
     const waitMs = waitMsText === undefined ? 0 : Number(waitMsText);
     if (!/^\d{1,5}$/.test(waitMsText ?? '0') || waitMs > WORK_WAIT_MS_MAX) {
@@ -51,8 +62,10 @@ export class AgentController {
     return { items, ...platformSync(this.clock) };
   }
 
+  /** The answer to a challenge: judged against the claimed GPU model's table. */
   @Post('challenges/:challengeId/result')
   @HttpCode(200)
+  @ApiOkResponse({ description: '{verdict: passed|failed, reason?}' })
   async challengeResult(
     @AgentCaller() agent: AgentContext,
     @RequestId() requestId: string,
@@ -64,8 +77,10 @@ export class AgentController {
     return this.challenges.submit(device, challengeId, body, requestId);
   }
 
+  /** What the agent did with a job handed to it: published as AgentJobReported, once per sequence. */
   @Post('jobs/:jobId/events')
   @HttpCode(200)
+  @ApiOkResponse({ description: '{accepted, duplicates}' })
   @BodyLimit(AGENT_BODY_LIMIT_BYTES)
   async jobEvents(
     @AgentCaller() agent: AgentContext,
@@ -78,7 +93,10 @@ export class AgentController {
     return this.jobs.report(device, jobId, body, requestId);
   }
 
+  /** The device as verification sees it: chain head, presence, uptime, recent challenges and
+   *  verdicts, qualification, reputation (for `ionet-agent status`). */
   @Get('verification')
+  @ApiOkResponse({ description: 'The verification view of this device' })
   async verification(@AgentCaller() agent: AgentContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const device = await this.directory.requireByAgent(agent.address, reply);
     return this.queries.agentView(device);
