@@ -63,6 +63,16 @@ describe('verification: the work long poll and proof-of-work challenges', () => 
     expect(Date.now() - started).toBeLessThan(waitMs);
   });
 
+  it('ends a waiting poll whose client went away, freeing its waiter long before its wait', async () => {
+    await mailbox.acknowledge(agent.deviceId, 'stop:job-wake');
+    const gone = new AbortController();
+    const abandoned = agentCall(svc.baseUrl, agent.key, 'GET', `${AGENT_PATHS.work}?waitMs=30000`, undefined, { signal: gone.signal }).catch(() => 'aborted');
+    await waitFor('the poll waiting', () => (mailbox.waitingPolls === 1 ? true : undefined));
+    gone.abort();
+    expect(await abandoned).toBe('aborted');
+    await waitFor('the abandoned poll released', () => (mailbox.waitingPolls === 0 ? true : undefined), 10_000);
+  });
+
   it('re-delivers an item until it is acknowledged, and a re-post keeps one copy', async () => {
     await mailbox.post(agent.deviceId, stop('job-wake'), Date.now());
     expect((await poll(agent, 0)).body.items).toEqual([stop('job-wake')]);

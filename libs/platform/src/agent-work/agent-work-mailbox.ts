@@ -66,13 +66,10 @@ export class AgentWorkMailbox implements OnApplicationShutdown {
   async post(deviceId: string, item: WorkItem, postedAtMs: number): Promise<{ itemId: string; posted: boolean }> {
     const itemId = assertItemId(workItemId(item));
     if ((await this.redis.zcard(this.queueKey(deviceId))) >= WORK_ITEMS_PER_DEVICE_MAX) throw new AgentWorkMailboxFullError(`device ${deviceId} has ${WORK_ITEMS_PER_DEVICE_MAX} unacknowledged work items`);
-    const results = await this.redis
-      .multi()
-      .hsetnx(this.itemsKey(deviceId), itemId, JSON.stringify(item))
-      .zadd(this.queueKey(deviceId), 'NX', postedAtMs, itemId)
-      .publish(this.channel, deviceId)
-      .exec();
+    const results = await this.redis.multi().hsetnx(this.itemsKey(deviceId), itemId, JSON.stringify(item)).zadd(this.queueKey(deviceId), 'NX', postedAtMs, itemId).exec();
     const posted = Number(results?.[0]?.[1] ?? 0) === 1;
+    // Only something new wakes the polls: a re-post of a pending item is already delivered to them.
+    if (posted) await this.redis.publish(this.channel, deviceId);
     return { itemId, posted };
   }
 

@@ -56,10 +56,18 @@ export class AgentController {
       throw new VerificationError('VERIFICATION.QUERY_INVALID', `waitMs must be an integer from 0 to ${WORK_WAIT_MS_MAX}`, {}, 'invalid');
     }
     const device = await this.directory.requireByAgent(agent.address, reply);
+    // A client that goes away ends its wait (its socket closes; a kept-alive socket outlives the
+    // request, so the listener goes with the request).
     const gone = new AbortController();
-    request.raw.once('close', () => gone.abort());
-    const items = await this.mailbox.poll(device.deviceId, waitMs, gone.signal);
-    return { items, ...platformSync(this.clock) };
+    const socket = request.raw.socket;
+    const onClose = () => gone.abort();
+    socket.once('close', onClose);
+    try {
+      const items = await this.mailbox.poll(device.deviceId, waitMs, gone.signal);
+      return { items, ...platformSync(this.clock) };
+    } finally {
+      socket.off('close', onClose);
+    }
   }
 
   /** The answer to a challenge: judged against the claimed GPU model's table. */
