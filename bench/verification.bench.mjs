@@ -2,7 +2,7 @@
 // heartbeat's hash and ed25519 signature verified, the chain checked link by link, the batch stored
 // in one transaction), sent as the worker agent sends them (signed requests, batches per device),
 // beside Node's raw ed25519 verify rate measured in the same run. The median of three runs.
-//   npm run bench -- verification [--devices=200] [--batch=100] [--batches=3] [--concurrency=16] [--runs=3]
+//   npm run bench -- verification [--devices=200] [--batch=100] [--batches=3] [--concurrency=4] [--runs=3]
 import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,7 +29,7 @@ export async function run({ root, flags }) {
     devices: Number(flags.devices ?? 200),
     batch: Number(flags.batch ?? 100),
     batches: Number(flags.batches ?? 3),
-    concurrency: Number(flags.concurrency ?? 16),
+    concurrency: Number(flags.concurrency ?? 4),
     runs: Number(flags.runs ?? 3),
   };
   const runId = `v${Date.now().toString(36)}`;
