@@ -1,0 +1,73 @@
+import { derivedId, type SqlExecutor } from '@ionet/eventing';
+import { webhookBody } from '../domain/delivery/webhook-message';
+
+/** A delivery to start: its first attempt runs now. */
+export interface DeliveryStart {
+  deliveryId: string;
+}
+
+/** Where new deliveries go once their transaction committed (BullMQ in the worker process). */
+export interface DeliveryStarter {
+  start(deliveries: DeliveryStart[]): void;
+}
+
+/** Bound late: the projection is declared before the queue exists. */
+export class DeliveryStarterHook implements DeliveryStarter {
+  private target: DeliveryStarter | undefined;
+
+  bind(target: DeliveryStarter): void {
+    this.target = target;
+  }
+
+  start(deliveries: DeliveryStart[]): void {
+    // Unbound (a process without the queue): the sweeper of a worker process starts them.
+    this.target?.start(deliveries);
+  }
+}
+
+/** One delivery per (endpoint, source event): the id derives from both, so a replay lands on it. */
+export function deliveryIdOf(webhookEndpointId: string, sourceEventId: string): string {
+  return derivedId('webhook-delivery', webhookEndpointId, sourceEventId);
+}
+
+export interface FanOutInput {
+  organizationId: string;
+  type: string;
+  sourceEventId: string;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+  /** The service's clock when the delivery is created (the first attempt is due then). */
+  now: Date;
+  /** Only this endpoint (the test event); otherwise every subscribed endpoint. */
+  webhookEndpointId?: string;
+}
+
+/**
+ * Creates the deliveries of one fact in the caller's transaction: one per endpoint of the
+ * organization that subscribes to the type and was live when the fact occurred (created at or
+ * before it, not yet deleted or disabled), so a replay, however late, picks the same endpoints.
+ * Returns the deliveries created now; those that existed already (a replay) are not returned.
+ */
+export async function fanOut(tx: SqlExecutor, input: FanOutInput): Promise<DeliveryStart[]> {
+  const endpoints = input.webhookEndpointId
+    ? [input.webhookEndpointId]
+    : (
+        await tx.query<{ webhook_endpoint_id: string }>(
+          `select webhook_endpoint_id from webhook_endpoints
+            where organization_id = $1 and $2 = any(event_types) and created_at <= $3
+              and (deleted_at is null or deleted_at > $3) and (disabled_at is null or disabled_at > $3)`,
+          [input.organizationId, input.type, input.occurredAt],
+        )
+      ).rows.map((r) => r.webhook_endpoint_id);
+  if (endpoints.length === 0) return [];
+  const body = webhookBody(input.type, input.occurredAt, input.data);
+  const ids = endpoints.map((e) => deliveryIdOf(e, input.sourceEventId));
+  const inserted = await tx.query<{ delivery_id: string }>(
+    `insert into webhook_deliveries (delivery_id, webhook_endpoint_id, organization_id, event_type, source_event_id, body, status, next_attempt, next_attempt_at, occurred_at, created_at)
+     select d, e, $3, $4, $5, $6, 'pending', 0, $7, $8, $7 from unnest($1::uuid[], $2::uuid[]) as t(d, e)
+     on conflict (delivery_id) do nothing
+     returning delivery_id`,
+    [ids, endpoints, input.organizationId, input.type, input.sourceEventId, body, input.now, input.occurredAt],
+  );
+  return inserted.rows.map((r) => ({ deliveryId: r.delivery_id }));
+}
