@@ -70,6 +70,8 @@ for (const name of services) {
     // The gateway runs here and says who the caller is; each caller then has its own limits.
     HTTP_TRUSTED_PROXIES: '127.0.0.1',
     ...clockEnv,
+    // A local stack posts webhooks to local receivers; production refuses private targets (ADR 0340).
+    ...(name === 'webhooks' ? { WEBHOOKS_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOKS_ALLOW_PRIVATE_TARGETS ?? 'true' } : {}),
   });
 }
 start('gateway', join('services', 'gateway', 'dist', 'main.js'), {
