@@ -106,47 +106,69 @@ export class DeliveryAttempts {
       row.body,
     );
     const at = this.clock.now();
-    return this.transactions.transaction((tx) => this.record(tx, row, attemptKey, scheduled, sent, at));
+    const delivered = isDelivered(sent.statusCode);
+    const after = scheduled === undefined ? undefined : afterScheduledAttempt(scheduled, delivered, at);
+    // The last failed attempt may disable the endpoint: that one runs in a transaction with the
+    // command. Every other outcome is one statement (atomic on its own): the common path stays at
+    // two round trips to the database per attempt.
+    if (after?.status === 'failed') return this.transactions.transaction((tx) => this.recordLastFailure(tx, row, scheduled!, sent, at));
+    const recorded = await this.pool.query<{ updated: boolean }>(
+      `with attempt as (
+         insert into webhook_delivery_attempts (delivery_id, attempt_key, attempted_at, status_code, duration_ms, error, response_excerpt)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing returning delivery_id
+       ), delivery as (
+         update webhook_deliveries set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $3), last_attempt_at = $3, last_status_code = $4,
+           status = case when $8::text is not null then $8::text when $9 then 'delivered' else status end,
+           next_attempt = case when $8::text is not null then $10::int when $9 then null else next_attempt end,
+           next_attempt_at = case when $8::text is not null then $11::timestamptz when $9 then null else next_attempt_at end,
+           delivered_at = case when $9 then coalesce(delivered_at, $3) else delivered_at end
+         where delivery_id = $1 and exists (select 1 from attempt)
+           and ($12::int is null or (status = 'pending' and next_attempt = $12::int))
+         returning delivery_id
+       ), endpoint as (
+         -- Kept to the minute: an update of every delivery would make the endpoint's row the
+         -- lock every attempt to it waits on.
+         update webhook_endpoints set last_delivered_at = $3
+          where webhook_endpoint_id = $13 and $9 and exists (select 1 from attempt)
+            and (last_delivered_at is null or last_delivered_at < $3::timestamptz - interval '1 minute')
+       )
+       select exists (select 1 from delivery) as updated`,
+      [
+        row.delivery_id,
+        attemptKey,
+        at,
+        sent.statusCode ?? null,
+        sent.durationMs,
+        sent.error ?? null,
+        sent.responseExcerpt ?? null,
+        after ? after.status : null,
+        delivered,
+        after?.status === 'pending' ? after.nextAttempt : null,
+        after?.status === 'pending' ? after.nextAttemptAt : null,
+        scheduled ?? null,
+        row.webhook_endpoint_id,
+      ],
+    );
+    // Nothing updated: another run recorded this attempt, or a redelivery ended the schedule meanwhile.
+    if (!recorded.rows[0]?.updated || after?.status !== 'pending') return { outcome: 'sent' };
+    return { outcome: 'sent', next: { job: { deliveryId: row.delivery_id, attemptKey: scheduledAttempt(after.nextAttempt) }, delayClockMs: RETRY_SCHEDULE_MS[after.nextAttempt]! } };
   }
 
-  private async record(tx: EventingTransaction, row: DeliveryRow, attemptKey: AttemptKey, scheduled: number | undefined, sent: SendOutcome, at: Date): Promise<AttemptResult> {
-    const delivered = isDelivered(sent.statusCode);
+  private async recordLastFailure(tx: EventingTransaction, row: DeliveryRow, scheduled: number, sent: SendOutcome, at: Date): Promise<AttemptResult> {
     const inserted = await tx.query(
       `insert into webhook_delivery_attempts (delivery_id, attempt_key, attempted_at, status_code, duration_ms, error, response_excerpt)
        values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
-      [row.delivery_id, attemptKey, at, sent.statusCode ?? null, sent.durationMs, sent.error ?? null, sent.responseExcerpt ?? null],
+      [row.delivery_id, scheduledAttempt(scheduled), at, sent.statusCode ?? null, sent.durationMs, sent.error ?? null, sent.responseExcerpt ?? null],
     );
     if (inserted.rowCount === 0) return { outcome: 'skipped' };
-    if (delivered) {
-      await tx.query(`update webhook_endpoints set last_delivered_at = greatest(coalesce(last_delivered_at, $2), $2) where webhook_endpoint_id = $1`, [row.webhook_endpoint_id, at]);
-    }
-    if (scheduled === undefined) {
-      // A manual redelivery that succeeds ends the schedule; one that fails changes nothing else.
-      await tx.query(
-        `update webhook_deliveries set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $2), last_attempt_at = $2, last_status_code = $3,
-           status = case when $4 then 'delivered' else status end,
-           next_attempt = case when $4 then null else next_attempt end,
-           next_attempt_at = case when $4 then null else next_attempt_at end,
-           delivered_at = case when $4 then coalesce(delivered_at, $2) else delivered_at end
-         where delivery_id = $1`,
-        [row.delivery_id, at, sent.statusCode ?? null, delivered],
-      );
-      return { outcome: 'sent' };
-    }
-    const after = afterScheduledAttempt(scheduled, delivered, at);
     const updated = await tx.query<{ first_attempt_at: Date }>(
       `update webhook_deliveries set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $2), last_attempt_at = $2, last_status_code = $3,
-         status = $4, next_attempt = $5, next_attempt_at = $6, delivered_at = case when $4 = 'delivered' then $2 else delivered_at end
-       where delivery_id = $1 and status = 'pending' and next_attempt = $7
+         status = 'failed', next_attempt = null, next_attempt_at = null
+       where delivery_id = $1 and status = 'pending' and next_attempt = $4
        returning first_attempt_at`,
-      [row.delivery_id, at, sent.statusCode ?? null, after.status, after.status === 'pending' ? after.nextAttempt : null, after.status === 'pending' ? after.nextAttemptAt : null, scheduled],
+      [row.delivery_id, at, sent.statusCode ?? null, scheduled],
     );
-    // A manual redelivery delivered it meanwhile: the schedule has ended.
-    if (updated.rowCount === 0) return { outcome: 'sent' };
-    if (after.status === 'pending') {
-      return { outcome: 'sent', next: { job: { deliveryId: row.delivery_id, attemptKey: scheduledAttempt(after.nextAttempt) }, delayClockMs: RETRY_SCHEDULE_MS[after.nextAttempt]! } };
-    }
-    if (after.status === 'failed') await this.disableIfFailing(tx, row, updated.rows[0]!.first_attempt_at, at);
+    if (updated.rowCount) await this.disableIfFailing(tx, row, updated.rows[0]!.first_attempt_at, at);
     return { outcome: 'sent' };
   }
 
