@@ -68,7 +68,7 @@ export async function run({ root, flags }) {
     const url = `http://127.0.0.1:${port}`;
     await ensureTopics(kafka, { prefix: topicPrefix });
     children.push(
-      start(root, 'webhooks', ['services/webhooks/dist/main.js'], {
+      start(root, 'webhooks', [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench', 'results', `profile-${runId}.tmp`)}`] : []), 'services/webhooks/dist/main.js'], {
         // development: the receiver is on 127.0.0.1, which production refuses (SSRF guard).
         NODE_ENV: 'development',
         SERVICE_NAME: 'webhooks',
@@ -102,9 +102,9 @@ export async function run({ root, flags }) {
     const service = [];
     const raw = [];
     for (let i = 0; i < opts.runs; i++) {
-      const s = await deliveryRun({ producer, receiver, topicPrefix, events: opts.events });
+      const s = await deliveryRun({ producer, receiver, topicPrefix, events: opts.events, db, schema });
       service.push({ ...s, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
-      console.log(`  run ${i + 1}: service ${s.perS}/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms (duplicates ${s.duplicates})`);
+      console.log(`  run ${i + 1}: service ${s.perS}/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms in ${s.seconds} s, every delivery created after ${s.fannedOutS} s (duplicates ${s.duplicates})`);
       const r = await rawRun({ url: `${receiver.url}/raw`, body: sampleBody, count: opts.events, concurrency: opts.concurrency });
       raw.push({ ...r, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
       console.log(`  run ${i + 1}: raw POSTs ${r.perS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms`);
@@ -154,11 +154,25 @@ function escrowData(customerId, leaseId) {
 }
 
 /** Publishes `events` EscrowLocked facts as billing's relay would and waits for every delivery. */
-async function deliveryRun({ producer, receiver, topicPrefix, events }) {
+async function deliveryRun({ producer, receiver, topicPrefix, events, db, schema }) {
   const producedAt = new Map();
+  // Where the time goes: when the fan-out had created every delivery (the rest is the attempts).
+  const before = db ? Number((await db.query(`select count(*) as n from "${schema}".webhook_deliveries`)).rows[0].n) : 0;
+  let fannedOutS;
+  let watching = Boolean(db);
+  const started = performance.now();
+  const watch = (async () => {
+    while (watching) {
+      const n = Number((await db.query(`select count(*) as n from "${schema}".webhook_deliveries`)).rows[0].n) - before;
+      if (n >= events) {
+        fannedOutS = Math.round((performance.now() - started) / 100) / 10;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   receiver.expect(producedAt);
   const topic = topicName('billing', topicPrefix);
-  const started = performance.now();
   for (let i = 0; i < events; i += PRODUCE_BATCH) {
     const messages = [];
     const now = Date.now();
@@ -200,8 +214,17 @@ async function deliveryRun({ producer, receiver, topicPrefix, events }) {
   }
   const latencies = await receiver.allArrived(events, 300_000);
   const seconds = (performance.now() - started) / 1_000;
+  watching = false;
+  await watch;
   const sorted = latencies.sort((a, b) => a - b);
-  return { perS: Math.round(events / seconds), p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), seconds: Math.round(seconds * 10) / 10, duplicates: receiver.duplicates };
+  return {
+    perS: Math.round(events / seconds),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    seconds: Math.round(seconds * 10) / 10,
+    fannedOutS,
+    duplicates: receiver.duplicates,
+  };
 }
 
 /** The same receiver, plain POSTs from one process with `concurrency` in flight on keep-alive sockets. */

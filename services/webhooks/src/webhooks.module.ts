@@ -32,6 +32,8 @@ class DeliveryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   }
 }
 
+const PROJECTION_PARTITIONS_AT_ONCE = 8;
+
 @Module({})
 export class WebhooksModule {
   static forRoot(config: WebhooksConfig, platform: { logger: Logger; metrics: Registry }): DynamicModule {
@@ -55,6 +57,8 @@ export class WebhooksModule {
             relay: hasRole(c, 'consumer') ? {} : false,
             metrics: createEventingMetrics(registry),
             projections: [webhookFanOutProjection(starter, clock)],
+            // The fan-out waits on the database per event: partitions side by side keep it busy.
+            projectionConsumer: { partitionsConsumedConcurrently: PROJECTION_PARTITIONS_AT_ONCE },
           }),
         }),
       ],

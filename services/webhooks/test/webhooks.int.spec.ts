@@ -5,6 +5,7 @@ import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, 
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { deliveryIdOf } from '../src/application/fan-out';
 import { webhooksService } from '../src/webhooks.module';
 import type { WebhooksConfig } from '../src/webhooks.config';
 import { Receiver } from './support/receiver';
@@ -136,6 +137,8 @@ describe('webhooks: platform events -> signed Standard Webhooks deliveries, retr
       return items[0]?.status === 'delivered' ? items : undefined;
     });
     expect(delivery).toMatchObject({ eventType: 'cluster.funded', sourceEventId: event.eventId, webhookId: request!.headers['webhook-id'], attempts: [{ attempt: 'scheduled.0', statusCode: 200 }] });
+    // The id the database derived is the kit's derivedId of (endpoint, source event).
+    expect(delivery!.deliveryId).toBe(deliveryIdOf(endpoint.webhookEndpointId, event.eventId));
 
     // The same message again on the topic (a producer's retry), then the whole topic replayed by a rebuild.
     await publish(producer, event);

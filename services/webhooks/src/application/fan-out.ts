@@ -49,25 +49,25 @@ export interface FanOutInput {
  * Returns the deliveries created now; those that existed already (a replay) are not returned.
  */
 export async function fanOut(tx: SqlExecutor, input: FanOutInput): Promise<DeliveryStart[]> {
-  const endpoints = input.webhookEndpointId
-    ? [input.webhookEndpointId]
-    : (
-        await tx.query<{ webhook_endpoint_id: string }>(
-          `select webhook_endpoint_id from webhook_endpoints
-            where organization_id = $1 and $2 = any(event_types) and created_at <= $3
-              and (deleted_at is null or deleted_at > $3) and (disabled_at is null or disabled_at > $3)`,
-          [input.organizationId, input.type, input.occurredAt],
-        )
-      ).rows.map((r) => r.webhook_endpoint_id);
-  if (endpoints.length === 0) return [];
   const body = webhookBody(input.type, input.occurredAt, input.data);
-  const ids = endpoints.map((e) => deliveryIdOf(e, input.sourceEventId));
+  // One statement per fact: the endpoints, each delivery's id (deliveryIdOf, computed in SQL: the
+  // same SHA-256 name-based UUID as derivedId) and the insert.
   const inserted = await tx.query<{ delivery_id: string }>(
-    `insert into webhook_deliveries (delivery_id, webhook_endpoint_id, organization_id, event_type, source_event_id, body, status, next_attempt, next_attempt_at, occurred_at, created_at)
-     select d, e, $3, $4, $5, $6, 'pending', 0, $7, $8, $7 from unnest($1::uuid[], $2::uuid[]) as t(d, e)
+    `with endpoint as (
+       select webhook_endpoint_id, substring(sha256(convert_to(format(E'16:webhook-delivery\\n%s:%s\\n%s:%s\\n',
+                octet_length(webhook_endpoint_id::text), webhook_endpoint_id::text, octet_length($3::text), $3::text), 'UTF8')) from 1 for 16) as h
+         from webhook_endpoints
+        where case when $7::uuid is not null then webhook_endpoint_id = $7::uuid
+                   else organization_id = $1 and $2 = any(event_types) and created_at <= $5
+                        and (deleted_at is null or deleted_at > $5) and (disabled_at is null or disabled_at > $5) end
+     )
+     insert into webhook_deliveries (delivery_id, webhook_endpoint_id, organization_id, event_type, source_event_id, body, status, next_attempt, next_attempt_at, occurred_at, created_at)
+     select encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 128), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid,
+            webhook_endpoint_id, $1, $2, $3, $4, 'pending', 0, $6, $5, $6
+       from endpoint
      on conflict (delivery_id) do nothing
      returning delivery_id`,
-    [ids, endpoints, input.organizationId, input.type, input.sourceEventId, body, input.now, input.occurredAt],
+    [input.organizationId, input.type, input.sourceEventId, body, input.occurredAt, input.now, input.webhookEndpointId ?? null],
   );
   return inserted.rows.map((r) => ({ deliveryId: r.delivery_id }));
 }
