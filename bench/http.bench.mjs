@@ -10,11 +10,10 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
+import { benchDatabase, freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
-const { Client } = require('pg');
 const { Kafka, logLevel } = require('kafkajs');
 const bs58 = require('bs58').default;
 const { ensureTopics } = require('@ionet/eventing');
@@ -37,15 +36,7 @@ export async function run({ root, flags }) {
   const uptimeAtStart = uptime();
   const schema = `bench_http_${runId}`;
   const topicPrefix = `bench.${runId}.`;
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = '/ionet_bench';
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
-  await admin.end();
-  const db = new Client({ connectionString: dbUrl.toString() });
-  await db.connect();
-  await db.query(`create schema "${schema}"`);
+  const { db, dbUrl } = await benchDatabase(ADMIN_URL, schema);
 
   const profileDir = path.join(root, 'bench', 'results', `profile-${runId}.tmp`);
   const children = [];

@@ -2,7 +2,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+
+const require = createRequire(import.meta.url);
 
 export function uptime() {
   try {
@@ -63,3 +66,18 @@ export async function freePort() {
   });
 }
 
+
+/** The benches' database (created once) with a fresh schema for this run, and a client on it. */
+export async function benchDatabase(adminUrl, schema) {
+  const { Client } = require('pg');
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = '/ionet_bench';
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
+  await admin.end();
+  const db = new Client({ connectionString: dbUrl.toString() });
+  await db.connect();
+  await db.query(`create schema "${schema}"`);
+  return { db, dbUrl };
+}
