@@ -40,7 +40,8 @@ export class DeliveryQueue implements DeliveryStarter {
     this.queue = new Queue<AttemptJob>(DELIVERY_QUEUE_NAME, {
       connection: this.connection,
       prefix: options.prefix,
-      defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 100 }, removeOnComplete: 10_000, removeOnFail: 10_000 },
+      // A job that exhausted its retries is removed (and logged), so the sweeper can add it again.
+      defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 100 }, removeOnComplete: 10_000, removeOnFail: true },
     });
     this.queue.on('error', (err) => options.logger.warn({ err: err.message }, 'webhook queue connection error'));
   }
