@@ -60,40 +60,49 @@ export async function run({ root, flags }) {
 
   try {
     await receiver.start();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     await ensureTopics(kafka, { prefix: topicPrefix });
-    children.push(
-      start(root, 'webhooks', [...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench', 'results', `profile-${runId}.tmp`)}`] : []), 'services/webhooks/dist/main.js'], {
-        // development: the receiver is on 127.0.0.1, which production refuses (SSRF guard).
-        NODE_ENV: 'development',
-        SERVICE_NAME: 'webhooks',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: dbUrl.toString(),
-        DATABASE_SCHEMA: schema,
-        DATABASE_POOL_MAX: '20',
-        REDIS_URL,
-        KAFKA_BROKERS: BROKERS,
-        KAFKA_TOPIC_PREFIX: topicPrefix,
-        QUEUE_PREFIX: `bench-${runId}`,
-        OPS_BOOTSTRAP_API_KEY: OPS_KEY,
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
-        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-        WEBHOOKS_DELIVERY_CONCURRENCY: String(opts.concurrency),
-        RATE_LIMIT_ADDRESS_MAX: '100000000',
-        RATE_LIMIT_KEY_MAX: '100000000',
-      }),
-    );
-    await waitReady(`${url}/health/ready`);
+    // As deployed (deploy/render.cjs): the API with the fan-out consumer in one process, the
+    // delivery worker in another, so each can have a core.
+    const processes = [
+      { name: 'webhooks api+consumer', roles: 'api,consumer', port: await freePort() },
+      { name: 'webhooks worker', roles: 'worker', port: await freePort() },
+    ];
+    const env = (roles, port) => ({
+      // development: the receiver is on 127.0.0.1, which production refuses (SSRF guard).
+      NODE_ENV: 'development',
+      SERVICE_NAME: 'webhooks',
+      SERVICE_ROLES: roles,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl.toString(),
+      DATABASE_SCHEMA: schema,
+      DATABASE_POOL_MAX: '20',
+      REDIS_URL,
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      QUEUE_PREFIX: `bench-${runId}`,
+      OPS_BOOTSTRAP_API_KEY: OPS_KEY,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOKS_DELIVERY_CONCURRENCY: String(opts.concurrency),
+      RATE_LIMIT_ADDRESS_MAX: '100000000',
+      RATE_LIMIT_KEY_MAX: '100000000',
+    });
+    const profileArgs = (name) => (flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench', 'results', `profile-${runId}.tmp`, name)}`] : []);
+    // The first migrates the schema; the second starts once it is ready.
+    for (const p of processes) {
+      children.push(start(root, p.name, [...profileArgs(p.roles.replace(',', '-')), 'services/webhooks/dist/main.js'], env(p.roles, p.port)));
+      await waitReady(`http://127.0.0.1:${p.port}/health/ready`);
+    }
+    const url = `http://127.0.0.1:${processes[0].port}`;
     await producer.connect();
 
     // The ops key's tenant ('ops') owns the endpoint, so the events name it as their customer.
     const endpoint = await post(`${url}/v1/webhook-endpoints`, { authorization: `Bearer ${OPS_KEY}` }, { url: `${receiver.url}/hook`, eventTypes: ['cluster.funded'] });
     const sampleBody = JSON.stringify({ type: 'cluster.funded', timestamp: new Date().toISOString(), data: escrowData('ops', randomUUID()) });
 
-    console.log(`\nwebhooks bench: ${opts.events} events per run, median of ${opts.runs} runs, delivery concurrency ${opts.concurrency}; ${os.cpus().length} CPUs, ${uptime()}`);
+    console.log(`\nwebhooks bench: ${opts.events} events per run, median of ${opts.runs} runs, api+consumer and worker processes, delivery concurrency ${opts.concurrency}; ${os.cpus().length} CPUs, ${uptime()}`);
     await deliveryRun({ producer, receiver, topicPrefix, events: 200 }); // warm-up: consumer joined, pools open, JIT warm
     const service = [];
     const raw = [];
