@@ -5,7 +5,7 @@
 // as many in flight as the service's delivery concurrency). Burst runs publish every event at once
 // (the rate the pipeline drains, and the queueing delay of a backlog); steady runs then offer half
 // that rate evenly (the latency of a load it keeps up with). Median of three runs each.
-//   npm run bench -- webhooks [--events=3000] [--runs=3] [--concurrency=100] [--rate=N (steady runs; default half the burst rate)] [--profile]
+//   npm run bench -- webhooks [--events=3000] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -77,7 +77,7 @@ export async function run({ root, flags }) {
       LOG_LEVEL: 'warn',
       DATABASE_URL: dbUrl.toString(),
       DATABASE_SCHEMA: schema,
-      DATABASE_POOL_MAX: '20',
+      DATABASE_POOL_MAX: String(flags.pool ?? 20),
       REDIS_URL,
       KAFKA_BROKERS: BROKERS,
       KAFKA_TOPIC_PREFIX: topicPrefix,
