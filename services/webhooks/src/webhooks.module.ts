@@ -3,7 +3,7 @@ import { CLOCK, CONFIG, createEventingMetrics, hasRole, KAFKA, LOGGER, METRICS_R
 import { CommandHandlers, EventingModule } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { WebhooksController } from './api/http/webhooks.controller';
 import { DeliveryAttempts } from './application/delivery-attempts';
 import { DeliveryStarterHook } from './application/fan-out';
@@ -75,8 +75,14 @@ export class WebhooksModule {
         },
         {
           provide: DeliveryQueue,
-          inject: [PG_POOL, CLOCK, LOGGER, DeliveryAttempts],
-          useFactory: (pool: Pool, clock: Clock, logger: Logger, attempts: DeliveryAttempts) => {
+          inject: [PG_POOL, CLOCK, LOGGER, DeliveryAttempts, METRICS_REGISTRY],
+          useFactory: (pool: Pool, clock: Clock, logger: Logger, attempts: DeliveryAttempts, registry: Registry) => {
+            const attemptsTotal = new Counter({
+              name: 'webhooks_attempts_total',
+              help: 'Delivery attempts by outcome: delivered (2xx), failed (anything else or no answer), skipped (already done or superseded)',
+              labelNames: ['outcome'],
+              registers: [registry],
+            });
             const queue = new DeliveryQueue({
               redisUrl: config.REDIS_URL,
               prefix: config.QUEUE_PREFIX,
@@ -86,6 +92,7 @@ export class WebhooksModule {
               logger,
               pool,
               run: (job) => attempts.run(job),
+              onAttempt: (outcome) => attemptsTotal.inc({ outcome }),
             });
             starter.bind(queue);
             return queue;

@@ -190,6 +190,8 @@ describe('webhooks: platform events -> signed Standard Webhooks deliveries, retr
       ['scheduled.3', 204],
     ]);
     expect(delivery!.nextAttemptAt).toBeNull();
+    const metrics = await (await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${svc.opsKey}` } })).text();
+    expect(Number(/webhooks_attempts_total\{[^}]*outcome="failed"[^}]*\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
     // Svix's gaps on the service's clock: 5 s, then 5 min, then 30 min (an attempt takes a little clock time of its own).
     const times = delivery!.attempts.map((a: Json) => Date.parse(a.attemptedAt));
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(5_000);

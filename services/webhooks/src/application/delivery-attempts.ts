@@ -21,7 +21,7 @@ export interface AttemptJob {
 
 /** What the queue does after an attempt: nothing, or the next scheduled attempt after a delay. */
 export interface AttemptResult {
-  outcome: 'sent' | 'skipped';
+  outcome: 'delivered' | 'failed' | 'skipped';
   next?: { job: AttemptJob; delayClockMs: number };
 }
 
@@ -150,8 +150,9 @@ export class DeliveryAttempts {
       ],
     );
     // Nothing updated: another run recorded this attempt, or a redelivery ended the schedule meanwhile.
-    if (!recorded.rows[0]?.updated || after?.status !== 'pending') return { outcome: 'sent' };
-    return { outcome: 'sent', next: { job: { deliveryId: row.delivery_id, attemptKey: scheduledAttempt(after.nextAttempt) }, delayClockMs: RETRY_SCHEDULE_MS[after.nextAttempt]! } };
+    const outcome = delivered ? 'delivered' : 'failed';
+    if (!recorded.rows[0]?.updated || after?.status !== 'pending') return { outcome };
+    return { outcome, next: { job: { deliveryId: row.delivery_id, attemptKey: scheduledAttempt(after.nextAttempt) }, delayClockMs: RETRY_SCHEDULE_MS[after.nextAttempt]! } };
   }
 
   private async recordLastFailure(tx: EventingTransaction, row: DeliveryRow, scheduled: number, sent: SendOutcome, at: Date): Promise<AttemptResult> {
@@ -169,7 +170,7 @@ export class DeliveryAttempts {
       [row.delivery_id, at, sent.statusCode ?? null, scheduled],
     );
     if (updated.rowCount) await this.disableIfFailing(tx, row, updated.rows[0]!.first_attempt_at, at);
-    return { outcome: 'sent' };
+    return { outcome: 'failed' };
   }
 
   private async disableIfFailing(tx: EventingTransaction, row: DeliveryRow, firstAttemptAt: Date, at: Date): Promise<void> {

@@ -20,6 +20,8 @@ export interface DeliveryQueueOptions {
   logger: Logger;
   pool: Pool;
   run(job: AttemptJob): Promise<AttemptResult>;
+  /** Counts each attempt's outcome (metrics). */
+  onAttempt?(outcome: AttemptResult['outcome']): void;
 }
 
 /**
@@ -101,6 +103,7 @@ export class DeliveryQueue implements DeliveryStarter {
 
   private async process(job: Job<AttemptJob>): Promise<string> {
     const result = await this.options.run(job.data);
+    this.options.onAttempt?.(result.outcome);
     if (result.next) await this.add(result.next.job, result.next.delayClockMs);
     return result.outcome;
   }
