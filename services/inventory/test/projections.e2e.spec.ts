@@ -5,6 +5,7 @@ import { EventStore } from '@ionet/eventing';
 import { ApiKeyService } from '@ionet/platform';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
+import { NO_AGENT_DETAILS } from '../src/domain/device/device.decider';
 import { deviceEventCodec } from '../src/infrastructure/messaging/inventory-event-codec';
 import { inventoryService } from '../src/inventory.module';
 import type { InventoryConfig } from '../src/inventory.config';
@@ -90,6 +91,11 @@ describe('inventory: projections owned by the eventing kit (poison events, bad e
           source: 'individual',
           askPricePerGpuHour: { amountBaseUnits: 1n, asset: 'USDC' },
           payoutWallet: WALLET,
+          simulated: false,
+          enrollmentTokenId: null,
+          partner: null,
+          agent: NO_AGENT_DETAILS,
+          statusReason: 'pending',
           at,
         }),
       ],
