@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { DevicesController } from './api/http/devices.controller';
 import { SuppliersController } from './api/http/suppliers.controller';
 import { DevicesService } from './application/devices.service';
+import { DeviceLifecycleConsumer } from './application/consumers/device-lifecycle.consumer';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
 import { SuppliersService } from './application/suppliers.service';
 import { inventoryConfigSchema, type InventoryConfig } from './inventory.config';
@@ -33,10 +34,11 @@ export class InventoryModule {
             relay: c.SERVICE_ROLES.includes('consumer') ? {} : false,
             metrics: createEventingMetrics(registry),
             projections: [inventoryCatalogProjection],
+            consumer: { groupId: `${c.KAFKA_TOPIC_PREFIX}inventory.lifecycle`, contexts: ['verification', 'leasing'] },
           }),
         }),
       ],
-      controllers: [SuppliersController, DevicesController],
+      controllers: [SuppliersController, DevicesController, DeviceLifecycleConsumer],
       providers: [SuppliersService, DevicesService],
     };
   }
