@@ -5,6 +5,11 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { DevicesController } from './api/http/devices.controller';
+import { AgentController } from './api/http/agent.controller';
+import { EnrollmentTokensController } from './api/http/enrollment.controller';
+import { PartnerNetworksController } from './api/http/partner-networks.controller';
+import { EnrollmentService } from './application/enrollment.service';
+import { PartnerNetworksService } from './application/partner-networks.service';
 import { SuppliersController } from './api/http/suppliers.controller';
 import { DevicesService } from './application/devices.service';
 import { DeviceLifecycleConsumer } from './application/consumers/device-lifecycle.consumer';
@@ -38,8 +43,8 @@ export class InventoryModule {
           }),
         }),
       ],
-      controllers: [SuppliersController, DevicesController, DeviceLifecycleConsumer],
-      providers: [SuppliersService, DevicesService],
+      controllers: [SuppliersController, DevicesController, EnrollmentTokensController, AgentController, PartnerNetworksController, DeviceLifecycleConsumer],
+      providers: [SuppliersService, DevicesService, EnrollmentService, PartnerNetworksService],
     };
   }
 }

@@ -1,21 +1,11 @@
+import type { DeviceSpecReport } from '@ionet/agent-protocol';
 import { resolveGpuModel } from '@ionet/tokenomics';
 import { GPU_COUNT_MAX, GPU_MODEL_LENGTH_MAX, VRAM_MIB_MAX, type AgentDetails, type ConnectivityTier, type DeviceSpec } from '../device/device.decider';
 import { InventoryError } from '../shared/inventory.errors';
 import type { EnrollmentDefaults } from './enrollment-token.decider';
 
 /** The spec an agent detected and sends at enrollment (agent protocol, `POST /v1/agent/enroll`). */
-export interface AgentSpec {
-  gpus: { model: string; vramMib: number; uuid: string }[];
-  simulated: boolean;
-  cpuCores: number;
-  ramMib: number;
-  diskGib: number;
-  countryCode: string;
-  region: string;
-  connectivity: { downloadMbps: number; uploadMbps: number; measured: boolean };
-  agentVersion: string;
-  hostname: string;
-}
+export type AgentSpec = DeviceSpecReport;
 
 /** DOMAIN.md's connectivity tiers (download/upload), highest first; below Low is still Low. */
 const CONNECTIVITY_THRESHOLDS: [ConnectivityTier, number, number][] = [
