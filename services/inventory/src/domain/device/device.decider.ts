@@ -1,4 +1,5 @@
 import { isSolanaAddress } from '@ionet/contracts';
+import { resolveGpuModel } from '@ionet/tokenomics';
 import type { SupplierSource } from '../supplier/supplier.decider';
 import { InventoryError } from '../shared/inventory.errors';
 
@@ -199,7 +200,7 @@ export function decideDevice(command: DeviceCommand, state: DeviceState): Device
           supplierId: supplier.supplierId,
           tenantId: supplier.tenantId,
           agentPublicKey: command.agentPublicKey,
-          spec: { ...command.spec, countryCode: command.spec.countryCode.toUpperCase() },
+          spec: normalised(command.spec),
           source: supplier.source,
           askPricePerGpuHour: command.askPricePerGpuHour,
           payoutWallet,
@@ -223,7 +224,7 @@ export function decideDevice(command: DeviceCommand, state: DeviceState): Device
       const device = registered(state, command.deviceId);
       assertSpec(command.spec);
       assertPrice(command.askPricePerGpuHour);
-      const spec = { ...command.spec, countryCode: command.spec.countryCode.toUpperCase() };
+      const spec = normalised(command.spec);
       const events: DeviceEvent[] = [];
       if (JSON.stringify(spec) !== JSON.stringify(device.spec)) events.push({ type: 'DeviceSpecUpdated', deviceId: device.deviceId, supplierId: device.supplierId, spec, at: command.at });
       if (device.askPricePerGpuHour.amountBaseUnits !== command.askPricePerGpuHour.amountBaseUnits) {
@@ -320,6 +321,13 @@ export function decideDevice(command: DeviceCommand, state: DeviceState): Device
 
 export const PARTNER_NETWORK_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
 export const EXTERNAL_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Country codes in upper case; GPU names as the catalogue names them ("NVIDIA H100 80GB HBM3" and
+ *  "H100" are "H100-80GB"), an unknown model as reported (ADR 0402). */
+function normalised(spec: DeviceSpec): DeviceSpec {
+  const gpu = spec.gpu ? { ...spec.gpu, model: resolveGpuModel(spec.gpu.model)?.name ?? spec.gpu.model.trim() } : null;
+  return { ...spec, gpu, countryCode: spec.countryCode.toUpperCase() };
+}
 
 function registered(state: DeviceState, deviceId: string): RegisteredDevice {
   if (state.status !== 'registered') throw new InventoryError('DEVICE.NOT_FOUND', `no device ${deviceId}`);
