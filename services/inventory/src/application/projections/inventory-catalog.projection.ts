@@ -119,11 +119,24 @@ export const inventoryCatalogProjection = defineProjection({
     on(inventoryV1.DeviceAgentAttachedSchema, async (e, metadata, ctx) => {
       await ctx.tx.query(
         `update ${ctx.table('devices')} set agent_public_key = $2, simulated = $3, enrollment_token_id = $4, gpu_uuids = $5, reported_gpu_model = $6,
-           hostname = $7, agent_version = $8, updated_at = $9, version = $10
+           hostname = $7, agent_version = $8, updated_at = $9, version = $10,
+           status_since = case when status = $11 then status_since else $9 end, status = $11, status_reason = $12
          where device_id = $1 and version < $10`,
-        [e.deviceId, e.agentPublicKey, e.simulated, e.enrollmentTokenId, e.gpuUuids, e.reportedGpuModel, e.hostname, e.agentVersion, e.attachedAt, metadata.aggregateVersion.toString()],
+        [
+          e.deviceId,
+          e.agentPublicKey,
+          e.simulated,
+          e.enrollmentTokenId,
+          e.gpuUuids,
+          e.reportedGpuModel,
+          e.hostname,
+          e.agentVersion,
+          e.attachedAt,
+          metadata.aggregateVersion.toString(),
+          e.status,
+          e.statusReason,
+        ],
       );
-      await setStatus(ctx, metadata, e.deviceId, e.status, e.statusReason, e.attachedAt!);
     }),
     on(inventoryV1.DeviceBecameClusterReadySchema, (e, metadata, ctx) => setStatus(ctx, metadata, e.deviceId, e.status ?? 'cluster_ready', e.statusReason, e.readyAt!)),
     on(inventoryV1.DeviceWentOfflineSchema, (e, metadata, ctx) => setStatus(ctx, metadata, e.deviceId, e.status ?? 'offline', e.statusReason, e.detectedAt!)),

@@ -203,6 +203,9 @@ describe('device lifecycle (ADR 0401): every transition, given/when/then', () =>
         ...overrides,
       });
       spec.given([partnerRegistered]).when(update()).then([]);
+      // The same spec as another caller spells it (keys in another order, a marketing GPU name) is no change.
+      const { gpu, ...rest } = base.spec;
+      spec.given([partnerRegistered]).when(update({ spec: { ...rest, gpu: { ...gpu!, model: 'NVIDIA H100 80GB HBM3' } } })).then([]);
       spec.given([partnerRegistered]).when(update({ spec: { ...base.spec, countryCode: 'fr' } })).then([{ type: 'DeviceSpecUpdated', ...ids, spec: { ...base.spec, countryCode: 'FR' }, at: t(4) }]);
       spec
         .given([partnerRegistered])

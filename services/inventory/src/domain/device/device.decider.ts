@@ -226,7 +226,7 @@ export function decideDevice(command: DeviceCommand, state: DeviceState): Device
       assertPrice(command.askPricePerGpuHour);
       const spec = normalised(command.spec);
       const events: DeviceEvent[] = [];
-      if (JSON.stringify(spec) !== JSON.stringify(device.spec)) events.push({ type: 'DeviceSpecUpdated', deviceId: device.deviceId, supplierId: device.supplierId, spec, at: command.at });
+      if (!sameSpec(spec, device.spec)) events.push({ type: 'DeviceSpecUpdated', deviceId: device.deviceId, supplierId: device.supplierId, spec, at: command.at });
       if (device.askPricePerGpuHour.amountBaseUnits !== command.askPricePerGpuHour.amountBaseUnits) {
         events.push({ type: 'DevicePriceSet', deviceId: device.deviceId, supplierId: device.supplierId, askPricePerGpuHour: command.askPricePerGpuHour, at: command.at });
       }
@@ -327,6 +327,21 @@ export const EXTERNAL_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 function normalised(spec: DeviceSpec): DeviceSpec {
   const gpu = spec.gpu ? { ...spec.gpu, model: resolveGpuModel(spec.gpu.model)?.name ?? spec.gpu.model.trim() } : null;
   return { ...spec, gpu, countryCode: spec.countryCode.toUpperCase() };
+}
+
+function sameSpec(a: DeviceSpec, b: DeviceSpec): boolean {
+  const sameGpu = a.gpu === null || b.gpu === null ? a.gpu === b.gpu : a.gpu.model === b.gpu.model && a.gpu.vramMib === b.gpu.vramMib && a.gpu.count === b.gpu.count;
+  return (
+    sameGpu &&
+    a.deviceClass === b.deviceClass &&
+    a.cpuCores === b.cpuCores &&
+    a.ramMib === b.ramMib &&
+    a.diskGib === b.diskGib &&
+    a.countryCode === b.countryCode &&
+    a.region === b.region &&
+    a.connectivityTier === b.connectivityTier &&
+    a.securityTier === b.securityTier
+  );
 }
 
 function registered(state: DeviceState, deviceId: string): RegisteredDevice {
