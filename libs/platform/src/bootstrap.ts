@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -108,8 +108,9 @@ export async function createServiceApp<C extends BaseConfig>(
 }
 
 function consumerTransportOf(app: NestFastifyApplication): KafkaBatchTransport | null {
+  // Through ModuleRef: the application's own `get` aborts the process on an unknown provider.
   try {
-    return app.get(KafkaBatchTransport, { strict: false }) as KafkaBatchTransport | null;
+    return app.get(ModuleRef).get(KafkaBatchTransport, { strict: false }) as KafkaBatchTransport | null;
   } catch {
     // A service without the eventing module has no consumer to connect.
     return null;
