@@ -1,6 +1,7 @@
 import { inventoryV1 } from '@ionet/contracts';
 import { defineProjection, on, type ProjectionContext } from '@ionet/eventing';
 import type { EventMetadata } from '@ionet/contracts';
+import { pendingReason } from '../../domain/device/device.decider';
 
 export const INVENTORY_CATALOG = 'inventory_catalog';
 
@@ -56,24 +57,14 @@ export const inventoryCatalogProjection = defineProjection({
           e.deviceId,
           e.supplierId,
           e.tenantId,
-          e.deviceClass,
-          e.gpu?.model ?? null,
-          e.gpu?.vramMib ?? null,
-          e.gpu?.count ?? 0,
-          e.cpuCores,
-          e.ramMib,
-          e.diskGib,
-          e.countryCode,
-          e.region,
-          e.connectivityTier,
-          e.securityTier,
+          ...specValues(e),
           e.source,
           e.agentPublicKey,
           e.payoutWallet,
           e.askPricePerGpuHour!.amountBaseUnits.toString(),
           e.registeredAt,
           metadata.aggregateVersion.toString(),
-          e.statusReason || (e.agentPublicKey ? 'pending: waiting for verification' : "pending: waiting for the partner network's agent"),
+          e.statusReason || pendingReason(e.agentPublicKey !== ''),
           e.simulated,
           e.enrollmentTokenId ?? null,
           e.partnerNetwork,
@@ -100,17 +91,7 @@ export const inventoryCatalogProjection = defineProjection({
          where device_id = $1 and version < $14`,
         [
           e.deviceId,
-          e.deviceClass,
-          e.gpu?.model ?? null,
-          e.gpu?.vramMib ?? null,
-          e.gpu?.count ?? 0,
-          e.cpuCores,
-          e.ramMib,
-          e.diskGib,
-          e.countryCode,
-          e.region,
-          e.connectivityTier,
-          e.securityTier,
+          ...specValues(e),
           e.updatedAt,
           metadata.aggregateVersion.toString(),
         ],
@@ -158,4 +139,19 @@ async function setStatus(ctx: ProjectionContext, metadata: EventMetadata, device
      where device_id = $1 and version < $5`,
     [deviceId, status, reason, at, metadata.aggregateVersion.toString(), ...(lease ? [lease.leaseId] : [])],
   );
+}
+
+/** The spec columns in the order both the insert and the spec update list them. */
+function specValues(e: {
+  deviceClass: string;
+  gpu?: { model: string; vramMib: number; count: number } | undefined;
+  cpuCores: number;
+  ramMib: number;
+  diskGib: number;
+  countryCode: string;
+  region: string;
+  connectivityTier: string;
+  securityTier: string;
+}): unknown[] {
+  return [e.deviceClass, e.gpu?.model ?? null, e.gpu?.vramMib ?? null, e.gpu?.count ?? 0, e.cpuCores, e.ramMib, e.diskGib, e.countryCode, e.region, e.connectivityTier, e.securityTier];
 }

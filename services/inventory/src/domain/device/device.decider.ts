@@ -355,7 +355,7 @@ function withStatus<T extends { type: DeviceEvent['type'] }>(lifecycle: Omit<Dev
   return { ...event, status, statusReason: reason };
 }
 
-function pendingReason(agentAttached: boolean): string {
+export function pendingReason(agentAttached: boolean): string {
   return agentAttached
     ? 'pending: waiting for verification (a passed proof of work after the required uptime)'
     : "pending: waiting for the partner network's agent to enroll with this device's enrollment token";

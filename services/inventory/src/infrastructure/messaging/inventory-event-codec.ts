@@ -15,6 +15,7 @@ import {
   type DeviceStatus,
   type PricePerGpuHour,
   type SecurityTier,
+  pendingReason,
 } from '../../domain/device/device.decider';
 import type { EnrollmentTokenEvent } from '../../domain/enrollment/enrollment-token.decider';
 import { SUPPLIER_SOURCES, type PartnerNetwork, type SupplierEvent, type SupplierSource } from '../../domain/supplier/supplier.decider';
@@ -87,7 +88,7 @@ export const deviceEventCodec = eventCodec<DeviceEvent>()({
       partner: w.partnerNetwork ? { network: w.partnerNetwork, externalId: w.partnerExternalId ?? '' } : null,
       agent: { gpuUuids: w.gpuUuids, reportedGpuModel: w.reportedGpuModel, hostname: w.hostname, agentVersion: w.agentVersion } satisfies AgentDetails,
       // Events written before reasons existed read as the pending reason of their kind.
-      statusReason: w.statusReason || (w.agentPublicKey ? 'pending: waiting for verification' : "pending: waiting for the partner network's agent"),
+      statusReason: w.statusReason || pendingReason(w.agentPublicKey !== ''),
       at: w.registeredAt!,
     }),
   },
