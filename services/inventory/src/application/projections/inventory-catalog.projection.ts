@@ -2,6 +2,7 @@ import { inventoryV1 } from '@ionet/contracts';
 import { defineProjection, on, type ProjectionContext } from '@ionet/eventing';
 import type { EventMetadata } from '@ionet/contracts';
 import { pendingReason } from '../../domain/device/device.decider';
+import type { WireDeviceSpec } from '../../infrastructure/messaging/inventory-event-codec';
 
 export const INVENTORY_CATALOG = 'inventory_catalog';
 
@@ -142,16 +143,6 @@ async function setStatus(ctx: ProjectionContext, metadata: EventMetadata, device
 }
 
 /** The spec columns in the order both the insert and the spec update list them. */
-function specValues(e: {
-  deviceClass: string;
-  gpu?: { model: string; vramMib: number; count: number } | undefined;
-  cpuCores: number;
-  ramMib: number;
-  diskGib: number;
-  countryCode: string;
-  region: string;
-  connectivityTier: string;
-  securityTier: string;
-}): unknown[] {
+function specValues(e: WireDeviceSpec): unknown[] {
   return [e.deviceClass, e.gpu?.model ?? null, e.gpu?.vramMib ?? null, e.gpu?.count ?? 0, e.cpuCores, e.ramMib, e.diskGib, e.countryCode, e.region, e.connectivityTier, e.securityTier];
 }

@@ -1,4 +1,4 @@
-import { CONTRACT_ERROR_CODES, ContractError, commonV1, enumCodec, inventoryV1, type DomainMoney } from '@ionet/contracts';
+import { CONTRACT_ERROR_CODES, ContractError, commonV1, enumCodec, inventoryV1, type DomainMoney, type DomainOf } from '@ionet/contracts';
 import { eventCodec } from '@ionet/eventing';
 import {
   BLOCK_REASONS,
@@ -210,17 +210,13 @@ export const enrollmentTokenEventCodec = eventCodec<EnrollmentTokenEvent>()({
   },
 });
 
-function specOf(w: {
-  deviceClass: string;
-  gpu?: { model: string; vramMib: number; count: number } | undefined;
-  cpuCores: number;
-  ramMib: number;
-  diskGib: number;
-  countryCode: string;
-  region: string;
-  connectivityTier: string;
-  securityTier: string;
-}): DeviceSpec {
+/** The spec fields as DeviceRegistered and DeviceSpecUpdated both carry them (domain shape of the wire). */
+export type WireDeviceSpec = Pick<
+  DomainOf<inventoryV1.DeviceSpecUpdated>,
+  'deviceClass' | 'gpu' | 'cpuCores' | 'ramMib' | 'diskGib' | 'countryCode' | 'region' | 'connectivityTier' | 'securityTier'
+>;
+
+function specOf(w: WireDeviceSpec): DeviceSpec {
   return {
     deviceClass: w.deviceClass as DeviceClass,
     gpu: w.gpu ? { model: w.gpu.model, vramMib: w.gpu.vramMib, count: w.gpu.count } : null,
