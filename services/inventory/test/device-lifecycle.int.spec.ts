@@ -173,7 +173,7 @@ describe('inventory supply side on real Postgres, Kafka and Redis: enrollment, l
       code: 'INVENTORY.ENROLLMENT_TOKEN_NOT_FOUND',
     });
     expect((await agentCall(fresh, 'POST', '/v1/agent/enroll', { token: 'nonsense', publicKey: fresh.address, spec: agentSpec() })).status).toBe(404);
-    expect((await agentCall(fresh, 'GET', '/v1/agent/device')).status).toBe(404);
+    expect(await agentCall(fresh, 'GET', '/v1/agent/device')).toMatchObject({ status: 403, body: { code: 'AGENT.UNKNOWN_DEVICE' } });
 
     const shortLived = await issueToken({ expiresInSeconds: 60 });
     // One platform minute is a wall second at CLOCK_RATE 60.

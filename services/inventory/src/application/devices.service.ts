@@ -163,7 +163,8 @@ export class DevicesService {
   /** The device an agent key enrolled (GET /v1/agent/device). */
   async getByAgentKey(agentPublicKey: string): Promise<Device> {
     const [row] = (await this.dataSource.query(`select * from devices where agent_public_key = $1 order by registered_at limit 1`, [agentPublicKey])) as DeviceRow[];
-    if (!row) throw new DomainError('DEVICE.NOT_FOUND', 'No device is enrolled with this agent key: run `ionet-agent join --token <token>` first.');
+    // The agent protocol's answer for a valid signature by a key no device holds (ADR 0400).
+    if (!row) throw new DomainError('AGENT.UNKNOWN_DEVICE', 'No device is enrolled with this agent key: run `ionet-agent join --token <token>` first.', {}, 'forbidden');
     return toDevice(row);
   }
 
