@@ -30,44 +30,66 @@ export function deliveryIdOf(webhookEndpointId: string, sourceEventId: string): 
   return derivedId('webhook-delivery', webhookEndpointId, sourceEventId);
 }
 
-export interface FanOutInput {
+/** A fact to fan out: whose it is, its public type, its source event and body. */
+export interface Fact {
   organizationId: string;
   type: string;
   sourceEventId: string;
   occurredAt: Date;
   data: Record<string, unknown>;
-  /** The service's clock when the delivery is created (the first attempt is due then). */
-  now: Date;
-  /** Only this endpoint (the test event); otherwise every subscribed endpoint. */
-  webhookEndpointId?: string;
 }
 
+/** deliveryIdOf in SQL: the first 16 bytes of the same SHA-256 as derivedId('webhook-delivery',
+ *  endpoint, source), then its version and variant bits. */
+const DELIVERY_HASH_SQL = (endpoint: string, source: string) =>
+  `substring(sha256(convert_to(format(E'16:webhook-delivery\\n%s:%s\\n%s:%s\\n', octet_length(${endpoint}::text), ${endpoint}::text, octet_length(${source}::text), ${source}::text), 'UTF8')) from 1 for 16)`;
+const DELIVERY_ID_SQL = `encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 128), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid`;
+/** An endpoint gets a fact when it subscribes to its type and was live when it occurred. */
+const LIVE_AT = (occurredAt: string) => `e.created_at <= ${occurredAt} and (e.deleted_at is null or e.deleted_at > ${occurredAt}) and (e.disabled_at is null or e.disabled_at > ${occurredAt})`;
+const DELIVERY_COLUMNS = `delivery_id, webhook_endpoint_id, organization_id, event_type, source_event_id, body, status, next_attempt, next_attempt_at, occurred_at, created_at`;
+
 /**
- * Creates the deliveries of one fact in the caller's transaction: one per endpoint of the
- * organization that subscribes to the type and was live when the fact occurred (created at or
- * before it, not yet deleted or disabled), so a replay, however late, picks the same endpoints.
- * Returns the deliveries created now; those that existed already (a replay) are not returned.
+ * Creates the deliveries of many facts in the caller's transaction, in one statement: one per
+ * endpoint of each fact's organization that subscribes to its type and was live when it occurred
+ * (created at or before it, not yet deleted or disabled), so a replay, however late, picks the same
+ * endpoints. Returns the deliveries created now; those that existed already (a replay) are not.
  */
-export async function fanOut(tx: SqlExecutor, input: FanOutInput): Promise<DeliveryStart[]> {
-  const body = webhookBody(input.type, input.occurredAt, input.data);
-  // One statement per fact: the endpoints, each delivery's id (deliveryIdOf, computed in SQL: the
-  // same SHA-256 name-based UUID as derivedId) and the insert.
+export async function fanOutMany(tx: SqlExecutor, facts: Fact[], now: Date): Promise<DeliveryStart[]> {
+  if (facts.length === 0) return [];
   const inserted = await tx.query<{ delivery_id: string }>(
-    `with endpoint as (
-       select webhook_endpoint_id, substring(sha256(convert_to(format(E'16:webhook-delivery\\n%s:%s\\n%s:%s\\n',
-                octet_length(webhook_endpoint_id::text), webhook_endpoint_id::text, octet_length($3::text), $3::text), 'UTF8')) from 1 for 16) as h
-         from webhook_endpoints
-        where case when $7::uuid is not null then webhook_endpoint_id = $7::uuid
-                   else organization_id = $1 and $2 = any(event_types) and created_at <= $5
-                        and (deleted_at is null or deleted_at > $5) and (disabled_at is null or disabled_at > $5) end
+    `with fact as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as f(organization_id, event_type, source_event_id, body, occurred_at)
+     ), target as (
+       select e.webhook_endpoint_id, f.*, ${DELIVERY_HASH_SQL('e.webhook_endpoint_id', 'f.source_event_id')} as h
+         from fact f join webhook_endpoints e on e.organization_id = f.organization_id and f.event_type = any(e.event_types) and ${LIVE_AT('f.occurred_at')}
      )
-     insert into webhook_deliveries (delivery_id, webhook_endpoint_id, organization_id, event_type, source_event_id, body, status, next_attempt, next_attempt_at, occurred_at, created_at)
-     select encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 128), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid,
-            webhook_endpoint_id, $1, $2, $3, $4, 'pending', 0, $6, $5, $6
-       from endpoint
+     insert into webhook_deliveries (${DELIVERY_COLUMNS})
+     select ${DELIVERY_ID_SQL}, webhook_endpoint_id, organization_id, event_type, source_event_id, body, 'pending', 0, $6, occurred_at, $6 from target
      on conflict (delivery_id) do nothing
      returning delivery_id`,
-    [input.organizationId, input.type, input.sourceEventId, body, input.occurredAt, input.now, input.webhookEndpointId ?? null],
+    [
+      facts.map((f) => f.organizationId),
+      facts.map((f) => f.type),
+      facts.map((f) => f.sourceEventId),
+      facts.map((f) => webhookBody(f.type, f.occurredAt, f.data)),
+      facts.map((f) => f.occurredAt),
+      now,
+    ],
+  );
+  return inserted.rows.map((r) => ({ deliveryId: r.delivery_id }));
+}
+
+/** One fact to one endpoint (the test event), whatever it subscribes to. */
+export async function fanOutTo(tx: SqlExecutor, webhookEndpointId: string, fact: Fact, now: Date): Promise<DeliveryStart[]> {
+  const inserted = await tx.query<{ delivery_id: string }>(
+    `with target as (
+       select webhook_endpoint_id, ${DELIVERY_HASH_SQL('webhook_endpoint_id', '$3')} as h from webhook_endpoints where webhook_endpoint_id = $7
+     )
+     insert into webhook_deliveries (${DELIVERY_COLUMNS})
+     select ${DELIVERY_ID_SQL}, webhook_endpoint_id, $1, $2, $3, $4, 'pending', 0, $6, $5, $6 from target
+     on conflict (delivery_id) do nothing
+     returning delivery_id`,
+    [fact.organizationId, fact.type, fact.sourceEventId, webhookBody(fact.type, fact.occurredAt, fact.data), fact.occurredAt, now, webhookEndpointId],
   );
   return inserted.rows.map((r) => ({ deliveryId: r.delivery_id }));
 }

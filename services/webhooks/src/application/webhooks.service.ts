@@ -11,7 +11,7 @@ import { WebhooksError } from '../domain/shared/webhooks.errors';
 import { newWebhookSecret, secretFingerprint } from '../infrastructure/delivery/signature';
 import { ForbiddenTargetError, type WebhookSender } from '../infrastructure/delivery/webhook-sender';
 import type { DeliveryQueue } from '../infrastructure/delivery/delivery-queue';
-import { deliveryIdOf, fanOut } from './fan-out';
+import { deliveryIdOf, fanOutTo } from './fan-out';
 import { webhookEndpointAggregate } from './webhooks-aggregates';
 
 export interface WebhookEndpoint {
@@ -241,15 +241,18 @@ export class WebhooksService {
     if (endpoint.status !== 'active') throw new WebhooksError('WEBHOOK_ENDPOINT.DISABLED', `Webhook endpoint ${webhookEndpointId} is ${endpoint.status}: it receives nothing.`);
     const sourceEventId = idempotency ? derivedId('webhook-test', webhookEndpointId, idempotency.tenantId, idempotency.key) : newEventId();
     const now = this.o.clock.now();
-    const started = await fanOut(this.o.pool, {
-      organizationId: endpoint.organization_id,
-      type: WEBHOOK_TEST_EVENT_TYPE,
-      sourceEventId,
-      occurredAt: now,
-      now,
+    const started = await fanOutTo(
+      this.o.pool,
       webhookEndpointId,
-      data: { webhookEndpointId, message: 'A test event: your endpoint receives and verifies ionet webhooks.' },
-    });
+      {
+        organizationId: endpoint.organization_id,
+        type: WEBHOOK_TEST_EVENT_TYPE,
+        sourceEventId,
+        occurredAt: now,
+        data: { webhookEndpointId, message: 'A test event: your endpoint receives and verifies ionet webhooks.' },
+      },
+      now,
+    );
     this.o.queue.start(started);
     const deliveryId = deliveryIdOf(webhookEndpointId, sourceEventId);
     return { deliveryId, webhookId: webhookIdOf(deliveryId) };
