@@ -112,6 +112,8 @@ describe('webhooks: platform events -> signed Standard Webhooks deliveries, retr
     expect((await call('GET', '/v1/webhook-endpoints', svc.opsKey)).body.items.map((e: Json) => e.webhookEndpointId)).toContain(created.webhookEndpointId);
     expect((await call('DELETE', `/v1/webhook-endpoints/${created.webhookEndpointId}`, keyB)).status).toBe(404);
     expect((await call('DELETE', `/v1/webhook-endpoints/${created.webhookEndpointId}`, keyA)).status).toBe(204);
+    expect((await call('DELETE', `/v1/webhook-endpoints/${created.webhookEndpointId}`, keyA)).status).toBe(204);
+    expect((await call('DELETE', `/v1/webhook-endpoints/${created.webhookEndpointId}`, keyB)).status).toBe(404);
     expect((await call('GET', `/v1/webhook-endpoints/${created.webhookEndpointId}`, keyA)).status).toBe(404);
 
     const bad = await call('POST', '/v1/webhook-endpoints', keyA, { url: 'https://hooks.example.com/x', eventTypes: ['cluster.exploded'] });

@@ -157,8 +157,10 @@ export class WebhooksService {
     });
   }
 
+  /** Deleting a deleted endpoint of one's own succeeds and changes nothing (a retried DELETE). */
   async deleteEndpoint(caller: AuthContext, webhookEndpointId: string, cause: CommandCause): Promise<void> {
-    await this.endpointFor(caller, webhookEndpointId);
+    const row = await this.endpointFor(caller, webhookEndpointId, { deleted: true });
+    if (row.status === 'deleted') return;
     const at = this.o.clock.now();
     await this.transactions.transaction(async (tx) => {
       const result = await this.o.handlers.for(webhookEndpointAggregate).handle(webhookEndpointId, { type: 'DeleteWebhookEndpoint', at }, cause, { tx });
@@ -287,9 +289,9 @@ export class WebhooksService {
   }
 
   /** Another tenant's endpoint reads as absent, so ids cannot be probed; ops see all. */
-  private async endpointFor(caller: AuthContext, webhookEndpointId: string): Promise<EndpointRow> {
+  private async endpointFor(caller: AuthContext, webhookEndpointId: string, options: { deleted?: boolean } = {}): Promise<EndpointRow> {
     const row = (await this.o.pool.query<EndpointRow>(`select ${ENDPOINT_COLUMNS} from webhook_endpoints where webhook_endpoint_id = $1`, [webhookEndpointId])).rows[0];
-    if (!row || row.status === 'deleted' || !canAccessTenant(caller, row.organization_id)) throw new WebhooksError('WEBHOOK_ENDPOINT.NOT_FOUND', `No webhook endpoint ${webhookEndpointId}.`);
+    if (!row || (row.status === 'deleted' && !options.deleted) || !canAccessTenant(caller, row.organization_id)) throw new WebhooksError('WEBHOOK_ENDPOINT.NOT_FOUND', `No webhook endpoint ${webhookEndpointId}.`);
     return row;
   }
 

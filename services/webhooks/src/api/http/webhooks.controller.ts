@@ -49,7 +49,7 @@ export class WebhooksController {
 
   @Delete('webhook-endpoints/:webhookEndpointId')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Deleted: it receives nothing more, its pending deliveries end as failed' })
+  @ApiNoContentResponse({ description: 'Deleted (or already deleted): it receives nothing more, its pending deliveries end as failed' })
   async delete(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('webhookEndpointId', uuid) id: string): Promise<void> {
     await this.webhooks.deleteEndpoint(caller, id, causedByRequest(requestId));
   }
