@@ -5,16 +5,15 @@
 // run and summarises where their time goes.
 //   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile]
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, start, stopChild, uptime, waitReady } from './support.mjs';
+import { benchDatabase, freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
-const { Client } = require('pg');
 const { Kafka, logLevel } = require('kafkajs');
 const bs58 = require('bs58').default;
 const { ensureTopics } = require('@ionet/eventing');
@@ -37,15 +36,7 @@ export async function run({ root, flags }) {
   const uptimeAtStart = uptime();
   const schema = `bench_http_${runId}`;
   const topicPrefix = `bench.${runId}.`;
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = '/ionet_bench';
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
-  await admin.end();
-  const db = new Client({ connectionString: dbUrl.toString() });
-  await db.connect();
-  await db.query(`create schema "${schema}"`);
+  const { db, dbUrl } = await benchDatabase(ADMIN_URL, schema);
 
   const profileDir = path.join(root, 'bench', 'results', `profile-${runId}.tmp`);
   const children = [];
@@ -243,13 +234,6 @@ function startBare(root, port, body) {
     process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
   `;
   return spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
-}
-
-async function post(url, headers, body) {
-  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (res.status !== 201) throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
 }
 
 /** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */

@@ -1,7 +1,11 @@
-// Helpers the benches share: the services they start as processes, and the machine they report.
+// Helpers of the benches that run services as processes on the local stack.
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+
+const require = createRequire(import.meta.url);
 
 export function uptime() {
   try {
@@ -31,6 +35,13 @@ export async function stopChild(child) {
   clearTimeout(timer);
 }
 
+export async function post(url, headers, body) {
+  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (res.status !== 201) throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
 export async function waitReady(url, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -53,4 +64,20 @@ export async function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+
+/** The benches' database (created once) with a fresh schema for this run, and a client on it. */
+export async function benchDatabase(adminUrl, schema) {
+  const { Client } = require('pg');
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = '/ionet_bench';
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
+  await admin.end();
+  const db = new Client({ connectionString: dbUrl.toString() });
+  await db.connect();
+  await db.query(`create schema "${schema}"`);
+  return { db, dbUrl };
 }

@@ -8,10 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, start, stopChild, uptime, waitReady } from './support.mjs';
+import { benchDatabase, freePort, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
-const { Client } = require('pg');
 const { Kafka, logLevel } = require('kafkajs');
 const { create, toBinary } = require('@bufbuild/protobuf');
 const { timestampFromDate } = require('@bufbuild/protobuf/wkt');
@@ -37,15 +36,7 @@ export async function run({ root, flags }) {
   const topicPrefix = `bench.${runId}.`;
   const uptimeAtStart = uptime();
   const loadAverageAtStart = loadAverage();
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = '/ionet_bench';
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
-  await admin.end();
-  const db = new Client({ connectionString: dbUrl.toString() });
-  await db.connect();
-  await db.query(`create schema "${schema}"`);
+  const { db, dbUrl } = await benchDatabase(ADMIN_URL, schema);
   const kafka = new Kafka({ clientId: 'ionet-bench-verification', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
   let child;
   const cleanup = async () => {
