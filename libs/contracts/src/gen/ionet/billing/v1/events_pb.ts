@@ -6,9 +6,9 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Money } from "../../common/v1/money_pb";
+import type { Asset, Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { ApiKeyScope, InvoiceLine, OrganizationKind } from "./types_pb";
+import type { ApiKeyScope, EscrowSlot, InvoiceLine, OrganizationKind } from "./types_pb";
 import { file_ionet_billing_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/events.proto.
  */
 export const file_ionet_billing_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvcCCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpmdW5kaW5nX2lkGAggASgJEi4KDmNvbXB1dGVfYW1vdW50GAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EhcKD3NvdXJjZV9ldmVudF9pZBgKIAEoCRIbChNpb19wcmljZV91c2RfbWljcm9zGAsgASgEIvoBChBFc2Nyb3dMb2NrRmFpbGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEigKCHJlcXVpcmVkGAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EikKCWF2YWlsYWJsZRgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCglmYWlsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmZ1bmRpbmdfaWQYBiABKAkSFwoPc291cmNlX2V2ZW50X2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCSKiAgoVRXNjcm93RnVuZGluZ0RlZmVycmVkEhIKCmZ1bmRpbmdfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSKAoIcmVxdWlyZWQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKQoJYXZhaWxhYmxlGAUgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9zb3VyY2VfZXZlbnRfaWQYByABKAkSMgoOYXdhaXRpbmdfc2luY2UYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoYFCgxVc2FnZUNoYXJnZWQSEQoJY2hhcmdlX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEhMKC3N1cHBsaWVyX2lkGAQgASgJEhEKCWRldmljZV9pZBgFIAEoCRISCgpob3VyX2luZGV4GAYgASgNEiUKBWdyb3NzGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjEKEXN1cHBsaWVyX2Vhcm5pbmdzGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDHBsYXRmb3JtX2ZlZRgJIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIXCg9zb3VyY2VfZXZlbnRfaWQYCiABKAkSLgoKY2hhcmdlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoOY29tcHV0ZV9hbW91bnQYDCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLAoMY3VzdG9tZXJfZmVlGA0gASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDHN1cHBsaWVyX2ZlZRgOIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIRCglncHVfY291bnQYDyABKA0SMgoScHJpY2VfcGVyX2dwdV9ob3VyGBAgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei4KCmhvdXJfc3RhcnQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGhvdXJfZW5kGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLGAQoLRmVlUmV0YWluZWQSDgoGZmVlX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBSABKAkSFwoPc291cmNlX2V2ZW50X2lkGAYgASgJEi8KC3JldGFpbmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKnAgoMUmVmdW5kSXNzdWVkEhEKCXJlZnVuZF9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoGcmVhc29uGAUgASgOMh4uaW9uZXQuYmlsbGluZy52MS5SZWZ1bmRSZWFzb24SFwoPc291cmNlX2V2ZW50X2lkGAYgASgJEi8KC3JlZnVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZXZpY2VfaWQYCCABKAkSEgoKaG91cl9pbmRleBgJIAEoDRIUCgxkZXZpY2VfaG91cnMYCiABKA0ivAEKDkVzY3Jvd1JlbGVhc2VkEhEKCWVzY3Jvd19pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoLcmVsZWFzZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3NvdXJjZV9ldmVudF9pZBgGIAEoCSKoAwoNSW52b2ljZUlzc3VlZBISCgppbnZvaWNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjAKDHBlcmlvZF9zdGFydBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoFbGluZXMYBSADKAsyHS5pb25ldC5iaWxsaW5nLnYxLkludm9pY2VMaW5lEiUKBXRvdGFsGAYgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KCWlzc3VlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoNY2hhcmdlc190b3RhbBgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIqCgpmZWVzX3RvdGFsGAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KDXJlZnVuZHNfdG90YWwYCiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkimQIKD1BheW91dFNjaGVkdWxlZBIRCglwYXlvdXRfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjAKDHBlcmlvZF9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY2hhcmdlX2lkcxgGIAMoCRIUCgxkZXZpY2VfaG91cnMYByABKA0SKgoGZHVlX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoNUGF5b3V0U2V0dGxlZBIRCglwYXlvdXRfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSDgoGd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgxwZXJpb2Rfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnBlcmlvZF9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKG2NoYWluX3RyYW5zYWN0aW9uX3NpZ25hdHVyZRgHIAEoCRIuCgpzZXR0bGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAQoTT3JnYW5pemF0aW9uQ3JlYXRlZBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIwCgRraW5kGAMgASgOMiIuaW9uZXQuYmlsbGluZy52MS5Pcmdhbml6YXRpb25LaW5kEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItIBCgxBcGlLZXlJc3N1ZWQSEgoKYXBpX2tleV9pZBgBIAEoCRIXCg9vcmdhbml6YXRpb25faWQYAiABKAkSEAoIa2V5X2hhc2gYAyABKAkSLQoGc2NvcGVzGAQgAygOMh0uaW9uZXQuYmlsbGluZy52MS5BcGlLZXlTY29wZRIWCg5kaXNwbGF5X3ByZWZpeBgFIAEoCRINCgVsYWJlbBgGIAEoCRItCglpc3N1ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIn4KDUFwaUtleVJldm9rZWQSEgoKYXBpX2tleV9pZBgBIAEoCRIXCg9vcmdhbml6YXRpb25faWQYAiABKAkSEAoIa2V5X2hhc2gYAyABKAkSLgoKcmV2b2tlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqewoNUGF5bWVudE1ldGhvZBIeChpQQVlNRU5UX01FVEhPRF9VTlNQRUNJRklFRBAAEhcKE1BBWU1FTlRfTUVUSE9EX1VTREMQARIVChFQQVlNRU5UX01FVEhPRF9JTxACEhoKFlBBWU1FTlRfTUVUSE9EX0NSRURJVFMQAyqdAQoMUmVmdW5kUmVhc29uEh0KGVJFRlVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIkCiBSRUZVTkRfUkVBU09OX1RJTUVfTE9DS19WSU9MQVRFRBABEiMKH1JFRlVORF9SRUFTT05fRUFSTFlfVEVSTUlOQVRJT04QAhIjCh9SRUZVTkRfUkVBU09OX0xFQVNFX05PVF9TVEFSVEVEEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
+  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMDCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpmdW5kaW5nX2lkGAggASgJEi4KDmNvbXB1dGVfYW1vdW50GAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EhcKD3NvdXJjZV9ldmVudF9pZBgKIAEoCRIbChNpb19wcmljZV91c2RfbWljcm9zGAsgASgEEisKBXNsb3RzGAwgAygLMhwuaW9uZXQuYmlsbGluZy52MS5Fc2Nyb3dTbG90Eg0KBWhvdXJzGA0gASgNIvoBChBFc2Nyb3dMb2NrRmFpbGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEigKCHJlcXVpcmVkGAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EikKCWF2YWlsYWJsZRgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCglmYWlsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmZ1bmRpbmdfaWQYBiABKAkSFwoPc291cmNlX2V2ZW50X2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCSKGBAoVRXNjcm93RnVuZGluZ0RlZmVycmVkEhIKCmZ1bmRpbmdfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSKAoIcmVxdWlyZWQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKQoJYXZhaWxhYmxlGAUgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9zb3VyY2VfZXZlbnRfaWQYByABKAkSLwoLZGVmZXJyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KDmNvbXB1dGVfYW1vdW50GAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KD3Jlc2VydmF0aW9uX2ZlZRgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgtwYXltZW50X2ZlZRgLIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIbChNpb19wcmljZV91c2RfbWljcm9zGAwgASgEEisKBXNsb3RzGA0gAygLMhwuaW9uZXQuYmlsbGluZy52MS5Fc2Nyb3dTbG90Eg0KBWhvdXJzGA4gASgNIq8CChlFc2Nyb3dUZXJtaW5hdGlvblJlY29yZGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhQKDGJvb2tlZF9ob3VycxgDIAEoDRISCgpob3Vyc191c2VkGAQgASgNEhYKDmhvdXJzX3JlZnVuZGVkGAUgASgNEhwKFHBlbmRpbmdfZGV2aWNlX2hvdXJzGAYgASgNEhoKEnRlcm1pbmF0aW9uX3JlYXNvbhgHIAEoCRIXCg9zb3VyY2VfZXZlbnRfaWQYCCABKAkSLwoLcmVjb3JkZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKBWFzc2V0GAogASgOMhYuaW9uZXQuY29tbW9uLnYxLkFzc2V0IoYFCgxVc2FnZUNoYXJnZWQSEQoJY2hhcmdlX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEhMKC3N1cHBsaWVyX2lkGAQgASgJEhEKCWRldmljZV9pZBgFIAEoCRISCgpob3VyX2luZGV4GAYgASgNEiUKBWdyb3NzGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjEKEXN1cHBsaWVyX2Vhcm5pbmdzGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDHBsYXRmb3JtX2ZlZRgJIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIXCg9zb3VyY2VfZXZlbnRfaWQYCiABKAkSLgoKY2hhcmdlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoOY29tcHV0ZV9hbW91bnQYDCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLAoMY3VzdG9tZXJfZmVlGA0gASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDHN1cHBsaWVyX2ZlZRgOIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIRCglncHVfY291bnQYDyABKA0SMgoScHJpY2VfcGVyX2dwdV9ob3VyGBAgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei4KCmhvdXJfc3RhcnQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGhvdXJfZW5kGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLGAQoLRmVlUmV0YWluZWQSDgoGZmVlX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBSABKAkSFwoPc291cmNlX2V2ZW50X2lkGAYgASgJEi8KC3JldGFpbmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKnAgoMUmVmdW5kSXNzdWVkEhEKCXJlZnVuZF9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoGcmVhc29uGAUgASgOMh4uaW9uZXQuYmlsbGluZy52MS5SZWZ1bmRSZWFzb24SFwoPc291cmNlX2V2ZW50X2lkGAYgASgJEi8KC3JlZnVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglkZXZpY2VfaWQYCCABKAkSEgoKaG91cl9pbmRleBgJIAEoDRIUCgxkZXZpY2VfaG91cnMYCiABKA0ivAEKDkVzY3Jvd1JlbGVhc2VkEhEKCWVzY3Jvd19pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoLcmVsZWFzZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3NvdXJjZV9ldmVudF9pZBgGIAEoCSKoAwoNSW52b2ljZUlzc3VlZBISCgppbnZvaWNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjAKDHBlcmlvZF9zdGFydBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoFbGluZXMYBSADKAsyHS5pb25ldC5iaWxsaW5nLnYxLkludm9pY2VMaW5lEiUKBXRvdGFsGAYgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KCWlzc3VlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoNY2hhcmdlc190b3RhbBgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIqCgpmZWVzX3RvdGFsGAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KDXJlZnVuZHNfdG90YWwYCiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkimQIKD1BheW91dFNjaGVkdWxlZBIRCglwYXlvdXRfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjAKDHBlcmlvZF9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY2hhcmdlX2lkcxgGIAMoCRIUCgxkZXZpY2VfaG91cnMYByABKA0SKgoGZHVlX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoNUGF5b3V0U2V0dGxlZBIRCglwYXlvdXRfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSDgoGd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgxwZXJpb2Rfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnBlcmlvZF9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKG2NoYWluX3RyYW5zYWN0aW9uX3NpZ25hdHVyZRgHIAEoCRIuCgpzZXR0bGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAQoTT3JnYW5pemF0aW9uQ3JlYXRlZBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSDAoEbmFtZRgCIAEoCRIwCgRraW5kGAMgASgOMiIuaW9uZXQuYmlsbGluZy52MS5Pcmdhbml6YXRpb25LaW5kEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItIBCgxBcGlLZXlJc3N1ZWQSEgoKYXBpX2tleV9pZBgBIAEoCRIXCg9vcmdhbml6YXRpb25faWQYAiABKAkSEAoIa2V5X2hhc2gYAyABKAkSLQoGc2NvcGVzGAQgAygOMh0uaW9uZXQuYmlsbGluZy52MS5BcGlLZXlTY29wZRIWCg5kaXNwbGF5X3ByZWZpeBgFIAEoCRINCgVsYWJlbBgGIAEoCRItCglpc3N1ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIn4KDUFwaUtleVJldm9rZWQSEgoKYXBpX2tleV9pZBgBIAEoCRIXCg9vcmdhbml6YXRpb25faWQYAiABKAkSEAoIa2V5X2hhc2gYAyABKAkSLgoKcmV2b2tlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqewoNUGF5bWVudE1ldGhvZBIeChpQQVlNRU5UX01FVEhPRF9VTlNQRUNJRklFRBAAEhcKE1BBWU1FTlRfTUVUSE9EX1VTREMQARIVChFQQVlNRU5UX01FVEhPRF9JTxACEhoKFlBBWU1FTlRfTUVUSE9EX0NSRURJVFMQAyqdAQoMUmVmdW5kUmVhc29uEh0KGVJFRlVORF9SRUFTT05fVU5TUEVDSUZJRUQQABIkCiBSRUZVTkRfUkVBU09OX1RJTUVfTE9DS19WSU9MQVRFRBABEiMKH1JFRlVORF9SRUFTT05fRUFSTFlfVEVSTUlOQVRJT04QAhIjCh9SRUZVTkRfUkVBU09OX0xFQVNFX05PVF9TVEFSVEVEEANiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
 
 /**
  * Ledger posting: external:deposits -> customer:<customer_id>:available, amount.
@@ -129,11 +129,25 @@ export type EscrowLocked = Message<"ionet.billing.v1.EscrowLocked"> & {
   /**
    * IO price (USDC base units per whole IO) the dollar prices were converted at; 0 when not paid in IO.
    *
-   * Ledger posting: customer:<customer_id>:available -> customer:<customer_id>:escrow, amount.
-   *
    * @generated from field: uint64 io_price_usd_micros = 11;
    */
   ioPriceUsdMicros: bigint;
+
+  /**
+   * The devices and their hourly prices in the escrow's asset (the lease's creation; empty for an extension).
+   *
+   * @generated from field: repeated ionet.billing.v1.EscrowSlot slots = 12;
+   */
+  slots: EscrowSlot[];
+
+  /**
+   * Hours this funding buys.
+   *
+   * Ledger posting: customer:<customer_id>:available -> customer:<customer_id>:escrow, amount.
+   *
+   * @generated from field: uint32 hours = 13;
+   */
+  hours: number;
 };
 
 /**
@@ -243,9 +257,41 @@ export type EscrowFundingDeferred = Message<"ionet.billing.v1.EscrowFundingDefer
   sourceEventId: string;
 
   /**
-   * @generated from field: google.protobuf.Timestamp awaiting_since = 8;
+   * @generated from field: google.protobuf.Timestamp deferred_at = 8;
    */
-  awaitingSince?: Timestamp | undefined;
+  deferredAt?: Timestamp | undefined;
+
+  /**
+   * The terms the escrow will lock once funded (as EscrowLocked carries them).
+   *
+   * @generated from field: ionet.common.v1.Money compute_amount = 9;
+   */
+  computeAmount?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Money reservation_fee = 10;
+   */
+  reservationFee?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Money payment_fee = 11;
+   */
+  paymentFee?: Money | undefined;
+
+  /**
+   * @generated from field: uint64 io_price_usd_micros = 12;
+   */
+  ioPriceUsdMicros: bigint;
+
+  /**
+   * @generated from field: repeated ionet.billing.v1.EscrowSlot slots = 13;
+   */
+  slots: EscrowSlot[];
+
+  /**
+   * @generated from field: uint32 hours = 14;
+   */
+  hours: number;
 };
 
 /**
@@ -254,6 +300,72 @@ export type EscrowFundingDeferred = Message<"ionet.billing.v1.EscrowFundingDefer
  */
 export const EscrowFundingDeferredSchema: GenMessage<EscrowFundingDeferred> = /*@__PURE__*/
   messageDesc(file_ionet_billing_v1_events, 3);
+
+/**
+ * A lease ended (LeaseTerminated): the hours used are final. Hours below hours_used still to be
+ * reported are charged from escrow; the refund (RefundIssued), the fees kept (FeeRetained) and the
+ * release of the rest (EscrowReleased) follow. Moves no money.
+ *
+ * @generated from message ionet.billing.v1.EscrowTerminationRecorded
+ */
+export type EscrowTerminationRecorded = Message<"ionet.billing.v1.EscrowTerminationRecorded"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: uint32 booked_hours = 3;
+   */
+  bookedHours: number;
+
+  /**
+   * @generated from field: uint32 hours_used = 4;
+   */
+  hoursUsed: number;
+
+  /**
+   * @generated from field: uint32 hours_refunded = 5;
+   */
+  hoursRefunded: number;
+
+  /**
+   * @generated from field: uint32 pending_device_hours = 6;
+   */
+  pendingDeviceHours: number;
+
+  /**
+   * @generated from field: string termination_reason = 7;
+   */
+  terminationReason: string;
+
+  /**
+   * @generated from field: string source_event_id = 8;
+   */
+  sourceEventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp recorded_at = 9;
+   */
+  recordedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Asset asset = 10;
+   */
+  asset: Asset;
+};
+
+/**
+ * Describes the message ionet.billing.v1.EscrowTerminationRecorded.
+ * Use `create(EscrowTerminationRecordedSchema)` to create a new message.
+ */
+export const EscrowTerminationRecordedSchema: GenMessage<EscrowTerminationRecorded> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 4);
 
 /**
  * One proven lease-hour moved from customer escrow to supplier earnings and platform fees.
@@ -367,7 +479,7 @@ export type UsageCharged = Message<"ionet.billing.v1.UsageCharged"> & {
  * Use `create(UsageChargedSchema)` to create a new message.
  */
 export const UsageChargedSchema: GenMessage<UsageCharged> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 4);
+  messageDesc(file_ionet_billing_v1_events, 5);
 
 /**
  * Fees the platform keeps from escrow without an hour being charged: the customer's fees on the
@@ -419,7 +531,7 @@ export type FeeRetained = Message<"ionet.billing.v1.FeeRetained"> & {
  * Use `create(FeeRetainedSchema)` to create a new message.
  */
 export const FeeRetainedSchema: GenMessage<FeeRetained> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 5);
+  messageDesc(file_ionet_billing_v1_events, 6);
 
 /**
  * @generated from message ionet.billing.v1.RefundIssued
@@ -487,7 +599,7 @@ export type RefundIssued = Message<"ionet.billing.v1.RefundIssued"> & {
  * Use `create(RefundIssuedSchema)` to create a new message.
  */
 export const RefundIssuedSchema: GenMessage<RefundIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 6);
+  messageDesc(file_ionet_billing_v1_events, 7);
 
 /**
  * Escrow left over at the end of a lease returned to the customer's available balance.
@@ -533,7 +645,7 @@ export type EscrowReleased = Message<"ionet.billing.v1.EscrowReleased"> & {
  * Use `create(EscrowReleasedSchema)` to create a new message.
  */
 export const EscrowReleasedSchema: GenMessage<EscrowReleased> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 7);
+  messageDesc(file_ionet_billing_v1_events, 8);
 
 /**
  * @generated from message ionet.billing.v1.InvoiceIssued
@@ -599,7 +711,7 @@ export type InvoiceIssued = Message<"ionet.billing.v1.InvoiceIssued"> & {
  * Use `create(InvoiceIssuedSchema)` to create a new message.
  */
 export const InvoiceIssuedSchema: GenMessage<InvoiceIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 8);
+  messageDesc(file_ionet_billing_v1_events, 9);
 
 /**
  * Proven hours' earnings of a supplier fall due for payment. Deterministic id: hash(supplier,
@@ -657,7 +769,7 @@ export type PayoutScheduled = Message<"ionet.billing.v1.PayoutScheduled"> & {
  * Use `create(PayoutScheduledSchema)` to create a new message.
  */
 export const PayoutScheduledSchema: GenMessage<PayoutScheduled> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 9);
+  messageDesc(file_ionet_billing_v1_events, 10);
 
 /**
  * @generated from message ionet.billing.v1.PayoutSettled
@@ -711,7 +823,7 @@ export type PayoutSettled = Message<"ionet.billing.v1.PayoutSettled"> & {
  * Use `create(PayoutSettledSchema)` to create a new message.
  */
 export const PayoutSettledSchema: GenMessage<PayoutSettled> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 10);
+  messageDesc(file_ionet_billing_v1_events, 11);
 
 /**
  * An organization (a tenant) exists; its id is the tenant id of everything it owns.
@@ -745,7 +857,7 @@ export type OrganizationCreated = Message<"ionet.billing.v1.OrganizationCreated"
  * Use `create(OrganizationCreatedSchema)` to create a new message.
  */
 export const OrganizationCreatedSchema: GenMessage<OrganizationCreated> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 11);
+  messageDesc(file_ionet_billing_v1_events, 12);
 
 /**
  * An API key was issued. Only the key's SHA-256 travels (hex); the key itself is shown once to
@@ -799,7 +911,7 @@ export type ApiKeyIssued = Message<"ionet.billing.v1.ApiKeyIssued"> & {
  * Use `create(ApiKeyIssuedSchema)` to create a new message.
  */
 export const ApiKeyIssuedSchema: GenMessage<ApiKeyIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 12);
+  messageDesc(file_ionet_billing_v1_events, 13);
 
 /**
  * The key stops working everywhere as soon as each service has consumed this.
@@ -833,7 +945,7 @@ export type ApiKeyRevoked = Message<"ionet.billing.v1.ApiKeyRevoked"> & {
  * Use `create(ApiKeyRevokedSchema)` to create a new message.
  */
 export const ApiKeyRevokedSchema: GenMessage<ApiKeyRevoked> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 13);
+  messageDesc(file_ionet_billing_v1_events, 14);
 
 /**
  * @generated from enum ionet.billing.v1.PaymentMethod
