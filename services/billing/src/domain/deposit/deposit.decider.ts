@@ -74,7 +74,7 @@ export function decideDeposit(command: DepositCommand, state: DepositState): Dep
   }
 }
 
-export function evolveDeposit(state: DepositState, event: DepositEvent): DepositState {
+export function evolveDeposit(_state: DepositState, event: DepositEvent): DepositState {
   switch (event.type) {
     case 'DepositReceived':
       return { status: 'received', depositId: event.depositId, organizationId: event.organizationId, asset: event.asset, amountBaseUnits: event.amountBaseUnits };

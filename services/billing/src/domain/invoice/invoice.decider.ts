@@ -142,7 +142,7 @@ export function decideInvoice(command: InvoiceCommand, state: InvoiceState): Inv
   }
 }
 
-export function evolveInvoice(state: InvoiceState, event: InvoiceEvent): InvoiceState {
+export function evolveInvoice(_state: InvoiceState, event: InvoiceEvent): InvoiceState {
   switch (event.type) {
     case 'InvoiceIssued':
       return { status: 'issued', invoiceId: event.invoiceId };

@@ -102,7 +102,7 @@ export function decidePayout(command: PayoutCommand, state: PayoutState): Payout
   }
 }
 
-export function evolvePayout(state: PayoutState, event: PayoutEvent): PayoutState {
+export function evolvePayout(_state: PayoutState, event: PayoutEvent): PayoutState {
   switch (event.type) {
     case 'PayoutScheduled':
       return { status: 'scheduled', payoutId: event.payoutId, chargeIds: new Set(event.chargeIds) };

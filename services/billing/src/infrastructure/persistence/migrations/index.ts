@@ -1,5 +1,5 @@
 import { EVENTING_MIGRATIONS } from '@ionet/eventing';
+import { BillingMoney1765000000000 } from './1765000000000-billing-money';
 
-/** In order; a committed migration is never edited, only followed by a new one. Billing's state is
- *  its event streams (organizations, API keys): the event store is all it needs so far. */
-export const BILLING_MIGRATIONS = [...EVENTING_MIGRATIONS];
+/** In order; a committed migration is never edited, only followed by a new one. */
+export const BILLING_MIGRATIONS = [...EVENTING_MIGRATIONS, BillingMoney1765000000000];
