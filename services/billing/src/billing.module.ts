@@ -14,7 +14,7 @@ import { billingDirectoryProjection } from './application/projections/billing-di
 import { LeasingConsumer } from './infrastructure/messaging/leasing-consumer';
 import { FixedIoPriceFeed, IoPriceOracle } from './infrastructure/oracle/io-price-oracle';
 import { loadPublicCloudPrices } from './infrastructure/pricing/public-cloud-prices';
-import { ExpireFundingJob } from './infrastructure/queues/expire-funding.job';
+import { ExpireFundingJob, FUNDING_EXPIRY } from './infrastructure/queues/expire-funding.job';
 import { IssueInvoicesJob } from './infrastructure/queues/issue-invoices.job';
 import { SchedulePayoutsJob } from './infrastructure/queues/schedule-payouts.job';
 import { billingConfigSchema, type BillingConfig } from './billing.config';
@@ -55,6 +55,7 @@ export class BillingModule {
       providers: [
         AccountsService,
         EscrowService,
+        { provide: FUNDING_EXPIRY, useExisting: EscrowService },
         MoneyService,
         LeasingConsumer,
         // Governance's ParameterChanged is not consumed yet: the fees are the defaults of ADR 0104.

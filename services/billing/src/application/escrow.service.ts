@@ -7,7 +7,7 @@ import type { TokenomicsParameters } from '@ionet/tokenomics';
 import type { LeaseEscrowCommand, LeaseEscrowEvent } from '../domain/escrow/lease-escrow.decider';
 import { assetOf, type Asset } from '../domain/money/billing-money';
 import { IoPriceOracle } from '../infrastructure/oracle/io-price-oracle';
-import { ExpireFundingJob } from '../infrastructure/queues/expire-funding.job';
+import { ExpireFundingJob, type FundingExpiry } from '../infrastructure/queues/expire-funding.job';
 import { leaseEscrowAggregate } from './billing-aggregates';
 import { lockBalance, recordMoneyEvents } from './money-store';
 
@@ -25,7 +25,7 @@ type Wire<T> = DomainOf<T>;
  * event: it is dead-lettered, never retried forever.
  */
 @Injectable()
-export class EscrowService {
+export class EscrowService implements FundingExpiry {
   constructor(
     private readonly handlers: CommandHandlers,
     private readonly jobs: JobQueues,

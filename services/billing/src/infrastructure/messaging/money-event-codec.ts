@@ -203,7 +203,7 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
       reason: e.reason,
       sourceEventId: e.sourceEventId,
       refundedAt: e.at,
-      deviceId: e.deviceId,
+      deviceId: e.deviceId || undefined,
       hourIndex: e.hourIndex,
       deviceHours: e.deviceHours,
     }),
@@ -217,7 +217,7 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
         asset: assetOf(w.amount!.asset),
         amountBaseUnits: w.amount!.amountBaseUnits,
         reason: w.reason as RefundReason,
-        deviceId: w.deviceId,
+        deviceId: w.deviceId ?? '',
         hourIndex: w.hourIndex,
         deviceHours: w.deviceHours,
         sourceEventId: w.sourceEventId,
@@ -286,12 +286,12 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
 
 const LINE_KINDS: readonly InvoiceLineKind[] = ['charge', 'fee', 'refund'];
 
-function lineFromWire(l: { leaseId: string; description: string; quantity: bigint; unitPrice?: DomainMoney; amount?: DomainMoney; kind: string; deviceId: string; hourIndex: number; hourStart?: Date; sourceId: string }, asset: Asset): InvoiceLine {
+function lineFromWire(l: { leaseId: string; description: string; quantity: bigint; unitPrice?: DomainMoney; amount?: DomainMoney; kind: string; deviceId?: string; hourIndex: number; hourStart?: Date; sourceId: string }, asset: Asset): InvoiceLine {
   if (!LINE_KINDS.includes(l.kind as InvoiceLineKind)) throw new ContractError(CONTRACT_ERROR_CODES.violation, `unknown invoice line kind ${l.kind}`);
   return {
     kind: l.kind as InvoiceLineKind,
     leaseId: l.leaseId,
-    deviceId: l.deviceId,
+    deviceId: l.deviceId ?? '',
     hourIndex: l.hourIndex,
     hourStart: !l.hourStart || l.hourStart.getTime() === 0 ? null : l.hourStart,
     description: l.description,
@@ -317,7 +317,7 @@ export const invoiceEventCodec = eventCodec<InvoiceEvent>()({
         unitPrice: money(l.unitPriceBaseUnits, e.asset),
         amount: money(l.amountBaseUnits, e.asset),
         kind: l.kind,
-        deviceId: l.deviceId,
+        deviceId: l.deviceId || undefined,
         hourIndex: l.hourIndex,
         hourStart: l.hourStart ?? NO_TIME,
         sourceId: l.sourceId,

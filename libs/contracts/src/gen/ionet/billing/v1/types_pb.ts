@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/types.proto.
  */
 export const file_ionet_billing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIpICCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIMCgRraW5kGAYgASgJEhEKCWRldmljZV9pZBgHIAEoCRISCgpob3VyX2luZGV4GAggASgNEi4KCmhvdXJfc3RhcnQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNvdXJjZV9pZBgKIAEoCSJ7CgpFc2Nyb3dTbG90EhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIRCglncHVfY291bnQYAyABKA0SMgoScHJpY2VfcGVyX2dwdV9ob3VyGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5KpwBChBPcmdhbml6YXRpb25LaW5kEiEKHU9SR0FOSVpBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaT1JHQU5JWkFUSU9OX0tJTkRfQ1VTVE9NRVIQARIeChpPUkdBTklaQVRJT05fS0lORF9TVVBQTElFUhACEiUKIU9SR0FOSVpBVElPTl9LSU5EX1BBUlRORVJfTkVUV09SSxADKp4BCgtBcGlLZXlTY29wZRIdChlBUElfS0VZX1NDT1BFX1VOU1BFQ0lGSUVEEAASGgoWQVBJX0tFWV9TQ09QRV9DVVNUT01FUhABEhoKFkFQSV9LRVlfU0NPUEVfU1VQUExJRVIQAhIhCh1BUElfS0VZX1NDT1BFX1BBUlRORVJfTkVUV09SSxADEhUKEUFQSV9LRVlfU0NPUEVfT1BTEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIqUCCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIMCgRraW5kGAYgASgJEhYKCWRldmljZV9pZBgHIAEoCUgAiAEBEhIKCmhvdXJfaW5kZXgYCCABKA0SLgoKaG91cl9zdGFydBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc291cmNlX2lkGAogASgJQgwKCl9kZXZpY2VfaWQiewoKRXNjcm93U2xvdBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSEQoJZ3B1X2NvdW50GAMgASgNEjIKEnByaWNlX3Blcl9ncHVfaG91chgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leSqcAQoQT3JnYW5pemF0aW9uS2luZBIhCh1PUkdBTklaQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGk9SR0FOSVpBVElPTl9LSU5EX0NVU1RPTUVSEAESHgoaT1JHQU5JWkFUSU9OX0tJTkRfU1VQUExJRVIQAhIlCiFPUkdBTklaQVRJT05fS0lORF9QQVJUTkVSX05FVFdPUksQAyqeAQoLQXBpS2V5U2NvcGUSHQoZQVBJX0tFWV9TQ09QRV9VTlNQRUNJRklFRBAAEhoKFkFQSV9LRVlfU0NPUEVfQ1VTVE9NRVIQARIaChZBUElfS0VZX1NDT1BFX1NVUFBMSUVSEAISIQodQVBJX0tFWV9TQ09QRV9QQVJUTkVSX05FVFdPUksQAxIVChFBUElfS0VZX1NDT1BFX09QUxAEYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.billing.v1.InvoiceLine
@@ -46,16 +46,18 @@ export type InvoiceLine = Message<"ionet.billing.v1.InvoiceLine"> & {
   amount?: Money | undefined;
 
   /**
-   * "charge", "fee" or "refund" (a refund's amount is negative).
+   * "charge" (one device-hour), "fee" (the customer's fees of a lease) or "refund" (outside the total).
    *
    * @generated from field: string kind = 6;
    */
   kind: string;
 
   /**
-   * @generated from field: string device_id = 7;
+   * Absent on a lease's fee line and a termination refund.
+   *
+   * @generated from field: optional string device_id = 7;
    */
-  deviceId: string;
+  deviceId?: string | undefined;
 
   /**
    * @generated from field: uint32 hour_index = 8;

@@ -1,0 +1,351 @@
+import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Asset, billingV1, encodeEnvelope, EVENT_HEADERS, EventRegistry, leasingV1, newEventId, toDomain, topicName, type EventMetadata } from '@ionet/contracts';
+import { decodeKafkaMessage } from '@ionet/eventing';
+import { AccountNames, Ledger, type Asset as LedgerAsset, type Leg } from '@ionet/ledger';
+import { DEFAULT_TOKENOMICS_PARAMETERS, leaseFees } from '@ionet/tokenomics';
+import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Producer } from 'kafkajs';
+import type { BillingConfig } from '../src/billing.config';
+import { billingService } from '../src/billing.module';
+
+jest.setTimeout(120_000);
+
+/**
+ * Billing on the real stack: its own schema, a topic namespace on the real Kafka, Redis for the
+ * funding-expiry job. Leasing's events are published to the leasing topic as leasing will publish
+ * them; billing's own events are read back from the billing topic and booked into @ionet/ledger, so
+ * the money is checked as the ledger service will see it.
+ */
+describe('billing money on the real stack', () => {
+  const ns = testNamespace('billing-money');
+  const registry = EventRegistry.catalogue();
+  const parameters = DEFAULT_TOKENOMICS_PARAMETERS;
+  let billing: RunningTestService<BillingConfig>;
+  let producer: Producer;
+  let consumer: Consumer;
+  /** Billing's published events, in the order the topic holds them (one partition per lease key). */
+  const published: Array<{ metadata: EventMetadata; type: string; event: unknown }> = [];
+  const sent: Array<{ key: string; value: Buffer; headers: Record<string, string> }> = [];
+
+  beforeAll(async () => {
+    billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix, env: { QUEUE_PREFIX: ns.queuePrefix } });
+    producer = testKafka('billing-money-test').producer({ idempotent: true });
+    await producer.connect();
+    consumer = testKafka('billing-money-test').consumer({ groupId: `${ns.topicPrefix}test-reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topicName('billing', ns.topicPrefix)], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const decoded = decodeKafkaMessage(message, registry);
+        if (!decoded.ok) throw new Error(`billing published an undecodable event: ${decoded.message}`);
+        published.push({ metadata: decoded.decoded.metadata, type: decoded.decoded.metadata.eventType, event: toDomain(decoded.decoded.type.schema, decoded.decoded.event as never) });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await billing?.close();
+    await deleteTestTopics(ns.topicPrefix);
+  });
+
+  const call = async (method: string, path: string, opts: { key?: string; body?: unknown; idempotencyKey?: string } = {}) => {
+    const res = await fetch(`${billing.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${opts.key ?? billing.opsKey}`,
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { items?: Array<Record<string, unknown>> } };
+  };
+
+  async function customer(name: string): Promise<{ organizationId: string; key: string }> {
+    const org = await call('POST', '/v1/organizations', { idempotencyKey: randomUUID(), body: { name, kind: 'customer' } });
+    expect(org.status).toBe(201);
+    const key = await call('POST', `/v1/organizations/${String(org.body.organizationId)}/api-keys`, { body: {} });
+    expect(key.status).toBe(201);
+    return { organizationId: String(org.body.organizationId), key: String(key.body.key) };
+  }
+
+  const deposit = (organizationId: string, amountBaseUnits: bigint, idempotencyKey = randomUUID(), asset = 'USDC') =>
+    call('POST', '/v1/deposits', { idempotencyKey, body: { organizationId, asset, amountBaseUnits: amountBaseUnits.toString() } });
+
+  async function balanceOf(key: string, asset = 'USDC'): Promise<{ available: bigint; escrow: bigint }> {
+    const res = await call('GET', '/v1/balances', { key });
+    expect(res.status).toBe(200);
+    const row = (res.body.balances as Array<{ asset: string; availableBaseUnits: string; escrowBaseUnits: string }>).find((b) => b.asset === asset)!;
+    return { available: BigInt(row.availableBaseUnits), escrow: BigInt(row.escrowBaseUnits) };
+  }
+
+  /** Publishes a leasing event as leasing's relay would (envelope, headers, key = lease id). */
+  async function publish<Desc extends DescMessage>(schema: Desc, leaseId: string, data: MessageInitShape<Desc>): Promise<void> {
+    const eventId = newEventId();
+    const metadata: EventMetadata = {
+      eventId,
+      eventType: schema.typeName,
+      schemaVersion: 1,
+      aggregateType: 'lease',
+      aggregateId: leaseId,
+      aggregateVersion: BigInt(sent.filter((s) => s.key === leaseId).length + 1),
+      occurredAt: new Date(),
+      correlationId: eventId,
+      causationId: eventId,
+      producer: 'leasing',
+      traceparent: '',
+      tracestate: '',
+      globalPosition: BigInt(sent.length + 1),
+    };
+    const message = { key: leaseId, value: Buffer.from(encodeEnvelope(metadata, toBinary(schema, create(schema, data)))), headers: { [EVENT_HEADERS.eventType]: schema.typeName, [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.schemaVersion]: '1' } };
+    sent.push(message);
+    await producer.send({ topic: topicName('leasing', ns.topicPrefix), messages: [message] });
+  }
+
+  const usdc = (amount: bigint) => ({ amountBaseUnits: amount.toString(), asset: Asset.USDC });
+  const PRICE = 2_345_678n; // per GPU-hour: fees that round
+  const slots = (supplierId: string) => [
+    { deviceId: randomUUID(), supplierId, gpuCount: 2, pricePerGpuHour: usdc(PRICE) },
+    { deviceId: randomUUID(), supplierId, gpuCount: 1, pricePerGpuHour: usdc(PRICE) },
+  ];
+  const leaseTotal = (hours: number) => leaseFees(PRICE * 3n * BigInt(hours), 'USDC', parameters).customerPaysBaseUnits;
+  const hourGross = (gpus: number) => leaseFees(PRICE * BigInt(gpus), 'USDC', parameters);
+
+  function leaseCreated(leaseId: string, customerId: string, leaseSlots: ReturnType<typeof slots>, hours: number, createdAt = new Date()) {
+    const fees = leaseFees(PRICE * 3n * BigInt(hours), 'USDC', parameters);
+    return publish(leasingV1.LeaseCreatedSchema, leaseId, {
+      leaseId,
+      requestId: randomUUID(),
+      quoteId: randomUUID(),
+      customerId,
+      slots: leaseSlots,
+      durationHours: hours,
+      computePrice: usdc(fees.amountBaseUnits),
+      reservationFee: usdc(fees.customer.reservationFeeBaseUnits),
+      paymentFee: usdc(fees.customer.paymentFeeBaseUnits),
+      totalPrice: usdc(fees.customerPaysBaseUnits),
+      paymentAsset: Asset.USDC,
+      createdAt: timestampFromDate(createdAt),
+    });
+  }
+
+  function hourCompleted(leaseId: string, customerId: string, slot: ReturnType<typeof slots>[number], hourIndex: number, outcome: leasingV1.LeaseHourOutcome) {
+    const start = new Date(Date.UTC(2026, 11, 1, hourIndex));
+    return publish(leasingV1.LeaseHourCompletedSchema, leaseId, {
+      leaseId,
+      customerId,
+      deviceId: slot.deviceId,
+      supplierId: slot.supplierId,
+      hourIndex,
+      gpuCount: slot.gpuCount,
+      pricePerGpuHour: slot.pricePerGpuHour,
+      hourStart: timestampFromDate(start),
+      hourEnd: timestampFromDate(new Date(start.getTime() + 3_600_000)),
+      completedAt: timestampFromDate(new Date()),
+      outcome,
+      verificationEventId: randomUUID(),
+    });
+  }
+
+  const publishedOf = (type: string, leaseId: string) => published.filter((p) => p.type === `ionet.billing.v1.${type}` && (p.event as { leaseId?: string }).leaseId === leaseId);
+  const waitPublished = (type: string, leaseId: string, count = 1) =>
+    waitFor(`${count} ${type} of lease ${leaseId}`, () => (publishedOf(type, leaseId).length >= count ? publishedOf(type, leaseId) : undefined), 30_000);
+
+  it('a deposit credits the available balance once, even retried with its Idempotency-Key; bad input is problem+json', async () => {
+    const acme = await customer('Acme deposits');
+    const key = randomUUID();
+    const first = await deposit(acme.organizationId, 25_000_000n, key);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ organizationId: acme.organizationId, asset: 'USDC', amountBaseUnits: '25000000' });
+    const retry = await deposit(acme.organizationId, 25_000_000n, key);
+    expect(retry.body.depositId).toBe(first.body.depositId);
+    expect(await balanceOf(acme.key)).toEqual({ available: 25_000_000n, escrow: 0n });
+
+    expect((await call('POST', '/v1/deposits', { body: { organizationId: acme.organizationId, asset: 'USDC', amountBaseUnits: '1.5' } })).status).toBe(400);
+    expect((await call('POST', '/v1/deposits', { body: { organizationId: acme.organizationId, asset: 'DOGE', amountBaseUnits: '1' } })).status).toBe(400);
+    const unknownOrg = await call('POST', '/v1/deposits', { body: { organizationId: randomUUID(), asset: 'USDC', amountBaseUnits: '1' } });
+    expect(unknownOrg).toMatchObject({ status: 404, body: { code: 'ORGANIZATION.NOT_FOUND' } });
+    // A customer may not credit itself, nor read another organization's balances.
+    expect((await call('POST', '/v1/deposits', { key: acme.key, body: { organizationId: acme.organizationId, asset: 'USDC', amountBaseUnits: '1' } })).status).toBe(403);
+    expect((await call('GET', `/v1/balances?organizationId=${randomUUID()}`, { key: acme.key })).body.code).toBe('ORGANIZATION.NOT_FOUND');
+    const transactions = await call('GET', '/v1/transactions?type=deposit', { key: acme.key });
+    expect(transactions.body.items).toHaveLength(1);
+    expect(transactions.body.items![0]).toMatchObject({ type: 'deposit', amountBaseUnits: '25000000', availableDeltaBaseUnits: '25000000' });
+  });
+
+  it('LeaseCreated locks the total in escrow; proven hours are charged and balanced, unproven ones refunded; termination refunds unused hours', async () => {
+    const acme = await customer('Acme lease');
+    await deposit(acme.organizationId, 100_000_000n);
+    const leaseId = randomUUID();
+    const supplierId = randomUUID();
+    const leaseSlots = slots(supplierId);
+    await leaseCreated(leaseId, acme.organizationId, leaseSlots, 4);
+    const [locked] = await waitPublished('EscrowLocked', leaseId);
+    expect((locked!.event as { amount: { amountBaseUnits: bigint } }).amount.amountBaseUnits).toBe(leaseTotal(4));
+    expect(await balanceOf(acme.key)).toEqual({ available: 100_000_000n - leaseTotal(4), escrow: leaseTotal(4) });
+
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[0]!, 0, leasingV1.LeaseHourOutcome.PROVEN);
+    const [charged] = await waitPublished('UsageCharged', leaseId);
+    const charge = charged!.event as { gross: { amountBaseUnits: bigint }; supplierEarnings: { amountBaseUnits: bigint }; platformFee: { amountBaseUnits: bigint }; supplierId: string };
+    const fees2 = hourGross(2);
+    expect(charge.gross.amountBaseUnits).toBe(fees2.customerPaysBaseUnits);
+    expect(charge.supplierEarnings.amountBaseUnits).toBe(fees2.supplierReceivesBaseUnits);
+    expect(charge.platformFee.amountBaseUnits).toBe(fees2.platformFeesBaseUnits);
+    expect(charge.gross.amountBaseUnits).toBe(charge.supplierEarnings.amountBaseUnits + charge.platformFee.amountBaseUnits);
+    expect(charge.supplierId).toBe(supplierId);
+
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 0, leasingV1.LeaseHourOutcome.UNPROVEN);
+    const [refunded] = await waitPublished('RefundIssued', leaseId);
+    expect((refunded!.event as { amount: { amountBaseUnits: bigint }; reason: string }).amount.amountBaseUnits).toBe(hourGross(1).customerPaysBaseUnits);
+    expect(await balanceOf(acme.key)).toEqual({
+      available: 100_000_000n - leaseTotal(4) + hourGross(1).customerPaysBaseUnits,
+      escrow: leaseTotal(4) - fees2.customerPaysBaseUnits - hourGross(1).customerPaysBaseUnits,
+    });
+
+    // Cancelled after its first hour: hours 2 to 4 come back, their fees do not, the rest is released.
+    await publish(leasingV1.LeaseTerminatedSchema, leaseId, {
+      leaseId,
+      customerId: acme.organizationId,
+      reason: leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED,
+      hoursUsed: 1,
+      hoursRefundable: 3,
+      terminatedAt: timestampFromDate(new Date()),
+    });
+    await waitPublished('EscrowTerminationRecorded', leaseId);
+    const termination = publishedOf('RefundIssued', leaseId).find((p) => (p.event as { reason: string }).reason === 'early_termination');
+    expect((termination!.event as { amount: { amountBaseUnits: bigint } }).amount.amountBaseUnits).toBe(PRICE * 3n * 3n);
+    const after = await balanceOf(acme.key);
+    const kept = (publishedOf('FeeRetained', leaseId)[0]!.event as { amount: { amountBaseUnits: bigint } }).amount.amountBaseUnits;
+    const released = publishedOf('EscrowReleased', leaseId).reduce((s, p) => s + (p.event as { amount: { amountBaseUnits: bigint } }).amount.amountBaseUnits, 0n);
+    expect(after.escrow).toBe(0n);
+    // The customer paid exactly the charged hour and the fees kept; everything else came back.
+    expect(100_000_000n - after.available).toBe(fees2.customerPaysBaseUnits + kept);
+    expect(released).toBe(leaseTotal(4) - fees2.customerPaysBaseUnits - hourGross(1).customerPaysBaseUnits - PRICE * 9n - kept);
+
+    const hours = await call('GET', `/v1/clusters/${leaseId}/cost-report`, { key: acme.key });
+    expect(hours.status).toBe(200);
+    expect(hours.body).toMatchObject({ clusterId: leaseId, asset: 'USDC', totalCostBaseUnits: fees2.customerPaysBaseUnits.toString(), priceTable: { asOf: '2025-06-01' } });
+    expect(hours.body.hours).toEqual([expect.objectContaining({ hourIndex: 0, gpuHours: 2, refundedGpuHours: 1, costBaseUnits: fees2.customerPaysBaseUnits.toString() })]);
+    expect((await call('GET', `/v1/clusters/${leaseId}/cost-report`, { key: (await customer('Other')).key })).status).toBe(404);
+  });
+
+  it('a short balance defers the lease; a deposit inside the hold funds it', async () => {
+    const acme = await customer('Acme short');
+    await deposit(acme.organizationId, 1_000_000n);
+    const leaseId = randomUUID();
+    await leaseCreated(leaseId, acme.organizationId, slots(randomUUID()), 2);
+    const [deferred] = await waitPublished('EscrowFundingDeferred', leaseId);
+    expect((deferred!.event as { required: { amountBaseUnits: bigint } }).required.amountBaseUnits).toBe(leaseTotal(2));
+    expect(await balanceOf(acme.key)).toEqual({ available: 1_000_000n, escrow: 0n });
+
+    const topUp = await deposit(acme.organizationId, leaseTotal(2));
+    expect(topUp.status).toBe(201);
+    // Funded in the deposit's own transaction: the balance already shows it.
+    expect(await balanceOf(acme.key)).toEqual({ available: 1_000_000n, escrow: leaseTotal(2) });
+    await waitPublished('EscrowLocked', leaseId);
+  });
+
+  it('when the hold passes without a deposit, the funding fails (on a delayed job) and a later deposit funds nothing', async () => {
+    const acme = await customer('Acme late');
+    const leaseId = randomUUID();
+    // The quote was made 20 minutes less two seconds ago: its hold ends two seconds from now.
+    await leaseCreated(leaseId, acme.organizationId, slots(randomUUID()), 1, new Date(Date.now() - parameters.quoteHoldMs + 2_000));
+    await waitPublished('EscrowFundingDeferred', leaseId);
+    const [failed] = await waitPublished('EscrowLockFailed', leaseId);
+    expect((failed!.event as { reason: string }).reason).toBe('funding_window_expired');
+    await deposit(acme.organizationId, leaseTotal(1) * 2n);
+    expect(await balanceOf(acme.key)).toEqual({ available: leaseTotal(1) * 2n, escrow: 0n });
+    expect(publishedOf('EscrowLocked', leaseId)).toHaveLength(0);
+  });
+
+  it('every leasing event delivered twice changes nothing, and the money balances in the ledger after the whole sequence', async () => {
+    const acme = await customer('Acme replay');
+    await deposit(acme.organizationId, 50_000_000n);
+    const leaseId = randomUUID();
+    const leaseSlots = slots(randomUUID());
+    const from = sent.length;
+    await leaseCreated(leaseId, acme.organizationId, leaseSlots, 2);
+    await publish(leasingV1.LeaseExtendedSchema, leaseId, { leaseId, customerId: acme.organizationId, additionalHours: 1, additionalPrice: usdc(PRICE * 3n), newEndsAt: timestampFromDate(new Date()), extendedAt: timestampFromDate(new Date()) });
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[0]!, 0, leasingV1.LeaseHourOutcome.PROVEN);
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 0, leasingV1.LeaseHourOutcome.PROVEN);
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[0]!, 1, leasingV1.LeaseHourOutcome.UNPROVEN);
+    await publish(leasingV1.LeaseTerminatedSchema, leaseId, { leaseId, customerId: acme.organizationId, reason: leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED, hoursUsed: 2, hoursRefundable: 1, terminatedAt: timestampFromDate(new Date()) });
+    await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 1, leasingV1.LeaseHourOutcome.PROVEN);
+    await waitPublished('EscrowReleased', leaseId);
+    const balances = await balanceOf(acme.key);
+    const transactions = (await call('GET', `/v1/transactions?limit=200`, { key: acme.key })).body.items!.length;
+    const count = published.length;
+
+    // The same messages again (same event ids), as a producer retry or a re-publish would send them.
+    const replays = sent.slice(from);
+    await producer.send({ topic: topicName('leasing', ns.topicPrefix), messages: replays });
+    // A marker after them: once it is applied, the duplicates before it were too.
+    const marker = randomUUID();
+    await leaseCreated(marker, acme.organizationId, slots(randomUUID()), 1);
+    await waitPublished('EscrowLocked', marker);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(published.length).toBe(count + 1);
+    const afterReplay = await balanceOf(acme.key);
+    expect(afterReplay.escrow).toBe(balances.escrow + leaseTotal(1));
+    expect(afterReplay.available).toBe(balances.available - leaseTotal(1));
+    expect((await call('GET', `/v1/transactions?limit=200`, { key: acme.key })).body.items!.length).toBe(transactions + 1);
+
+    // Every billing event of this test booked into the ledger: each entry balances, no holder goes
+    // negative, and the ledger's customer accounts equal the balances the API reports.
+    const ledger = new Ledger();
+    const book = (id: string, legs: Leg[]) => {
+      for (const leg of legs) if (!ledger.hasAccount(leg.account)) ledger.openAccount(leg.account);
+      ledger.submit({ type: 'entry', id, atMs: ledger.sequence, legs });
+    };
+    const move = (from: string, to: string, asset: LedgerAsset, amount: bigint): Leg[] => [
+      { account: from, asset, side: 'debit', amountBaseUnits: amount },
+      { account: to, asset, side: 'credit', amountBaseUnits: amount },
+    ];
+    type M = { amountBaseUnits: bigint; asset: string };
+    const a = (m: M) => m.asset as LedgerAsset;
+    for (const p of published) {
+      const e = p.event as Record<string, unknown>;
+      const customerId = String(e.customerId ?? '');
+      switch (p.type) {
+        case billingV1.DepositReceivedSchema.typeName:
+          book(p.metadata.eventId, move(AccountNames.external('deposits'), AccountNames.customerAvailable(customerId), a(e.amount as M), (e.amount as M).amountBaseUnits));
+          break;
+        case billingV1.EscrowLockedSchema.typeName:
+          book(p.metadata.eventId, move(AccountNames.customerAvailable(customerId), AccountNames.customerEscrow(customerId), a(e.amount as M), (e.amount as M).amountBaseUnits));
+          break;
+        case billingV1.UsageChargedSchema.typeName: {
+          const gross = e.gross as M;
+          book(p.metadata.eventId, [
+            { account: AccountNames.customerEscrow(customerId), asset: a(gross), side: 'debit', amountBaseUnits: gross.amountBaseUnits },
+            { account: AccountNames.supplierEarnings(String(e.supplierId)), asset: a(gross), side: 'credit', amountBaseUnits: (e.supplierEarnings as M).amountBaseUnits },
+            { account: AccountNames.platformFees, asset: a(gross), side: 'credit', amountBaseUnits: (e.platformFee as M).amountBaseUnits },
+          ]);
+          break;
+        }
+        case billingV1.RefundIssuedSchema.typeName:
+        case billingV1.EscrowReleasedSchema.typeName:
+          book(p.metadata.eventId, move(AccountNames.customerEscrow(customerId), AccountNames.customerAvailable(customerId), a(e.amount as M), (e.amount as M).amountBaseUnits));
+          break;
+        case billingV1.FeeRetainedSchema.typeName:
+          book(p.metadata.eventId, move(AccountNames.customerEscrow(customerId), AccountNames.platformFees, a(e.amount as M), (e.amount as M).amountBaseUnits));
+          break;
+        default:
+          break;
+      }
+    }
+    expect(ledger.checkInvariants({ full: true })).toEqual([]);
+    const credit = (account: string) => {
+      const b = ledger.balance(account, 'USDC');
+      return b.creditsPostedBaseUnits - b.debitsPostedBaseUnits;
+    };
+    expect({ available: credit(AccountNames.customerAvailable(acme.organizationId)), escrow: credit(AccountNames.customerEscrow(acme.organizationId)) }).toEqual(afterReplay);
+    // Conservation: what came in by deposits sits in some account, to the base unit.
+    const deposits = -credit(AccountNames.external('deposits'));
+    const held = ledger.balances().filter((b) => !b.account.startsWith('external:') && b.asset === 'USDC').reduce((s, b) => s + b.creditsPostedBaseUnits - b.debitsPostedBaseUnits, 0n);
+    expect(held).toBe(deposits);
+  });
+});
