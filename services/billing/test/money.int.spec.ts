@@ -1,14 +1,10 @@
-import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Asset, billingV1, encodeEnvelope, EVENT_HEADERS, EventRegistry, leasingV1, newEventId, toDomain, topicName, type EventMetadata } from '@ionet/contracts';
-import { decodeKafkaMessage } from '@ionet/eventing';
+import { billingV1, leasingV1 } from '@ionet/contracts';
 import { AccountNames, Ledger, type Asset as LedgerAsset, type Leg } from '@ionet/ledger';
-import { DEFAULT_TOKENOMICS_PARAMETERS, leaseFees } from '@ionet/tokenomics';
-import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, startTestService, testNamespace } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Producer } from 'kafkajs';
-import type { BillingConfig } from '../src/billing.config';
 import { billingService } from '../src/billing.module';
+import { hourFees, leaseTotal, MoneyTestKit, parameters, PRICE, slotsOf, usdc } from './support/money-test-kit';
 
 jest.setTimeout(120_000);
 
@@ -20,140 +16,30 @@ jest.setTimeout(120_000);
  */
 describe('billing money on the real stack', () => {
   const ns = testNamespace('billing-money');
-  const registry = EventRegistry.catalogue();
-  const parameters = DEFAULT_TOKENOMICS_PARAMETERS;
-  let billing: RunningTestService<BillingConfig>;
-  let producer: Producer;
-  let consumer: Consumer;
-  /** Billing's published events, in the order the topic holds them (one partition per lease key). */
-  const published: Array<{ metadata: EventMetadata; type: string; event: unknown }> = [];
-  const sent: Array<{ key: string; value: Buffer; headers: Record<string, string> }> = [];
+  let kit: MoneyTestKit;
 
   beforeAll(async () => {
-    billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix, env: { QUEUE_PREFIX: ns.queuePrefix } });
-    producer = testKafka('billing-money-test').producer({ idempotent: true });
-    await producer.connect();
-    consumer = testKafka('billing-money-test').consumer({ groupId: `${ns.topicPrefix}test-reader` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topicName('billing', ns.topicPrefix)], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const decoded = decodeKafkaMessage(message, registry);
-        if (!decoded.ok) throw new Error(`billing published an undecodable event: ${decoded.message}`);
-        published.push({ metadata: decoded.decoded.metadata, type: decoded.decoded.metadata.eventType, event: toDomain(decoded.decoded.type.schema, decoded.decoded.event as never) });
-      },
-    });
+    const billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix, env: { QUEUE_PREFIX: ns.queuePrefix } });
+    kit = new MoneyTestKit(billing, ns.topicPrefix);
+    await kit.start();
   });
 
   afterAll(async () => {
-    await consumer?.disconnect();
-    await producer?.disconnect();
-    await billing?.close();
+    await kit?.stop();
+    await kit?.billing.close();
     await deleteTestTopics(ns.topicPrefix);
   });
 
-  const call = async (method: string, path: string, opts: { key?: string; body?: unknown; idempotencyKey?: string } = {}) => {
-    const res = await fetch(`${billing.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${opts.key ?? billing.opsKey}`,
-        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
-      },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { items?: Array<Record<string, unknown>> } };
-  };
-
-  async function customer(name: string): Promise<{ organizationId: string; key: string }> {
-    const org = await call('POST', '/v1/organizations', { idempotencyKey: randomUUID(), body: { name, kind: 'customer' } });
-    expect(org.status).toBe(201);
-    const key = await call('POST', `/v1/organizations/${String(org.body.organizationId)}/api-keys`, { body: {} });
-    expect(key.status).toBe(201);
-    return { organizationId: String(org.body.organizationId), key: String(key.body.key) };
-  }
-
-  const deposit = (organizationId: string, amountBaseUnits: bigint, idempotencyKey = randomUUID(), asset = 'USDC') =>
-    call('POST', '/v1/deposits', { idempotencyKey, body: { organizationId, asset, amountBaseUnits: amountBaseUnits.toString() } });
-
-  async function balanceOf(key: string, asset = 'USDC'): Promise<{ available: bigint; escrow: bigint }> {
-    const res = await call('GET', '/v1/balances', { key });
-    expect(res.status).toBe(200);
-    const row = (res.body.balances as Array<{ asset: string; availableBaseUnits: string; escrowBaseUnits: string }>).find((b) => b.asset === asset)!;
-    return { available: BigInt(row.availableBaseUnits), escrow: BigInt(row.escrowBaseUnits) };
-  }
-
-  /** Publishes a leasing event as leasing's relay would (envelope, headers, key = lease id). */
-  async function publish<Desc extends DescMessage>(schema: Desc, leaseId: string, data: MessageInitShape<Desc>): Promise<void> {
-    const eventId = newEventId();
-    const metadata: EventMetadata = {
-      eventId,
-      eventType: schema.typeName,
-      schemaVersion: 1,
-      aggregateType: 'lease',
-      aggregateId: leaseId,
-      aggregateVersion: BigInt(sent.filter((s) => s.key === leaseId).length + 1),
-      occurredAt: new Date(),
-      correlationId: eventId,
-      causationId: eventId,
-      producer: 'leasing',
-      traceparent: '',
-      tracestate: '',
-      globalPosition: BigInt(sent.length + 1),
-    };
-    const message = { key: leaseId, value: Buffer.from(encodeEnvelope(metadata, toBinary(schema, create(schema, data)))), headers: { [EVENT_HEADERS.eventType]: schema.typeName, [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.schemaVersion]: '1' } };
-    sent.push(message);
-    await producer.send({ topic: topicName('leasing', ns.topicPrefix), messages: [message] });
-  }
-
-  const usdc = (amount: bigint) => ({ amountBaseUnits: amount.toString(), asset: Asset.USDC });
-  const PRICE = 2_345_678n; // per GPU-hour: fees that round
-  const slots = (supplierId: string) => [
-    { deviceId: randomUUID(), supplierId, gpuCount: 2, pricePerGpuHour: usdc(PRICE) },
-    { deviceId: randomUUID(), supplierId, gpuCount: 1, pricePerGpuHour: usdc(PRICE) },
-  ];
-  const leaseTotal = (hours: number) => leaseFees(PRICE * 3n * BigInt(hours), 'USDC', parameters).customerPaysBaseUnits;
-  const hourGross = (gpus: number) => leaseFees(PRICE * BigInt(gpus), 'USDC', parameters);
-
-  function leaseCreated(leaseId: string, customerId: string, leaseSlots: ReturnType<typeof slots>, hours: number, createdAt = new Date()) {
-    const fees = leaseFees(PRICE * 3n * BigInt(hours), 'USDC', parameters);
-    return publish(leasingV1.LeaseCreatedSchema, leaseId, {
-      leaseId,
-      requestId: randomUUID(),
-      quoteId: randomUUID(),
-      customerId,
-      slots: leaseSlots,
-      durationHours: hours,
-      computePrice: usdc(fees.amountBaseUnits),
-      reservationFee: usdc(fees.customer.reservationFeeBaseUnits),
-      paymentFee: usdc(fees.customer.paymentFeeBaseUnits),
-      totalPrice: usdc(fees.customerPaysBaseUnits),
-      paymentAsset: Asset.USDC,
-      createdAt: timestampFromDate(createdAt),
-    });
-  }
-
-  function hourCompleted(leaseId: string, customerId: string, slot: ReturnType<typeof slots>[number], hourIndex: number, outcome: leasingV1.LeaseHourOutcome) {
-    const start = new Date(Date.UTC(2026, 11, 1, hourIndex));
-    return publish(leasingV1.LeaseHourCompletedSchema, leaseId, {
-      leaseId,
-      customerId,
-      deviceId: slot.deviceId,
-      supplierId: slot.supplierId,
-      hourIndex,
-      gpuCount: slot.gpuCount,
-      pricePerGpuHour: slot.pricePerGpuHour,
-      hourStart: timestampFromDate(start),
-      hourEnd: timestampFromDate(new Date(start.getTime() + 3_600_000)),
-      completedAt: timestampFromDate(new Date()),
-      outcome,
-      verificationEventId: randomUUID(),
-    });
-  }
-
-  const publishedOf = (type: string, leaseId: string) => published.filter((p) => p.type === `ionet.billing.v1.${type}` && (p.event as { leaseId?: string }).leaseId === leaseId);
-  const waitPublished = (type: string, leaseId: string, count = 1) =>
-    waitFor(`${count} ${type} of lease ${leaseId}`, () => (publishedOf(type, leaseId).length >= count ? publishedOf(type, leaseId) : undefined), 30_000);
+  const call = (...args: Parameters<MoneyTestKit['call']>) => kit.call(...args);
+  const customer = (name: string) => kit.organization(name);
+  const deposit = (...args: Parameters<MoneyTestKit['deposit']>) => kit.deposit(...args);
+  const balanceOf = (key: string) => kit.balanceOf(key);
+  const publishedOf = (type: string, leaseId: string) => kit.publishedOf(type, leaseId);
+  const waitPublished = (type: string, leaseId: string, count = 1) => kit.waitPublished(type, leaseId, count);
+  const slots = slotsOf;
+  const hourGross = hourFees;
+  const leaseCreated = (...args: Parameters<MoneyTestKit['leaseCreated']>) => kit.leaseCreated(...args);
+  const hourCompleted = (...args: Parameters<MoneyTestKit['hourCompleted']>) => kit.hourCompleted(...args);
 
   it('a deposit credits the available balance once, even retried with its Idempotency-Key; bad input is problem+json', async () => {
     const acme = await customer('Acme deposits');
@@ -207,14 +93,7 @@ describe('billing money on the real stack', () => {
     });
 
     // Cancelled after its first hour: hours 2 to 4 come back, their fees do not, the rest is released.
-    await publish(leasingV1.LeaseTerminatedSchema, leaseId, {
-      leaseId,
-      customerId: acme.organizationId,
-      reason: leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED,
-      hoursUsed: 1,
-      hoursRefundable: 3,
-      terminatedAt: timestampFromDate(new Date()),
-    });
+    await kit.terminated(leaseId, acme.organizationId, leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED, 1, 3);
     await waitPublished('EscrowTerminationRecorded', leaseId);
     const termination = publishedOf('RefundIssued', leaseId).find((p) => (p.event as { reason: string }).reason === 'early_termination');
     expect((termination!.event as { amount: { amountBaseUnits: bigint } }).amount.amountBaseUnits).toBe(PRICE * 3n * 3n);
@@ -267,28 +146,27 @@ describe('billing money on the real stack', () => {
     await deposit(acme.organizationId, 50_000_000n);
     const leaseId = randomUUID();
     const leaseSlots = slots(randomUUID());
-    const from = sent.length;
+    const from = kit.sent.length;
     await leaseCreated(leaseId, acme.organizationId, leaseSlots, 2);
-    await publish(leasingV1.LeaseExtendedSchema, leaseId, { leaseId, customerId: acme.organizationId, additionalHours: 1, additionalPrice: usdc(PRICE * 3n), newEndsAt: timestampFromDate(new Date()), extendedAt: timestampFromDate(new Date()) });
+    await kit.publish('leasing', leasingV1.LeaseExtendedSchema, leaseId, { leaseId, customerId: acme.organizationId, additionalHours: 1, additionalPrice: usdc(PRICE * 3n), newEndsAt: timestampFromDate(new Date()), extendedAt: timestampFromDate(new Date()) });
     await hourCompleted(leaseId, acme.organizationId, leaseSlots[0]!, 0, leasingV1.LeaseHourOutcome.PROVEN);
     await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 0, leasingV1.LeaseHourOutcome.PROVEN);
     await hourCompleted(leaseId, acme.organizationId, leaseSlots[0]!, 1, leasingV1.LeaseHourOutcome.UNPROVEN);
-    await publish(leasingV1.LeaseTerminatedSchema, leaseId, { leaseId, customerId: acme.organizationId, reason: leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED, hoursUsed: 2, hoursRefundable: 1, terminatedAt: timestampFromDate(new Date()) });
+    await kit.terminated(leaseId, acme.organizationId, leasingV1.LeaseTerminationReason.CUSTOMER_CANCELLED, 2, 1);
     await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 1, leasingV1.LeaseHourOutcome.PROVEN);
     await waitPublished('EscrowReleased', leaseId);
     const balances = await balanceOf(acme.key);
     const transactions = (await call('GET', `/v1/transactions?limit=200`, { key: acme.key })).body.items!.length;
-    const count = published.length;
+    const count = kit.published.length;
 
     // The same messages again (same event ids), as a producer retry or a re-publish would send them.
-    const replays = sent.slice(from);
-    await producer.send({ topic: topicName('leasing', ns.topicPrefix), messages: replays });
+    await kit.resend(kit.sent.slice(from));
     // A marker after them: once it is applied, the duplicates before it were too.
     const marker = randomUUID();
     await leaseCreated(marker, acme.organizationId, slots(randomUUID()), 1);
     await waitPublished('EscrowLocked', marker);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(published.length).toBe(count + 1);
+    expect(kit.published.length).toBe(count + 1);
     const afterReplay = await balanceOf(acme.key);
     expect(afterReplay.escrow).toBe(balances.escrow + leaseTotal(1));
     expect(afterReplay.available).toBe(balances.available - leaseTotal(1));
@@ -307,7 +185,10 @@ describe('billing money on the real stack', () => {
     ];
     type M = { amountBaseUnits: bigint; asset: string };
     const a = (m: M) => m.asset as LedgerAsset;
-    for (const p of published) {
+    // In billing's commit order (its event store's global position): the topic's partitions are read
+    // independently, and a deposit and the lock it funds live in different streams.
+    const ordered = [...kit.published].sort((x, y) => (x.metadata.globalPosition < y.metadata.globalPosition ? -1 : x.metadata.globalPosition > y.metadata.globalPosition ? 1 : 0));
+    for (const p of ordered) {
       const e = p.event as Record<string, unknown>;
       const customerId = String(e.customerId ?? '');
       switch (p.type) {
