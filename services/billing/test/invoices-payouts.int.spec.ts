@@ -1,8 +1,7 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { commonV1, inventoryV1, leasingV1 } from '@ionet/contracts';
-import { deleteTestTopics, startTestService, testNamespace, waitFor } from '@ionet/testing';
+import { waitFor } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
-import { billingService } from '../src/billing.module';
 import { hourFees, MoneyTestKit, slotsOf } from './support/money-test-kit';
 
 jest.setTimeout(120_000);
@@ -16,25 +15,13 @@ type Payout = { payoutId: string; supplierId: string; amountBaseUnits: string; d
  * issued at the end of each clock hour (INVOICE_PERIOD_MS), payouts looked for every clock hour.
  */
 describe('invoices and payouts on the service clock', () => {
-  const ns = testNamespace('billing-jobs');
   let kit: MoneyTestKit;
 
   beforeAll(async () => {
-    const billing = await startTestService(billingService, {
-      schema: ns.schema,
-      serviceName: 'billing',
-      topicPrefix: ns.topicPrefix,
-      env: { QUEUE_PREFIX: ns.queuePrefix, CLOCK_RATE: '3600', CLOCK_ORIGIN: new Date().toISOString(), INVOICE_PERIOD_MS: '3600000', PAYOUT_RUN_EVERY_MS: '3600000' },
-    });
-    kit = new MoneyTestKit(billing, ns.topicPrefix);
-    await kit.start();
+    kit = await MoneyTestKit.launch('billing-jobs', { CLOCK_RATE: '3600', CLOCK_ORIGIN: new Date().toISOString(), INVOICE_PERIOD_MS: '3600000', PAYOUT_RUN_EVERY_MS: '3600000' });
   });
 
-  afterAll(async () => {
-    await kit?.stop();
-    await kit?.billing.close();
-    await deleteTestTopics(ns.topicPrefix);
-  });
+  afterAll(async () => kit?.stop());
 
   it('invoices every charged hour with its fees, and pays the supplier its earnings once the short lease ended', async () => {
     const acme = await kit.organization('Acme invoices');

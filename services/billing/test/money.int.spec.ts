@@ -1,9 +1,7 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { billingV1, leasingV1 } from '@ionet/contracts';
 import { AccountNames, Ledger, type Asset as LedgerAsset, type Leg } from '@ionet/ledger';
-import { deleteTestTopics, startTestService, testNamespace } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
-import { billingService } from '../src/billing.module';
 import { hourFees, leaseTotal, MoneyTestKit, parameters, PRICE, slotsOf, usdc } from './support/money-test-kit';
 
 jest.setTimeout(120_000);
@@ -15,20 +13,13 @@ jest.setTimeout(120_000);
  * the money is checked as the ledger service will see it.
  */
 describe('billing money on the real stack', () => {
-  const ns = testNamespace('billing-money');
   let kit: MoneyTestKit;
 
   beforeAll(async () => {
-    const billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix, env: { QUEUE_PREFIX: ns.queuePrefix } });
-    kit = new MoneyTestKit(billing, ns.topicPrefix);
-    await kit.start();
+    kit = await MoneyTestKit.launch('billing-money');
   });
 
-  afterAll(async () => {
-    await kit?.stop();
-    await kit?.billing.close();
-    await deleteTestTopics(ns.topicPrefix);
-  });
+  afterAll(async () => kit?.stop());
 
   const call = (...args: Parameters<MoneyTestKit['call']>) => kit.call(...args);
   const customer = (name: string) => kit.organization(name);

@@ -3,9 +3,9 @@ import { CommandHandlers, derivedId, PgTransactionRunner, type CommandCause, typ
 import { canAccessTenant, CLOCK, decodeCursor, PG_POOL, toPage, type AuthContext, type Clock, type Page } from '@ionet/platform';
 import type { Pool } from 'pg';
 import { costReport, type CostReport, type PublicCloudPriceTable } from '../domain/cost-report/cost-report';
-import type { InvoiceLine, InvoiceSource } from '../domain/invoice/invoice.decider';
+import type { InvoiceEvent, InvoiceLine, InvoiceSource } from '../domain/invoice/invoice.decider';
 import { ASSETS, type Asset } from '../domain/money/billing-money';
-import { duePayouts, type UnpaidCharge } from '../domain/payout/payout.decider';
+import { duePayouts, type PayoutEvent, type UnpaidCharge } from '../domain/payout/payout.decider';
 import { BillingError } from '../domain/shared/billing.errors';
 import { depositAggregate, invoiceAggregate, organizationAggregate, payoutAggregate } from './billing-aggregates';
 import { EscrowService } from './escrow.service';
@@ -47,31 +47,17 @@ export interface Transaction {
   occurredAt: Date;
 }
 
-export interface Invoice {
-  invoiceId: string;
-  organizationId: string;
-  asset: Asset;
-  periodStart: Date;
-  periodEnd: Date;
-  lines: InvoiceLine[];
+/** An issued invoice as the API answers it: the event's content, its totals flattened. */
+export type Invoice = Omit<InvoiceEvent, 'type' | 'totals' | 'at'> & {
   chargesBaseUnits: bigint;
   feesBaseUnits: bigint;
   refundsBaseUnits: bigint;
   totalBaseUnits: bigint;
   issuedAt: Date;
-}
+};
 
-export interface Payout {
-  payoutId: string;
-  supplierId: string;
-  asset: Asset;
-  amountBaseUnits: bigint;
-  periodStart: Date;
-  periodEnd: Date;
-  deviceHours: number;
-  chainTransactionSignature: string | null;
-  dueAt: Date;
-}
+/** A scheduled payout, and its chain transaction once the chain gateway settled it. */
+export type Payout = Omit<PayoutEvent, 'type' | 'chargeIds' | 'at'> & { chainTransactionSignature: string | null; dueAt: Date };
 
 /** Organizations (and suppliers) one invoice or payout run handles at most; the rest wait a run. */
 export const RUN_BATCH_MAX = 1_000;

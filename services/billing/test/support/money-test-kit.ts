@@ -3,10 +3,11 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Asset, encodeEnvelope, EVENT_HEADERS, EventRegistry, leasingV1, newEventId, toDomain, topicName, type EventContext, type EventMetadata } from '@ionet/contracts';
 import { decodeKafkaMessage } from '@ionet/eventing';
 import { DEFAULT_TOKENOMICS_PARAMETERS, leaseFees } from '@ionet/tokenomics';
-import { testKafka, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Producer } from 'kafkajs';
 import type { BillingConfig } from '../../src/billing.config';
+import { billingService } from '../../src/billing.module';
 
 export const parameters = DEFAULT_TOKENOMICS_PARAMETERS;
 /** Per GPU-hour: a price whose fees round. */
@@ -57,9 +58,20 @@ export class MoneyTestKit {
     });
   }
 
+  /** Billing in its own schema, topic namespace and queue prefix, with the kit started. */
+  static async launch(label: string, env: Record<string, string> = {}): Promise<MoneyTestKit> {
+    const ns = testNamespace(label);
+    const billing = await startTestService(billingService, { schema: ns.schema, serviceName: 'billing', topicPrefix: ns.topicPrefix, env: { QUEUE_PREFIX: ns.queuePrefix, ...env } });
+    const kit = new MoneyTestKit(billing, ns.topicPrefix);
+    await kit.start();
+    return kit;
+  }
+
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
+    await this.billing.close();
+    await deleteTestTopics(this.topicPrefix);
   }
 
   async call(method: string, path: string, opts: { key?: string; body?: unknown; idempotencyKey?: string } = {}) {
