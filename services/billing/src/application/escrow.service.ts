@@ -96,7 +96,12 @@ export class EscrowService implements FundingExpiry {
       hoursUsed: e.hoursUsed,
       terminationReason: e.reason,
       parameters: this.parameters,
-      ids: { refundId: derivedId('termination-refund', e.leaseId), feeId: derivedId('termination-fees', e.leaseId), releaseId: derivedId('termination-release', e.leaseId) },
+      ids: {
+        refundId: derivedId('termination-refund', e.leaseId),
+        feeId: derivedId('termination-fees', e.leaseId),
+        minimumId: derivedId('termination-minimum', e.leaseId),
+        releaseId: derivedId('termination-release', e.leaseId),
+      },
       sourceEventId: metadata.eventId,
       at: this.clock.now(),
     });

@@ -167,7 +167,7 @@ describe('lease escrow decider', () => {
 
   it('a completed lease releases the rounding left in escrow once every hour is charged; money is conserved', () => {
     const all = [hour('dev-a', 0), hour('dev-b', 0), hour('dev-a', 1), hour('dev-b', 1), hour('dev-a', 2)];
-    const terminate: LeaseEscrowCommand = { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 3, terminationReason: 'completed', parameters, ids: { refundId: 'r', feeId: 'f', releaseId: 'rel' }, sourceEventId: 'ev-term', at };
+    const terminate: LeaseEscrowCommand = { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 3, terminationReason: 'completed', parameters, ids: { refundId: 'r', feeId: 'f', minimumId: 'm', releaseId: 'rel' }, sourceEventId: 'ev-term', at };
     const { events, state } = run([locked], ...all, terminate, hour('dev-b', 2));
     const charged = events.filter((e) => e.type === 'UsageCharged').reduce((s, e) => s + (e.type === 'UsageCharged' ? e.grossBaseUnits : 0n), 0n);
     const released = events.filter((e) => e.type === 'EscrowReleased');
@@ -179,7 +179,7 @@ describe('lease escrow decider', () => {
   });
 
   it('early termination refunds the unused hours except the first hour, keeps their fees, and releases the rest', () => {
-    const terminate: LeaseEscrowCommand = { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 0, terminationReason: 'customer_cancelled', parameters, ids: { refundId: 'r', feeId: 'f', releaseId: 'rel' }, sourceEventId: 'ev-term', at };
+    const terminate: LeaseEscrowCommand = { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 1, terminationReason: 'customer_cancelled', parameters, ids: { refundId: 'r', feeId: 'f', minimumId: 'm', releaseId: 'rel' }, sourceEventId: 'ev-term', at };
     const { events } = run([locked], terminate);
     const decided = events.slice(1);
     // Hours 2 and 3 of both devices: 2 x ($4.00 + $1.234567) back; their customer fees kept.
@@ -190,7 +190,7 @@ describe('lease escrow decider', () => {
       { type: 'RefundIssued', refundId: 'r', amountBaseUnits: 10_469_134n, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: 4, ...common, sourceEventId: 'ev-term', at },
       { type: 'FeeRetained', feeId: 'f', amountBaseUnits: feesKept, reason: 'early_termination_fees', ...common, sourceEventId: 'ev-term', at },
     ]);
-    // The first hour is still charged when it is reported; then the escrow is empty.
+    // The used hour is still charged when it is reported; then the escrow is empty.
     const after = run(events, hour('dev-a', 0), hour('dev-b', 0));
     expect(after.events.at(-1)).toMatchObject({ type: 'EscrowReleased' });
     expect(escrowOf(after.state)).toBe(0n);
@@ -198,10 +198,25 @@ describe('lease escrow decider', () => {
     spec.given(after.events).when(terminate).then([]);
   });
 
+  it('a lease ended before its first hour was reported keeps that hour as a minimum charge, and nothing stays locked', () => {
+    const terminate: LeaseEscrowCommand = { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 0, terminationReason: 'customer_cancelled', parameters, ids: { refundId: 'r', feeId: 'f', minimumId: 'm', releaseId: 'rel' }, sourceEventId: 'ev-term', at };
+    const { events, state } = run([locked], terminate);
+    const firstHour = leaseFees(4_000_000n, 'USDC', parameters).customerPaysBaseUnits + leaseFees(1_234_567n, 'USDC', parameters).customerPaysBaseUnits;
+    expect(events.slice(1).map((e) => [e.type, 'amountBaseUnits' in e ? e.amountBaseUnits : undefined, 'reason' in e ? e.reason : undefined])).toEqual([
+      ['EscrowTerminationRecorded', undefined, undefined],
+      ['RefundIssued', 10_469_134n, 'early_termination'],
+      ['FeeRetained', 2n * (90_000n + 27_777n), 'early_termination_fees'],
+      ['FeeRetained', firstHour, 'first_hour_minimum'],
+      ['EscrowReleased', terms.requiredBaseUnits - 10_469_134n - 2n * (90_000n + 27_777n) - firstHour, undefined],
+    ]);
+    expect(escrowOf(state)).toBe(0n);
+    spec.given(events).when(hour('dev-a', 0)).thenRefused('BILLING.LEASE_NOT_FUNDED');
+  });
+
   it('termination fails a funding still waiting for a deposit', () => {
     spec
       .given([deferred])
-      .when({ type: 'Terminate', leaseId: 'lease-1', hoursUsed: 0, terminationReason: 'funding_failed', parameters, ids: { refundId: 'r', feeId: 'f', releaseId: 'rel' }, sourceEventId: 'ev-term', at })
+      .when({ type: 'Terminate', leaseId: 'lease-1', hoursUsed: 0, terminationReason: 'funding_failed', parameters, ids: { refundId: 'r', feeId: 'f', minimumId: 'm', releaseId: 'rel' }, sourceEventId: 'ev-term', at })
       .then([
         { type: 'EscrowLockFailed', fundingId: 'lease-1', requiredBaseUnits: terms.requiredBaseUnits, availableBaseUnits: 0n, reason: 'lease_terminated', ...common, sourceEventId: 'ev-term', at },
         { type: 'EscrowTerminationRecorded', bookedHours: 0, hoursUsed: 0, hoursRefunded: 0, pendingDeviceHours: 0, terminationReason: 'funding_failed', ...common, sourceEventId: 'ev-term', at },

@@ -65,7 +65,15 @@ export type LeaseEscrowEvent =
     })
   | (Common & { type: 'RefundIssued'; refundId: string; amountBaseUnits: bigint; reason: RefundReason; deviceId: string; hourIndex: number; deviceHours: number })
   | (Common & { type: 'FeeRetained'; feeId: string; amountBaseUnits: bigint; reason: string })
-  | (Common & { type: 'EscrowTerminationRecorded'; bookedHours: number; hoursUsed: number; hoursRefunded: number; pendingDeviceHours: number; terminationReason: string })
+  | (Common & {
+      type: 'EscrowTerminationRecorded';
+      bookedHours: number;
+      /** Hours leasing reported as used: hours below it are still charged or refunded, none above. */
+      hoursUsed: number;
+      hoursRefunded: number;
+      pendingDeviceHours: number;
+      terminationReason: string;
+    })
   | (Common & { type: 'EscrowReleased'; escrowId: string; amountBaseUnits: bigint });
 
 export type LeaseEscrowCommand =
@@ -112,7 +120,7 @@ export type LeaseEscrowCommand =
       hoursUsed: number;
       terminationReason: string;
       parameters: TokenomicsParameters;
-      ids: { refundId: string; feeId: string; releaseId: string };
+      ids: { refundId: string; feeId: string; minimumId: string; releaseId: string };
       sourceEventId: string;
       at: Date;
     };
@@ -302,25 +310,29 @@ function terminate(command: Extract<LeaseEscrowCommand, { type: 'Terminate' }>, 
   const events: LeaseEscrowEvent[] = Object.values(state.fundings)
     .filter((f) => f.status === 'deferred')
     .map((f) => ({ type: 'EscrowLockFailed', fundingId: f.fundingId, requiredBaseUnits: f.terms.requiredBaseUnits, availableBaseUnits: 0n, reason: 'lease_terminated', ...common }));
-  // The first hour is never refunded, and neither is an hour already used.
-  const hoursUsed = state.bookedHours === 0 ? 0 : Math.min(state.bookedHours, Math.max(1, command.hoursUsed));
+  // The first hour is never refunded, and neither is an hour already used. Leasing reports (proven
+  // or not) the hours it counts as used; a first hour it never reported is kept as a minimum charge.
+  const hoursReported = Math.min(state.bookedHours, command.hoursUsed);
+  const hoursUsed = state.bookedHours === 0 ? 0 : Math.max(1, hoursReported);
   const hoursRefunded = state.bookedHours - hoursUsed;
   let refundBaseUnits = 0n;
   let feesBaseUnits = 0n;
+  let minimumBaseUnits = 0n;
   for (const slot of state.slots) {
-    const hourCompute = slotHourComputeBaseUnits(slot);
-    refundBaseUnits += hourCompute * BigInt(hoursRefunded);
-    feesBaseUnits += leaseFees(hourCompute, state.asset, command.parameters).customer.totalFeeBaseUnits * BigInt(hoursRefunded);
+    const hour = leaseFees(slotHourComputeBaseUnits(slot), state.asset, command.parameters);
+    refundBaseUnits += hour.amountBaseUnits * BigInt(hoursRefunded);
+    feesBaseUnits += hour.customer.totalFeeBaseUnits * BigInt(hoursRefunded);
+    for (let index = hoursReported; index < hoursUsed; index++) if (!state.settled.has(hourKey(slot.deviceId, index))) minimumBaseUnits += hour.customerPaysBaseUnits;
   }
-  const pending = pendingHours(state, hoursUsed, command.parameters);
-  const releaseBaseUnits = state.escrowBaseUnits - refundBaseUnits - feesBaseUnits - pending.reserveBaseUnits;
+  const pending = pendingHours(state, hoursReported, command.parameters);
+  const releaseBaseUnits = state.escrowBaseUnits - refundBaseUnits - feesBaseUnits - minimumBaseUnits - pending.reserveBaseUnits;
   if (releaseBaseUnits < 0n) {
     throw new BillingError('BILLING.ESCROW_EXHAUSTED', `terminating lease ${state.leaseId} needs ${-releaseBaseUnits} ${state.asset} base units more than its escrow holds`);
   }
   events.push({
     type: 'EscrowTerminationRecorded',
     bookedHours: state.bookedHours,
-    hoursUsed,
+    hoursUsed: hoursReported,
     hoursRefunded,
     pendingDeviceHours: pending.deviceHours,
     terminationReason: command.terminationReason,
@@ -330,6 +342,7 @@ function terminate(command: Extract<LeaseEscrowCommand, { type: 'Terminate' }>, 
     events.push({ type: 'RefundIssued', refundId: command.ids.refundId, amountBaseUnits: refundBaseUnits, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: hoursRefunded * state.slots.length, ...common });
   }
   if (feesBaseUnits > 0n) events.push({ type: 'FeeRetained', feeId: command.ids.feeId, amountBaseUnits: feesBaseUnits, reason: 'early_termination_fees', ...common });
+  if (minimumBaseUnits > 0n) events.push({ type: 'FeeRetained', feeId: command.ids.minimumId, amountBaseUnits: minimumBaseUnits, reason: 'first_hour_minimum', ...common });
   if (pending.deviceHours === 0 && releaseBaseUnits > 0n) events.push({ type: 'EscrowReleased', escrowId: command.ids.releaseId, amountBaseUnits: releaseBaseUnits, ...common });
   return events;
 }

@@ -28,7 +28,7 @@ function leaseHistory(): LeaseEscrowEvent[] {
     { type: 'ExpireFunding', fundingId: 'ext-1', availableBaseUnits: 0n, sourceEventId: 'e4', at },
     { type: 'SettleHour', settlementId: 'c0', leaseId: 'lease-1', deviceId: 'dev-a', supplierId: 'sup-1', hourIndex: 0, gpuCount: 2, pricePerGpuHour: slot.pricePerGpuHour, outcome: 'proven', hourStart: at, hourEnd: at, parameters, sourceEventId: 'e5', at },
     { type: 'SettleHour', settlementId: 'r1', leaseId: 'lease-1', deviceId: 'dev-a', supplierId: 'sup-1', hourIndex: 1, gpuCount: 2, pricePerGpuHour: slot.pricePerGpuHour, outcome: 'unproven', hourStart: at, hourEnd: at, parameters, sourceEventId: 'e6', at },
-    { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 2, terminationReason: 'customer_cancelled', parameters, ids: { refundId: 'rt', feeId: 'ft', releaseId: 'rel' }, sourceEventId: 'e7', at },
+    { type: 'Terminate', leaseId: 'lease-1', hoursUsed: 2, terminationReason: 'customer_cancelled', parameters, ids: { refundId: 'rt', feeId: 'ft', minimumId: 'mt', releaseId: 'rel' }, sourceEventId: 'e7', at },
   ];
   let state = initialLeaseEscrowState;
   const events: LeaseEscrowEvent[] = [];
