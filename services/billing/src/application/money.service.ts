@@ -61,6 +61,8 @@ export type Payout = Omit<PayoutEvent, 'type' | 'chargeIds' | 'at'> & { chainTra
 
 /** Organizations (and suppliers) one invoice or payout run handles at most; the rest wait a run. */
 export const RUN_BATCH_MAX = 1_000;
+/** Movements one invoice holds at most (a month of 12 GPUs hour by hour); the rest go on the next. */
+export const INVOICE_LINES_MAX = 10_000;
 
 interface MovementRow {
   position: string;
@@ -184,19 +186,21 @@ export class MoneyService {
     return toPage(items, limit, (t) => ({ position: Number(positions.get(t.transactionId)) }));
   }
 
-  /** Issues the invoices of one period: one per organization and asset that moved money in it. */
+  /** Issues the invoices of one period: one per organization and asset with charges, fees or
+   *  refunds booked before its end and on no invoice yet (a movement committed just after an earlier
+   *  period's run lands on this one). Each movement is marked with its invoice in this transaction. */
   async issueInvoices(tx: SqlExecutor, periodStart: Date, periodEnd: Date): Promise<number> {
     const at = this.clock.now();
     const { rows: accounts } = await tx.query<{ organization_id: string; asset: Asset }>(
-      `select distinct organization_id, asset from money_movements
-        where occurred_at >= $1 and occurred_at < $2 and type in ('charge', 'fee', 'refund')
-        order by organization_id, asset limit $3`,
-      [periodStart, periodEnd, RUN_BATCH_MAX],
+      `select distinct organization_id, asset from money_movements m
+        where occurred_at < $1 and type in ('charge', 'fee', 'refund') and not exists (select 1 from invoice_movements i where i.movement_id = m.movement_id)
+        order by organization_id, asset limit $2`,
+      [periodEnd, RUN_BATCH_MAX],
     );
     let issued = 0;
     for (const account of accounts) {
       const invoiceId = derivedId('invoice', account.organization_id, account.asset, periodStart.toISOString(), periodEnd.toISOString());
-      const sources = await this.invoiceSources(tx, account.organization_id, account.asset, periodStart, periodEnd);
+      const sources = await this.invoiceSources(tx, account.organization_id, account.asset, periodEnd);
       const cause: CommandCause = { correlationId: invoiceId, causationId: invoiceId, deterministic: true };
       const result = await this.handlers.for(invoiceAggregate).handle(
         invoiceId,
@@ -223,12 +227,13 @@ export class MoneyService {
           e.at,
         ],
       );
+      await tx.query(`insert into invoice_movements (movement_id, invoice_id) select unnest($1::text[]), $2`, [sources.map((src) => src.sourceId), e.invoiceId]);
       issued++;
     }
     return issued;
   }
 
-  private async invoiceSources(tx: SqlExecutor, organizationId: string, asset: Asset, periodStart: Date, periodEnd: Date): Promise<InvoiceSource[]> {
+  private async invoiceSources(tx: SqlExecutor, organizationId: string, asset: Asset, periodEnd: Date): Promise<InvoiceSource[]> {
     const { rows } = await tx.query<{
       movement_id: string;
       type: 'charge' | 'fee' | 'refund';
@@ -246,9 +251,10 @@ export class MoneyService {
     }>(
       `select movement_id, type, lease_id, device_id, hour_index, hour_start, gpu_count, price_per_gpu_hour_base_units, compute_base_units, customer_fee_base_units,
               amount_base_units, device_hours, reason
-         from money_movements where organization_id = $1 and asset = $2 and occurred_at >= $3 and occurred_at < $4 and type in ('charge', 'fee', 'refund')
-        order by position`,
-      [organizationId, asset, periodStart, periodEnd],
+         from money_movements m where organization_id = $1 and asset = $2 and occurred_at < $3 and type in ('charge', 'fee', 'refund')
+          and not exists (select 1 from invoice_movements i where i.movement_id = m.movement_id)
+        order by position limit $4`,
+      [organizationId, asset, periodEnd, INVOICE_LINES_MAX],
     );
     return rows.map((r): InvoiceSource => {
       switch (r.type) {

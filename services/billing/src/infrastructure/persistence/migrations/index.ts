@@ -1,5 +1,6 @@
 import { EVENTING_MIGRATIONS } from '@ionet/eventing';
 import { BillingMoney1765000000000 } from './1765000000000-billing-money';
+import { BillingInvoiceMovements1765000000001 } from './1765000000001-billing-invoice-movements';
 
 /** In order; a committed migration is never edited, only followed by a new one. */
-export const BILLING_MIGRATIONS = [...EVENTING_MIGRATIONS, BillingMoney1765000000000];
+export const BILLING_MIGRATIONS = [...EVENTING_MIGRATIONS, BillingMoney1765000000000, BillingInvoiceMovements1765000000001];
