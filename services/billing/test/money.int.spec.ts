@@ -1,5 +1,9 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { billingV1, leasingV1 } from '@ionet/contracts';
+import { PgTransactionRunner } from '@ionet/eventing';
+import { PG_POOL } from '@ionet/platform';
+import type { Pool } from 'pg';
+import { EscrowService } from '../src/application/escrow.service';
 import { AccountNames, Ledger, type Asset as LedgerAsset, type Leg } from '@ionet/ledger';
 import { randomUUID } from 'node:crypto';
 import { hourFees, leaseTotal, MoneyTestKit, parameters, PRICE, slotsOf, usdc } from './support/money-test-kit';
@@ -130,6 +134,42 @@ describe('billing money on the real stack', () => {
     await deposit(acme.organizationId, leaseTotal(1) * 2n);
     expect(await balanceOf(acme.key)).toEqual({ available: leaseTotal(1) * 2n, escrow: 0n });
     expect(publishedOf('EscrowLocked', leaseId)).toHaveLength(0);
+  });
+
+  it('the handlers themselves apply an event once: the same event again, or the same hour under a new event id, changes nothing', async () => {
+    const acme = await customer('Acme handlers');
+    await deposit(acme.organizationId, 20_000_000n);
+    const leaseId = randomUUID();
+    const leaseSlots = slots(randomUUID());
+    await leaseCreated(leaseId, acme.organizationId, leaseSlots, 1);
+    await waitPublished('EscrowLocked', leaseId);
+    const escrow = kit.billing.app.get(EscrowService);
+    const transactions = new PgTransactionRunner(kit.billing.app.get<Pool>(PG_POOL));
+    const hour = {
+      leaseId,
+      customerId: acme.organizationId,
+      deviceId: leaseSlots[0]!.deviceId,
+      supplierId: leaseSlots[0]!.supplierId,
+      hourIndex: 0,
+      gpuCount: 2,
+      pricePerGpuHour: { amountBaseUnits: PRICE, asset: 'USDC' },
+      hourStart: new Date(),
+      hourEnd: new Date(),
+      completedAt: new Date(),
+      outcome: 'proven',
+      verificationEventId: randomUUID(),
+    };
+    const metadata = (eventId: string) => ({ eventId, eventType: 'ionet.leasing.v1.LeaseHourCompleted', schemaVersion: 1, aggregateType: 'lease', aggregateId: leaseId, aggregateVersion: 2n, occurredAt: new Date(), correlationId: eventId, causationId: eventId, producer: 'leasing', traceparent: '', tracestate: '', globalPosition: 0n });
+    const first = randomUUID();
+    await transactions.transaction((tx) => escrow.onLeaseHourCompleted(hour, metadata(first), tx));
+    const once = await balanceOf(acme.key);
+    const movements = (await call('GET', '/v1/transactions?type=charge', { key: acme.key })).body.items!.length;
+    expect(once.escrow).toBe(leaseTotal(1) - hourGross(2).customerPaysBaseUnits);
+    await transactions.transaction((tx) => escrow.onLeaseHourCompleted(hour, metadata(first), tx));
+    await transactions.transaction((tx) => escrow.onLeaseHourCompleted(hour, metadata(randomUUID()), tx));
+    expect(await balanceOf(acme.key)).toEqual(once);
+    expect((await call('GET', '/v1/transactions?type=charge', { key: acme.key })).body.items!.length).toBe(movements);
+    expect(movements).toBe(1);
   });
 
   it('every leasing event delivered twice changes nothing, and the money balances in the ledger after the whole sequence', async () => {
