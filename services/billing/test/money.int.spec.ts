@@ -5,6 +5,7 @@ import { PG_POOL } from '@ionet/platform';
 import type { Pool } from 'pg';
 import { EscrowService } from '../src/application/escrow.service';
 import { AccountNames, Ledger, type Asset as LedgerAsset, type Leg } from '@ionet/ledger';
+import { waitFor } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import { hourFees, leaseTotal, MoneyTestKit, parameters, PRICE, slotsOf, usdc } from './support/money-test-kit';
 
@@ -172,6 +173,24 @@ describe('billing money on the real stack', () => {
     expect(movements).toBe(1);
   });
 
+  it('dead-letters an hour of a lease billing never funded and an hour without its outcome, and goes on', async () => {
+    const acme = await customer('Acme poison');
+    const stranger = randomUUID();
+    const unknownSlot = slots(randomUUID())[0]!;
+    await hourCompleted(stranger, acme.organizationId, unknownSlot, 0, leasingV1.LeaseHourOutcome.PROVEN);
+    await hourCompleted(stranger, acme.organizationId, unknownSlot, 1, leasingV1.LeaseHourOutcome.UNSPECIFIED);
+    await deposit(acme.organizationId, leaseTotal(1));
+    const after = randomUUID();
+    await leaseCreated(after, acme.organizationId, slots(randomUUID()), 1);
+    await waitPublished('EscrowLocked', after);
+    const letters = await waitFor('two dead letters of the leasing consumer', async () => {
+      const page = await call('GET', `/v1/ops/dead-letters?consumerGroup=${encodeURIComponent(`${kit.topicPrefix}billing.leasing`)}&limit=50`);
+      const items = (page.body.items ?? []) as Array<{ errorCode: string; eventType: string }>;
+      return items.length >= 2 ? items : undefined;
+    });
+    expect(letters.map((l) => l.errorCode).sort()).toEqual(['BILLING.LEASE_NOT_FUNDED', 'CONTRACT.MISSING_FIELD']);
+  });
+
   it('every leasing event delivered twice changes nothing, and the money balances in the ledger after the whole sequence', async () => {
     const acme = await customer('Acme replay');
     await deposit(acme.organizationId, 50_000_000n);
@@ -190,7 +209,8 @@ describe('billing money on the real stack', () => {
     const transactions = (await call('GET', `/v1/transactions?limit=200`, { key: acme.key })).body.items!.length;
     const count = kit.published.length;
 
-    // The same messages again (same event ids), as a producer retry or a re-publish would send them.
+    // The same messages again (same event ids), as a producer retry or a re-publish would send them
+    // (the consumer's inbox drops them; the handlers' own idempotency is the test above).
     await kit.resend(kit.sent.slice(from));
     // A marker after them: once it is applied, the duplicates before it were too.
     const marker = randomUUID();

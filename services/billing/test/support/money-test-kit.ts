@@ -40,7 +40,7 @@ export class MoneyTestKit {
 
   constructor(
     readonly billing: RunningTestService<BillingConfig>,
-    private readonly topicPrefix: string,
+    readonly topicPrefix: string,
   ) {}
 
   async start(): Promise<void> {

@@ -1,14 +1,16 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { leasingV1, toDomain, topicName } from '@ionet/contracts';
-import { ConsumerRunner, DeadLetterService, PgTransactionRunner, type ConsumedEvent, type BatchContext } from '@ionet/eventing';
-import { CONFIG, hasRole, KAFKA, LOGGER, PG_POOL, type Logger } from '@ionet/platform';
+import { ConsumerRunner, DeadLetterService, PgTransactionRunner, type BatchContext, type ConsumedEvent } from '@ionet/eventing';
+import { CONFIG, createEventingMetrics, hasRole, KAFKA, LOGGER, METRICS_REGISTRY, PG_POOL, type Logger } from '@ionet/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
 import { EscrowService } from '../../application/escrow.service';
 import type { BillingConfig } from '../../billing.config';
 
 /** Kafka consumer group of billing's leasing consumer (prefixed in tests). */
 export const LEASING_CONSUMER_GROUP = 'billing.leasing';
+const START_RETRY_DELAY_MS_MAX = 10_000;
 
 /**
  * Leasing's facts into escrow decisions: one transaction per batch holds the decisions, the money
@@ -17,8 +19,10 @@ export const LEASING_CONSUMER_GROUP = 'billing.leasing';
  * are dead-lettered (and can be re-driven through the ops API); faults pause and retry.
  */
 @Injectable()
-export class LeasingConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class LeasingConsumer implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private runner: ConsumerRunner | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     private readonly escrow: EscrowService,
@@ -27,26 +31,52 @@ export class LeasingConsumer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Starts in the background: a broker slow to host a fresh topic must not fail the service's
+   *  start (subscribing is retried, backing off), as the platform's key projection does. */
+  onApplicationBootstrap(): void {
     if (!hasRole(this.config, 'consumer')) return;
-    const prefix = this.config.KAFKA_TOPIC_PREFIX;
-    this.runner = new ConsumerRunner({
-      kafka: this.kafka,
-      groupId: `${prefix}${LEASING_CONSUMER_GROUP}`,
-      topics: [topicName('leasing', prefix)],
-      deadLetterTopic: topicName('dlq', prefix),
-      transactions: new PgTransactionRunner(this.pool),
-      handleBatch: (events, ctx) => this.handleBatch(events, ctx),
-      logger: { log: (m) => this.logger.debug({ consumer: LEASING_CONSUMER_GROUP }, m), warn: (m) => this.logger.warn({ consumer: LEASING_CONSUMER_GROUP }, m), error: (m) => this.logger.error({ consumer: LEASING_CONSUMER_GROUP }, m) },
-    });
-    this.deadLetters.registerRedriver(this.runner);
-    await this.runner.start();
+    this.starting = this.startWithRetries();
+  }
+
+  onModuleDestroy(): void {
+    this.stopping = true;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting;
     await this.runner?.stop();
+  }
+
+  private async startWithRetries(): Promise<void> {
+    const prefix = this.config.KAFKA_TOPIC_PREFIX;
+    const log = (level: 'debug' | 'warn' | 'error') => (message: string) => this.logger[level]({ consumer: LEASING_CONSUMER_GROUP }, message);
+    for (let attempt = 0; !this.stopping; attempt++) {
+      const runner = new ConsumerRunner({
+        kafka: this.kafka,
+        groupId: `${prefix}${LEASING_CONSUMER_GROUP}`,
+        topics: [topicName('leasing', prefix)],
+        deadLetterTopic: topicName('dlq', prefix),
+        transactions: new PgTransactionRunner(this.pool),
+        handleBatch: (events, ctx) => this.handleBatch(events, ctx),
+        metrics: createEventingMetrics(this.registry),
+        logger: { log: log('debug'), warn: log('warn'), error: log('error') },
+      });
+      try {
+        await runner.start();
+        this.runner = runner;
+        this.deadLetters.registerRedriver(runner);
+        return;
+      } catch (err) {
+        await runner.stop().catch(() => undefined);
+        const delayMs = Math.min(250 * 2 ** attempt, START_RETRY_DELAY_MS_MAX);
+        this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'leasing consumer did not start; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
+    }
   }
 
   private async handleBatch(events: ConsumedEvent[], ctx: BatchContext): Promise<void> {
