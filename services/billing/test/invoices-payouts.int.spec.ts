@@ -87,6 +87,11 @@ describe('invoices and payouts on the service clock', () => {
     const again = (await kit.call('GET', '/v1/payouts', { key: ridge.key })).body.items as unknown as Payout[];
     expect(again.map((p) => p.payoutId).sort()).toEqual(payouts.map((p) => p.payoutId).sort());
     await waitFor('the payouts published once each', () => (kit.published.filter((p) => p.type === 'ionet.billing.v1.PayoutScheduled').length === payouts.length ? true : undefined));
+    // The supplier organization's transactions are its earnings, hour by hour.
+    const earnings = (await kit.call('GET', '/v1/transactions', { key: ridge.key })).body.items as Array<{ subtype: string; amountBaseUnits: string; feeBaseUnits: string }>;
+    expect(earnings.map((t) => t.subtype)).toEqual(['earning', 'earning', 'earning', 'earning']);
+    expect(earnings.reduce((s, t) => s + BigInt(t.amountBaseUnits), 0n)).toBe(2n * (charged(2).supplierReceivesBaseUnits + charged(1).supplierReceivesBaseUnits));
+    expect(earnings.reduce((s, t) => s + BigInt(t.feeBaseUnits), 0n)).toBe(2n * (charged(2).supplier.totalFeeBaseUnits + charged(1).supplier.totalFeeBaseUnits));
     // A customer key is not a supplier's.
     expect((await kit.call('GET', '/v1/payouts', { key: acme.key })).status).toBe(403);
   });

@@ -76,6 +76,8 @@ interface MovementRow {
   hour_index: number | null;
   compute_base_units: string | null;
   customer_fee_base_units: string | null;
+  supplier_earnings_base_units: string | null;
+  platform_fee_base_units: string | null;
   occurred_at: Date;
 }
 
@@ -145,9 +147,11 @@ export class MoneyService {
     });
   }
 
-  async listTransactions(organizationId: string, filter: { type?: TransactionType; from?: Date; to?: Date }, limit: number, cursor?: string): Promise<Page<Transaction>> {
+  /** A customer's movements; for a supplier organization (`earnings`), the hours its suppliers were
+   *  paid for: each charge's supplier earnings and the supplier's fees (payouts: GET /v1/payouts). */
+  async listTransactions(organizationId: string, filter: { type?: TransactionType; from?: Date; to?: Date; earnings?: boolean }, limit: number, cursor?: string): Promise<Page<Transaction>> {
     const params: unknown[] = [organizationId];
-    const where = ['organization_id = $1'];
+    const where = filter.earnings ? [`type = 'charge' and supplier_id in (select supplier_id::text from billing_suppliers where tenant_id = $1)`] : ['organization_id = $1'];
     if (filter.type) where.push(`type = $${params.push(filter.type)}`);
     if (filter.from) where.push(`occurred_at >= $${params.push(filter.from)}`);
     if (filter.to) where.push(`occurred_at < $${params.push(filter.to)}`);
@@ -157,7 +161,8 @@ export class MoneyService {
     }
     const rows = (
       await this.pool.query<MovementRow>(
-        `select position, movement_id, type, subtype, asset, amount_base_units, lease_id, device_id, hour_index, compute_base_units, customer_fee_base_units, occurred_at
+        `select position, movement_id, type, subtype, asset, amount_base_units, lease_id, device_id, hour_index, compute_base_units, customer_fee_base_units,
+                supplier_earnings_base_units, platform_fee_base_units, occurred_at
            from money_movements where ${where.join(' and ')} order by position limit $${params.push(limit + 1)}`,
         params,
       )
@@ -165,25 +170,33 @@ export class MoneyService {
     const positions = new Map<string, string>();
     const items = rows.map((r) => {
       positions.set(r.movement_id, r.position);
+      if (filter.earnings) {
+        const earned = BigInt(r.supplier_earnings_base_units!);
+        const supplierFee = BigInt(r.platform_fee_base_units!) - BigInt(r.customer_fee_base_units!);
+        return { ...this.movementOf(r, 'earning', earned, { available: 0n, escrow: 0n }), feeBaseUnits: supplierFee } satisfies Transaction;
+      }
       const amount = BigInt(r.amount_base_units);
-      const d = deltas(r.type, r.subtype, amount);
-      return {
-        transactionId: r.movement_id,
-        type: r.type,
-        subtype: r.subtype,
-        asset: r.asset,
-        amountBaseUnits: amount,
-        availableDeltaBaseUnits: d.available,
-        escrowDeltaBaseUnits: d.escrow,
-        leaseId: r.lease_id,
-        deviceId: r.device_id,
-        hourIndex: r.hour_index,
-        computeBaseUnits: big(r.compute_base_units),
-        feeBaseUnits: big(r.customer_fee_base_units),
-        occurredAt: r.occurred_at,
-      } satisfies Transaction;
+      return this.movementOf(r, r.subtype, amount, deltas(r.type, r.subtype, amount));
     });
     return toPage(items, limit, (t) => ({ position: Number(positions.get(t.transactionId)) }));
+  }
+
+  private movementOf(r: MovementRow, subtype: string, amount: bigint, d: { available: bigint; escrow: bigint }): Transaction {
+    return {
+      transactionId: r.movement_id,
+      type: r.type,
+      subtype,
+      asset: r.asset,
+      amountBaseUnits: amount,
+      availableDeltaBaseUnits: d.available,
+      escrowDeltaBaseUnits: d.escrow,
+      leaseId: r.lease_id,
+      deviceId: r.device_id,
+      hourIndex: r.hour_index,
+      computeBaseUnits: big(r.compute_base_units),
+      feeBaseUnits: big(r.customer_fee_base_units),
+      occurredAt: r.occurred_at,
+    };
   }
 
   /** Issues the invoices of one period: one per organization and asset with charges, fees or

@@ -65,13 +65,15 @@ export class MoneyController {
   }
 
   @Get('transactions')
-  @ApiOkResponse({ description: 'Every movement of the organization, oldest first: deposits, escrow locked and released, hourly charges, refunds, fees' })
+  @ApiOkResponse({ description: "Every movement of the organization, oldest first: deposits, escrow locked and released, hourly charges, refunds, fees; for a supplier organization, its suppliers' earnings per charged hour" })
   async transactions(@Caller() caller: AuthContext, @Query() query: TransactionsQueryDto) {
     const organizationId = organizationOf(caller, query.organizationId);
     const from = query.from ? new Date(query.from) : undefined;
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from.getTime() > to.getTime()) throw ProblemError.of('invalid', 'BILLING.INVALID_PERIOD', '`from` must not be after `to`.');
-    const page = await this.money.listTransactions(organizationId, { type: query.type, from, to }, query.limit ?? PAGE_LIMIT_DEFAULT, query.cursor);
+    // A supplier organization's money is its suppliers' earnings; a customer's, its balances' movements.
+    const earnings = !caller.scopes.includes('ops') && (caller.scopes.includes('supplier') || caller.scopes.includes('partner_network'));
+    const page = await this.money.listTransactions(organizationId, { type: query.type, from, to, earnings }, query.limit ?? PAGE_LIMIT_DEFAULT, query.cursor);
     return { items: page.items.map(transactionDto), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
