@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { leasingV1, toDomain, topicName } from '@ionet/contracts';
-import { ConsumerRunner, DeadLetterService, PgTransactionRunner, type BatchContext, type ConsumedEvent } from '@ionet/eventing';
+import { ConsumerRunner, DeadLetterService, PgTransactionRunner, startConsumerWithRetries, type BatchContext, type ConsumedEvent } from '@ionet/eventing';
 import { CONFIG, createEventingMetrics, hasRole, KAFKA, LOGGER, METRICS_REGISTRY, PG_POOL, type Logger } from '@ionet/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -54,29 +54,25 @@ export class LeasingConsumer implements OnApplicationBootstrap, OnModuleDestroy,
   private async startWithRetries(): Promise<void> {
     const prefix = this.config.KAFKA_TOPIC_PREFIX;
     const log = (level: 'debug' | 'warn' | 'error') => (message: string) => this.logger[level]({ consumer: LEASING_CONSUMER_GROUP }, message);
-    for (let attempt = 0; !this.stopping; attempt++) {
-      const runner = new ConsumerRunner({
-        kafka: this.kafka,
-        groupId: `${prefix}${LEASING_CONSUMER_GROUP}`,
-        topics: [topicName('leasing', prefix)],
-        deadLetterTopic: topicName('dlq', prefix),
-        transactions: new PgTransactionRunner(this.pool),
-        handleBatch: (events, ctx) => this.handleBatch(events, ctx),
-        metrics: createEventingMetrics(this.registry),
-        logger: { log: log('debug'), warn: log('warn'), error: log('error') },
-      });
-      try {
-        await runner.start();
-        this.runner = runner;
-        this.deadLetters.registerRedriver(runner);
-        return;
-      } catch (err) {
-        await runner.stop().catch(() => undefined);
-        const delayMs = Math.min(250 * 2 ** attempt, START_RETRY_DELAY_MS_MAX);
-        this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'leasing consumer did not start; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
+    this.runner = await startConsumerWithRetries(
+      () =>
+        new ConsumerRunner({
+          kafka: this.kafka,
+          groupId: `${prefix}${LEASING_CONSUMER_GROUP}`,
+          topics: [topicName('leasing', prefix)],
+          deadLetterTopic: topicName('dlq', prefix),
+          transactions: new PgTransactionRunner(this.pool),
+          handleBatch: (events, ctx) => this.handleBatch(events, ctx),
+          metrics: createEventingMetrics(this.registry),
+          logger: { log: log('debug'), warn: log('warn'), error: log('error') },
+        }),
+      {
+        stopping: () => this.stopping,
+        delayMsMax: START_RETRY_DELAY_MS_MAX,
+        onRetry: (err, attempt, delayMs) => this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'leasing consumer did not start; retrying'),
+      },
+    );
+    if (this.runner) this.deadLetters.registerRedriver(this.runner);
   }
 
   private async handleBatch(events: ConsumedEvent[], ctx: BatchContext): Promise<void> {
