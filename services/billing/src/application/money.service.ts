@@ -201,12 +201,13 @@ export class MoneyService {
 
   /** Issues the invoices of one period: one per organization and asset with charges, fees or
    *  refunds booked before its end and on no invoice yet (a movement committed just after an earlier
-   *  period's run lands on this one). Each movement is marked with its invoice in this transaction. */
+   *  period's run lands on this one). Each movement is marked with its invoice in this transaction;
+   *  the index of movements on no invoice keeps the run's reads to those, however long the history. */
   async issueInvoices(tx: SqlExecutor, periodStart: Date, periodEnd: Date): Promise<number> {
     const at = this.clock.now();
     const { rows: accounts } = await tx.query<{ organization_id: string; asset: Asset }>(
-      `select distinct organization_id, asset from money_movements m
-        where occurred_at < $1 and type in ('charge', 'fee', 'refund') and not exists (select 1 from invoice_movements i where i.movement_id = m.movement_id)
+      `select distinct organization_id, asset from money_movements
+        where invoice_id is null and type in ('charge', 'fee', 'refund') and occurred_at < $1
         order by organization_id, asset limit $2`,
       [periodEnd, RUN_BATCH_MAX],
     );
@@ -240,7 +241,10 @@ export class MoneyService {
           e.at,
         ],
       );
-      await tx.query(`insert into invoice_movements (movement_id, invoice_id) select unnest($1::text[]), $2`, [sources.map((src) => src.sourceId), e.invoiceId]);
+      // Only a movement on no invoice yet is taken: a concurrent run that took it first makes this
+      // count fall short, and the transaction fails and is retried rather than invoice it twice.
+      const marked = await tx.query(`update money_movements set invoice_id = $2 where movement_id = any($1::text[]) and invoice_id is null`, [sources.map((src) => src.sourceId), e.invoiceId]);
+      if (marked.rowCount !== sources.length) throw new Error(`invoice ${e.invoiceId}: ${sources.length - (marked.rowCount ?? 0)} movement(s) were invoiced meanwhile`);
       issued++;
     }
     return issued;
@@ -264,8 +268,7 @@ export class MoneyService {
     }>(
       `select movement_id, type, lease_id, device_id, hour_index, hour_start, gpu_count, price_per_gpu_hour_base_units, compute_base_units, customer_fee_base_units,
               amount_base_units, device_hours, reason
-         from money_movements m where organization_id = $1 and asset = $2 and occurred_at < $3 and type in ('charge', 'fee', 'refund')
-          and not exists (select 1 from invoice_movements i where i.movement_id = m.movement_id)
+         from money_movements where organization_id = $1 and asset = $2 and invoice_id is null and type in ('charge', 'fee', 'refund') and occurred_at < $3
         order by position limit $4`,
       [organizationId, asset, periodEnd, INVOICE_LINES_MAX],
     );
