@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { costReport, type CostReport, type PublicCloudPriceTable } from '../domain/cost-report/cost-report';
 import type { InvoiceEvent, InvoiceLine, InvoiceSource } from '../domain/invoice/invoice.decider';
 import { ASSETS, type Asset } from '../domain/money/billing-money';
-import { duePayouts, type PayoutEvent, type UnpaidCharge } from '../domain/payout/payout.decider';
+import { DAY_MS, duePayouts, HOURS_PER_DAY, type PayoutEvent, type UnpaidCharge } from '../domain/payout/payout.decider';
 import { BillingError } from '../domain/shared/billing.errors';
 import { depositAggregate, invoiceAggregate, organizationAggregate, payoutAggregate } from './billing-aggregates';
 import { EscrowService } from './escrow.service';
@@ -335,9 +335,11 @@ export class MoneyService {
     }>(
       `select m.movement_id, m.supplier_id, m.asset, m.supplier_earnings_base_units, m.hour_start, m.hour_end, l.booked_hours, l.ended_at
          from money_movements m join lease_accounts l on l.lease_id = m.lease_id
-        where m.type = 'charge' and not exists (select 1 from payout_charges p where p.charge_id = m.movement_id)
+        where m.type = 'charge' and m.payout_id is null
+          -- The rule of duePayouts, so charges not due yet cannot crowd out due ones (it re-checks).
+          and ((l.booked_hours < $2 and l.ended_at <= $3) or (l.booked_hours >= $2 and m.hour_end <= $4))
         order by m.position limit $1`,
-      [RUN_BATCH_MAX * 24],
+      [RUN_BATCH_MAX * HOURS_PER_DAY, HOURS_PER_DAY, at, new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS)],
     );
     const charges: UnpaidCharge[] = rows.map((r) => ({
       chargeId: r.movement_id,
@@ -361,7 +363,9 @@ export class MoneyService {
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (payout_id) do nothing`,
         [e.payoutId, e.supplierId, e.asset, e.amountBaseUnits.toString(), e.periodStart, e.periodEnd, e.deviceHours, e.chargeIds, e.at],
       );
-      await tx.query(`insert into payout_charges (charge_id, payout_id) select unnest($1::text[]), $2`, [e.chargeIds, e.payoutId]);
+      // As for invoices: a charge another run paid meanwhile fails this one (retried) instead of paying twice.
+      const marked = await tx.query(`update money_movements set payout_id = $2 where movement_id = any($1::text[]) and payout_id is null`, [e.chargeIds, e.payoutId]);
+      if (marked.rowCount !== e.chargeIds.length) throw new Error(`payout ${e.payoutId}: ${e.chargeIds.length - (marked.rowCount ?? 0)} charge(s) were paid meanwhile`);
       scheduled++;
     }
     return scheduled;
