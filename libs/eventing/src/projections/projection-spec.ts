@@ -6,10 +6,16 @@ import type { ProjectionContext, ProjectionDefinition, ProjectionTable } from '.
  *  Dates; a value the contract does not allow is a ContractError and dead-letters). */
 export interface ProjectionHandler {
   schema: DescMessage;
-  apply(event: unknown, metadata: EventMetadata, ctx: ProjectionContext): Promise<void>;
+  apply(event: unknown, metadata: EventMetadata, ctx: ProjectionBatchContext): Promise<void>;
 }
 
-export function on<Desc extends DescMessage>(schema: Desc, apply: (event: DomainOf<MessageShape<Desc>>, metadata: EventMetadata, ctx: ProjectionContext) => Promise<void>): ProjectionHandler {
+/** What a handler gets: the batch's transaction and tables, and a map that is empty at the start of
+ *  each batch, where handlers of a projection that writes in bulk collect rows for `afterBatch`. */
+export interface ProjectionBatchContext extends ProjectionContext {
+  batch: Map<string, unknown>;
+}
+
+export function on<Desc extends DescMessage>(schema: Desc, apply: (event: DomainOf<MessageShape<Desc>>, metadata: EventMetadata, ctx: ProjectionBatchContext) => Promise<void>): ProjectionHandler {
   return { schema, apply: apply as ProjectionHandler['apply'] };
 }
 
@@ -28,6 +34,9 @@ export interface ProjectionSpec {
   /** Every event type it applies; any other event on its topics is skipped. Each handler must be
    *  idempotent per event and tolerate events of different aggregates in any order. */
   handlers: ProjectionHandler[];
+  /** Runs once per batch, after its handlers, in the batch's transaction: a projection whose
+   *  handlers collect rows in `ctx.batch` writes them here in a few bulk statements. */
+  afterBatch?(ctx: ProjectionBatchContext): Promise<void>;
 }
 
 export function defineProjection(spec: ProjectionSpec): ProjectionSpec {
@@ -49,11 +58,13 @@ export function projectionDefinition(spec: ProjectionSpec, topicPrefix = ''): Pr
     topics: spec.contexts.map((c) => topicName(c, topicPrefix)),
     tables: spec.tables,
     async apply(events, ctx) {
+      const batchCtx: ProjectionBatchContext = { ...ctx, batch: new Map() };
       for (const consumed of events) {
         const handler = handlers.get(consumed.event.$typeName);
         if (!handler) continue;
-        await handler.apply(toDomain(handler.schema, consumed.event), consumed.metadata, ctx);
+        await handler.apply(toDomain(handler.schema, consumed.event), consumed.metadata, batchCtx);
       }
+      if (spec.afterBatch) await spec.afterBatch(batchCtx);
     },
   };
 }
