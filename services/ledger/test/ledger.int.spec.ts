@@ -1,4 +1,4 @@
-import { Asset, billingV1, money, newEventId } from '@ionet/contracts';
+import { Asset, billingV1, EVENT_HEADERS, money, newEventId, topicName } from '@ionet/contracts';
 import { AccountNames as A } from '@ionet/ledger';
 import { ApiKeyService, PG_POOL } from '@ionet/platform';
 import { deleteTestTopics, projectionSpec, specEvent, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
@@ -89,8 +89,20 @@ describe('ledger service on the real stack: projection, queries, duplicates, pro
     expect(await call('/v1/ledger/entries?account=no%20spaces')).toMatchObject({ status: 400, body: { code: 'LEDGER.INVALID_ACCOUNT' } });
   });
 
-  it('decides once per cause: lease funded, payout accrued, buyback requested (fees of the lock and of the hour), the epoch mint', async () => {
+  it('decides once per cause: lease funded, payout accrued, buyback requested (fees of the lock and of the hour), the epoch mint, published on ionet.ledger.v1', async () => {
     expect(await decisions()).toEqual(['BuybackRequested x2', 'EmissionMintRequested x1', 'LeaseFunded x1', 'PayoutAccrued x1']);
+    // The outbox relay publishes them to the ledger's topic, where leasing and billing consume them.
+    const consumer = testKafka('ledger-test-reader').consumer({ groupId: `${ns.topicPrefix}reader`, maxWaitTimeInMs: 100 });
+    const seen: string[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topicName('ledger', ns.topicPrefix)], fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.headers?.[EVENT_HEADERS.eventType])) });
+      await waitFor('the decisions on the ledger topic', async () => (seen.length >= 5 ? true : undefined), 30_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen.map((t) => t.replace('ionet.ledger.v1.', '')).sort()).toEqual(['BuybackRequested', 'BuybackRequested', 'EmissionMintRequested', 'LeaseFunded', 'PayoutAccrued']);
   });
 
   it('changes nothing when every event is delivered again (state hash, entries and decisions equal)', async () => {
