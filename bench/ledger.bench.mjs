@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { median, rawConsume, sleep, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -143,7 +144,7 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     const produceS = (performance.now() - t) / 1000;
     add('produce', `batched idempotent producer, acks=all (${opts.events} events)`, opts.events / produceS, 'events/s');
 
-    const raw = await rawConsume(kafka, topic, `${prefix}raw`, opts.events);
+    const raw = await rawConsume(kafka, topic, `${prefix}raw`, opts.events, CONSUMER);
     add('limit', `raw kafkajs consumer, eachBatch, no processing (${opts.events} events)`, raw.rate, 'events/s');
 
     const pool = await newSchema('journal');
@@ -243,45 +244,4 @@ async function produceMoneyEvents(kafka, topic, count, unique = false) {
   }
   await Promise.all(pending);
   await producer.disconnect();
-}
-
-async function rawConsume(kafka, topic, groupId, count) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: CONSUMER.maxBytesPerPartition });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let firstAt;
-  consumer.on(consumer.events.GROUP_JOIN, () => (firstAt = performance.now()));
-  let done;
-  const finished = new Promise((r) => (done = r));
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch }) => {
-      seen += batch.messages.length;
-      if (seen >= count) done(performance.now());
-    },
-  });
-  const endAt = await finished;
-  await consumer.disconnect();
-  return { rate: count / ((endAt - firstAt) / 1000) };
-}
-
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 10) / 10;
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function table(rows) {
-  const header = ['group', 'measure', 'value', 'unit', 'target'];
-  const lines = rows.map((r) => [r.group, r.name, String(r.value), r.unit, r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
 }
