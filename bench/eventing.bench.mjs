@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { median, rawConsume, sleep, table } from './support.mjs';
+import { createTopicWithLeaders, median, rawConsume, sleep, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -108,20 +108,7 @@ async function runOnce({ flags }) {
     return { schema, config, pool };
   };
   const topicPrefix = `bench.${runId}.`;
-  const createTopic = async (topic, partitions) => {
-    await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
-    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while the broker is still
-    // creating the topic (a loaded broker): wait for the leaders here.
-    for (let i = 0; ; i++) {
-      const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
-        (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
-        () => false,
-      );
-      if (ready) return;
-      if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
-      await sleep(100);
-    }
-  };
+  const createTopic = (topic, partitions) => createTopicWithLeaders(kafkaAdmin, topic, partitions);
 
   try {
     const sync = (await admin.query('show synchronous_commit')).rows[0].synchronous_commit;

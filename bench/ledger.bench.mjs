@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { median, rawConsume, sleep, table } from './support.mjs';
+import { createTopicWithLeaders, median, rawConsume, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -85,18 +85,8 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     return pool;
   };
   const prefix = `bench.${runId}.`;
-  const createTopic = async (topic, partitions) => {
-    await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
-    for (let i = 0; ; i++) {
-      const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
-        (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
-        () => false,
-      );
-      if (ready) return;
-      if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
-      await sleep(100);
-    }
-  };
+  const createTopic = (topic, partitions) => createTopicWithLeaders(kafkaAdmin, topic, partitions);
+
   const ledgerState = async (pool) => {
     const { rows: balances } = await pool.query(`select account, asset, debits_posted_base_units::text as d, credits_posted_base_units::text as c from ${LEDGER_TABLES.balances}`);
     balances.sort((x, y) => (x.account < y.account ? -1 : x.account > y.account ? 1 : x.asset < y.asset ? -1 : 1));

@@ -13,6 +13,21 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Creates a topic kept forever and waits for every partition's leader: kafkajs's waitForLeaders
+ *  gives up on UNKNOWN_TOPIC_OR_PARTITION while a loaded broker is still creating the topic. */
+export async function createTopicWithLeaders(kafkaAdmin, topic, partitions) {
+  await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+  for (let i = 0; ; i++) {
+    const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
+      (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
+      () => false,
+    );
+    if (ready) return;
+    if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
+    await sleep(100);
+  }
+}
+
 /** A plain kafkajs group reading `count` messages of `topic` from the start without processing them:
  *  the limit a rebuild is measured beside. Timed from the group join (after Kafka's initial
  *  rebalance delay) to the last message. */
