@@ -148,18 +148,23 @@ function collectDecisions(type: string, event: unknown, metadata: EventMetadata,
  *  the balance deltas of those actually inserted, in account order (no deadlock between batches). */
 async function writeEntries(entries: EntryRow[], ctx: ProjectionBatchContext): Promise<void> {
   if (entries.length === 0) return;
+  // One JSON document for the whole batch: PostgreSQL parses it faster than the driver escapes a
+  // jsonb[] parameter element by element.
+  const document = JSON.stringify(
+    entries.map((e) => ({
+      at: e.at.toISOString(),
+      id: e.entryId,
+      source: e.sourceEventId,
+      type: e.sourceEventType,
+      memo: e.posting.memo,
+      legs: e.posting.legs.map((l) => ({ account: l.account, asset: l.asset, side: l.side, amountBaseUnits: l.amountBaseUnits.toString() })),
+    })),
+  );
   const { rows } = await ctx.tx.query<{ entry_id: string }>(
     `insert into ${ctx.table(LEDGER_TABLES.entries)} (at, entry_id, source_event_id, source_event_type, memo, legs)
-     select * from unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])
+     select (x->>'at')::timestamptz, (x->>'id')::uuid, (x->>'source')::uuid, x->>'type', x->>'memo', x->'legs' from jsonb_array_elements($1::jsonb) x
      on conflict do nothing returning entry_id`,
-    [
-      entries.map((e) => e.at.toISOString()),
-      entries.map((e) => e.entryId),
-      entries.map((e) => e.sourceEventId),
-      entries.map((e) => e.sourceEventType),
-      entries.map((e) => e.posting.memo),
-      entries.map((e) => JSON.stringify(e.posting.legs.map((l) => ({ account: l.account, asset: l.asset, side: l.side, amountBaseUnits: l.amountBaseUnits.toString() })))),
-    ],
+    [document],
   );
   if (rows.length === 0) return;
   const inserted = new Set(rows.map((r) => r.entry_id));
