@@ -46,8 +46,9 @@ export interface Scenario {
 }
 
 /**
- * One cluster's money and the token side of its hour: a deposit, the escrow locked for the lease,
- * a proven hour charged, a refunded hour, the rest released, the supplier paid out, an epoch closed
+ * One cluster's money and the token side of its hour: a deposit, three hours locked in escrow (compute
+ * and the customer's fees, as billing locks them), a proven hour charged with both sides' fees, an
+ * unproven hour refunded with its fees, the third released, the supplier paid out, an epoch closed
  * and minted and allocated, a stake slashed and burned, a buyback bought and burned.
  */
 export function leaseScenario(topicPrefix: string, startMs = Date.UTC(2026, 11, 1, 10, 0, 0)): Scenario {
@@ -66,13 +67,13 @@ export function leaseScenario(topicPrefix: string, startMs = Date.UTC(2026, 11, 
   const coStakerReward = emission / 3n;
   const events = [
     e(billingV1.DepositReceivedSchema, customerId, (d) => ({ depositId: newEventId(), customerId, amount: usdc(10_000_000n), method: billingV1.PaymentMethod.USDC, externalReference: 'ops-grant', receivedAt: ts(d) })),
-    e(billingV1.EscrowLockedSchema, leaseId, (d) => ({ escrowId: newEventId(), leaseId, customerId, amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: ts(d) })),
+    e(billingV1.EscrowLockedSchema, leaseId, (d) => ({ escrowId: newEventId(), leaseId, customerId, amount: usdc(3_067_500n), reservationFee: usdc(7_500n), paymentFee: usdc(60_000n), lockedAt: ts(d) })),
     e(billingV1.UsageChargedSchema, leaseId, (d) => ({
       chargeId: newEventId(), leaseId, customerId, supplierId, deviceId: newEventId(), hourIndex: 1,
-      gross: usdc(1_000_000n), supplierEarnings: usdc(977_500n), platformFee: usdc(22_500n), sourceEventId: newEventId(), chargedAt: ts(d),
+      gross: usdc(1_022_500n), supplierEarnings: usdc(977_500n), platformFee: usdc(45_000n), sourceEventId: newEventId(), chargedAt: ts(d),
     })),
-    e(billingV1.RefundIssuedSchema, leaseId, (d) => ({ refundId: newEventId(), leaseId, customerId, amount: usdc(500_000n), reason: billingV1.RefundReason.TIME_LOCK_VIOLATED, sourceEventId: newEventId(), refundedAt: ts(d) })),
-    e(billingV1.EscrowReleasedSchema, leaseId, (d) => ({ escrowId: newEventId(), leaseId, customerId, amount: usdc(500_000n), releasedAt: ts(d) })),
+    e(billingV1.RefundIssuedSchema, leaseId, (d) => ({ refundId: newEventId(), leaseId, customerId, amount: usdc(1_022_500n), reason: billingV1.RefundReason.TIME_LOCK_VIOLATED, sourceEventId: newEventId(), refundedAt: ts(d) })),
+    e(billingV1.EscrowReleasedSchema, leaseId, (d) => ({ escrowId: newEventId(), leaseId, customerId, amount: usdc(1_022_500n), releasedAt: ts(d) })),
     e(billingV1.PayoutSettledSchema, supplierId, (d) => ({ payoutId: newEventId(), supplierId, wallet, amount: usdc(977_500n), periodStart: ts(d), periodEnd: ts(d), chainTransactionSignature: 'sig', settledAt: ts(d) })),
     e(tokenomicsV1.EpochClosedSchema, 'epoch-1', (d) => ({ epochNumber: 1n, epochStart: ts(d), epochEnd: ts(d), eligibleGpuDeviceHours: 1n, eligibleCpuDeviceHours: 0n, closedAt: ts(d) })),
     e(tokenomicsV1.EmissionMintedSchema, 'epoch-1', (d) => ({ epochNumber: 1n, amount: io(emission), totalEmitted: io(emission), chainTransactionSignature: 'sig', mintedAt: ts(d) })),

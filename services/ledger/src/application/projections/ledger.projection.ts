@@ -2,8 +2,8 @@ import type { DescMessage } from '@bufbuild/protobuf';
 import { EventRegistry, ledgerV1, tokenomicsV1, billingV1, toWire, type EventMetadata } from '@ionet/contracts';
 import { ContractViolation, defineProjection, derivedId, on, type EventStore, type ProjectionBatchContext, type ProjectionHandler } from '@ionet/eventing';
 import { LedgerPostingError } from '../../domain/postings/ledger-posting.errors';
-import { POSTING_RULES, postingFor, type PostingEventType, type Posting } from '../../domain/postings/ledger-postings';
-import { onEpochClosed, onEscrowLocked, onUsageCharged, type LedgerDecision, type StreamDecision } from '../../domain/process-managers/ledger-decisions';
+import { FORTHCOMING_EVENT_TYPES, POSTING_RULES, postingFor, type PostingEventType, type Posting } from '../../domain/postings/ledger-postings';
+import { onEpochClosed, onEscrowLocked, onFeeRetained, onUsageCharged, type LedgerDecision, type StreamDecision } from '../../domain/process-managers/ledger-decisions';
 
 export const LEDGER_PROJECTION = 'ledger';
 export const LEDGER_TABLES = { entries: 'ledger_entries', accountEntries: 'ledger_account_entries', balances: 'ledger_balances' } as const;
@@ -71,6 +71,7 @@ const DECISION_RULES: Partial<Record<string, DecisionRule>> = {
   [billingV1.EscrowLockedSchema.typeName]: onEscrowLocked as DecisionRule,
   [billingV1.UsageChargedSchema.typeName]: onUsageCharged as DecisionRule,
   [tokenomicsV1.EpochClosedSchema.typeName]: onEpochClosed as DecisionRule,
+  'ionet.billing.v1.FeeRetained': onFeeRetained as DecisionRule,
 };
 
 export interface LedgerProjectionOptions {
@@ -91,15 +92,17 @@ export function ledgerProjection(options: LedgerProjectionOptions) {
   const handlers: ProjectionHandler[] = [];
   const decisionTypes = new Set(Object.keys(DECISION_RULES));
   for (const type of Object.keys(POSTING_RULES) as PostingEventType[]) {
+    decisionTypes.delete(type);
+    const info = FORTHCOMING_EVENT_TYPES.has(type) ? registry.get(type) : registry.require(type);
+    if (!info) continue;
     handlers.push(
-      on(registry.require(type).schema, async (event, metadata, ctx) => {
+      on(info.schema, async (event, metadata, ctx) => {
         const batch = batchOf(ctx);
         const posting = asContract(() => postingFor(type, event as never));
         if (posting) batch.entries.push({ entryId: entryIdOf(metadata.eventId), at: metadata.occurredAt, sourceEventId: metadata.eventId, sourceEventType: type, posting });
         collectDecisions(type, event, metadata, batch);
       }),
     );
-    decisionTypes.delete(type);
   }
   for (const type of decisionTypes) {
     handlers.push(on(registry.require(type).schema, async (event, metadata, ctx) => collectDecisions(type, event, metadata, batchOf(ctx))));

@@ -17,6 +17,7 @@ const SAMPLE_EVENTS: { [T in PostingEventType]: PostingEvents[T] } = {
     chargeId: 'ch1', leaseId: 'l1', customerId: CUSTOMER, supplierId: SUPPLIER, deviceId: 'dev1', hourIndex: 1,
     gross: usdc(1_000_000n), supplierEarnings: usdc(977_500n), platformFee: usdc(22_500n), sourceEventId: 'v1', chargedAt: at,
   },
+  'ionet.billing.v1.FeeRetained': { feeId: 'f1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(45_000n), reason: 'early_termination', sourceEventId: 'v4', retainedAt: at },
   'ionet.billing.v1.RefundIssued': { refundId: 'r1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), reason: 'time_lock_violated', sourceEventId: 'v2', refundedAt: at },
   'ionet.billing.v1.EscrowReleased': { escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), releasedAt: at },
   'ionet.billing.v1.PayoutSettled': { payoutId: 'p1', supplierId: SUPPLIER, wallet: WALLET, amount: usdc(977_500n), periodStart: at, periodEnd: at, chainTransactionSignature: 'sig', settledAt: at },
@@ -69,10 +70,12 @@ describe('ledger postings: one entry per money event, balanced per asset', () =>
     ]));
   });
 
-  it('locks the quote total into escrow and books the customer fees to the platform at once', () => {
+  it('locks the quote total (compute and customer fees) into escrow; fees kept on refunded hours go to the platform', () => {
     expect(sorted(legsOf('ionet.billing.v1.EscrowLocked'))).toEqual(sorted([
       { account: A.customerAvailable(CUSTOMER), asset: 'USDC', side: 'debit', amountBaseUnits: 2_045_000n },
       { account: A.customerEscrow(CUSTOMER), asset: 'USDC', side: 'credit', amountBaseUnits: 2_045_000n },
+    ]));
+    expect(sorted(legsOf('ionet.billing.v1.FeeRetained'))).toEqual(sorted([
       { account: A.customerEscrow(CUSTOMER), asset: 'USDC', side: 'debit', amountBaseUnits: 45_000n },
       { account: A.platformFees, asset: 'USDC', side: 'credit', amountBaseUnits: 45_000n },
     ]));
@@ -112,7 +115,7 @@ describe('ledger postings: one entry per money event, balanced per asset', () =>
   it.each([
     ['a charge whose parts do not add up', 'ionet.billing.v1.UsageCharged', { supplierEarnings: usdc(977_501n) }, 'LEDGER.POSTING_UNBALANCED'],
     ['a charge in two assets', 'ionet.billing.v1.UsageCharged', { platformFee: io(22_500n) }, 'LEDGER.POSTING_MIXED_ASSETS'],
-    ['fees above the locked amount', 'ionet.billing.v1.EscrowLocked', { paymentFee: usdc(3_000_000n) }, 'LEDGER.POSTING_UNBALANCED'],
+    ['a lock without its amount', 'ionet.billing.v1.EscrowLocked', { amount: undefined }, 'LEDGER.POSTING_MISSING_FIELD'],
     ['a negative refund', 'ionet.billing.v1.RefundIssued', { amount: usdc(-1n) }, 'LEDGER.POSTING_NEGATIVE_AMOUNT'],
     ['a customer id that cannot name an account', 'ionet.billing.v1.RefundIssued', { customerId: 'a:b' }, 'LEDGER.POSTING_INVALID_ACCOUNT'],
     ['rewards that do not add up to the pool', 'ionet.tokenomics.v1.RewardsAllocated', { remainder: io(2n) }, 'LEDGER.POSTING_UNBALANCED'],
@@ -129,7 +132,7 @@ describe('ledger postings: one entry per money event, balanced per asset', () =>
     expect(thrown).toMatchObject({ code, kind: 'invalid' });
   });
 
-  it('keeps a holder whole through a lease: deposit, lock, charge, refund and release leave escrow at zero', () => {
+  it('keeps a holder whole through a lease: deposit, lock, charge, fees retained, refund and release leave escrow at zero', () => {
     const ledger = new Ledger();
     let atMs = 0;
     const book = (type: PostingEventType, event: unknown) => {
@@ -140,6 +143,7 @@ describe('ledger postings: one entry per money event, balanced per asset', () =>
     book('ionet.billing.v1.DepositReceived', SAMPLE_EVENTS['ionet.billing.v1.DepositReceived']);
     book('ionet.billing.v1.EscrowLocked', SAMPLE_EVENTS['ionet.billing.v1.EscrowLocked']);
     book('ionet.billing.v1.UsageCharged', SAMPLE_EVENTS['ionet.billing.v1.UsageCharged']);
+    book('ionet.billing.v1.FeeRetained', SAMPLE_EVENTS['ionet.billing.v1.FeeRetained']);
     book('ionet.billing.v1.RefundIssued', SAMPLE_EVENTS['ionet.billing.v1.RefundIssued']);
     book('ionet.billing.v1.EscrowReleased', SAMPLE_EVENTS['ionet.billing.v1.EscrowReleased']);
     const escrow = ledger.balance(A.customerEscrow(CUSTOMER), 'USDC');

@@ -1,5 +1,5 @@
 import { emissionForEpoch } from '@ionet/tokenomics';
-import { onEpochClosed, onEscrowLocked, onUsageCharged } from './ledger-decisions';
+import { onEpochClosed, onEscrowLocked, onFeeRetained, onUsageCharged } from './ledger-decisions';
 
 const at = new Date('2026-12-01T10:30:00Z');
 const usdc = (n: bigint) => ({ amountBaseUnits: n, asset: 'USDC' });
@@ -7,14 +7,18 @@ const idOf = (...parts: string[]) => parts.join('/');
 const inputs = { eventId: 'evt-1', idOf };
 
 describe('ledger process managers: each decision keyed by what caused it', () => {
-  it('funds a lease once per lease, with what the escrow holds after the fees, and requests the buyback share of the fees', () => {
+  it('funds a lease once per lease with what its escrow holds; a later lock (an extension) addresses the same decision', () => {
     const decisions = onEscrowLocked({ escrowId: 'e1', leaseId: 'l1', customerId: 'c1', amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: at }, inputs);
-    expect(decisions.map((d) => d.streamKey)).toEqual([['lease-funded', 'l1'], ['buyback-request', 'evt-1']]);
-    expect(decisions[0]!.decision).toEqual({ type: 'LeaseFunded', leaseId: 'l1', customerId: 'c1', escrowId: 'e1', escrowed: usdc(2_000_000n), sourceEventId: 'evt-1', fundedAt: at });
-    expect(decisions[1]!.decision).toMatchObject({ type: 'BuybackRequested', revenue: usdc(45_000n), buybackShareBasisPoints: 5_000, buybackAmount: usdc(22_500n) });
-    // A second lock for the same lease (an extension) addresses the same stream: decided already.
+    expect(decisions).toEqual([
+      { streamKey: ['lease-funded', 'l1'], streamType: 'ledger-lease-funding', decision: { type: 'LeaseFunded', leaseId: 'l1', customerId: 'c1', escrowId: 'e1', escrowed: usdc(2_045_000n), sourceEventId: 'evt-1', fundedAt: at } },
+    ]);
     const again = onEscrowLocked({ escrowId: 'e2', leaseId: 'l1', customerId: 'c1', amount: usdc(1_000n), reservationFee: usdc(0n), paymentFee: usdc(0n), lockedAt: at }, { ...inputs, eventId: 'evt-2' });
     expect(again.map((d) => d.streamKey)).toEqual([['lease-funded', 'l1']]);
+  });
+
+  it('requests the buyback share of fees retained at a termination', () => {
+    const [request] = onFeeRetained({ feeId: 'f', leaseId: 'l1', customerId: 'c1', amount: usdc(45_001n), reason: 'early_termination', sourceEventId: 'v', retainedAt: at }, inputs);
+    expect(request).toMatchObject({ streamKey: ['buyback-request', 'evt-1'], decision: { type: 'BuybackRequested', revenue: usdc(45_001n), buybackAmount: usdc(22_500n), buybackShareBasisPoints: 5_000 } });
   });
 
   it('accrues a charged hour to the payout of (supplier, UTC day) and floors the buyback share', () => {

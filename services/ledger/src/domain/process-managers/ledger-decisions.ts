@@ -1,5 +1,6 @@
 import type { billingV1, DomainMoney, DomainOf, tokenomicsV1 } from '@ionet/contracts';
 import { bpsOfFloor, DEFAULT_TOKENOMICS_PARAMETERS, emissionForEpoch, EMISSION_EPOCHS } from '@ionet/tokenomics';
+import type { FeeRetainedEvent } from '../postings/ledger-postings';
 
 /** What the ledger's process managers decide (proto/ionet/ledger/v1/events.proto), in domain shape. */
 export type LedgerDecision =
@@ -63,10 +64,9 @@ const DAY_MS = 86_400_000;
 
 type Domain<T> = DomainOf<T>;
 
-/** Escrow locked for a lease: the lease is funded, once per lease (a second lock extends it). */
+/** Escrow locked for a lease: the lease is funded, once per lease (a later lock funds an extension). */
 export function onEscrowLocked(e: Domain<billingV1.EscrowLocked>, inputs: DecisionInputs): StreamDecision[] {
-  const fees = (e.reservationFee?.amountBaseUnits ?? 0n) + (e.paymentFee?.amountBaseUnits ?? 0n);
-  const decisions: StreamDecision[] = [
+  return [
     {
       streamKey: ['lease-funded', e.leaseId],
       streamType: 'ledger-lease-funding',
@@ -75,13 +75,17 @@ export function onEscrowLocked(e: Domain<billingV1.EscrowLocked>, inputs: Decisi
         leaseId: e.leaseId,
         customerId: e.customerId,
         escrowId: e.escrowId,
-        escrowed: { amountBaseUnits: e.amount!.amountBaseUnits - fees, asset: e.amount!.asset },
+        escrowed: e.amount!,
         sourceEventId: inputs.eventId,
         fundedAt: e.lockedAt!,
       },
     },
   ];
-  return [...decisions, ...buyback({ amountBaseUnits: fees, asset: e.amount!.asset }, e.lockedAt!, inputs)];
+}
+
+/** Fees kept from escrow (an early termination) are revenue: their share falls due for buyback. */
+export function onFeeRetained(e: FeeRetainedEvent, inputs: DecisionInputs): StreamDecision[] {
+  return e.amount ? buyback(e.amount, e.retainedAt!, inputs) : [];
 }
 
 /** A proven hour charged: the supplier's earnings fall due in the payout of (supplier, UTC day), and
