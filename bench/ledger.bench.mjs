@@ -67,8 +67,11 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
   const rows = [];
   const notes = [];
   const add = (group, name, value, unit, target, extra = {}) => {
-    rows.push({ group, name, value: Math.round(value * 10) / 10, unit, target: target ?? '', ...extra });
-    console.log(`  ${group.padEnd(8)} ${name.padEnd(72)} ${String(Math.round(value * 10) / 10).padStart(12)} ${unit}`);
+    // Ratios keep three decimals, rates one.
+    const scale = unit === 'x' ? 1_000 : 10;
+    const rounded = Math.round(value * scale) / scale;
+    rows.push({ group, name, value: rounded, unit, target: target ?? '', ...extra });
+    console.log(`  ${group.padEnd(8)} ${name.padEnd(72)} ${String(rounded).padStart(12)} ${unit}`);
   };
   const schemas = [];
   const pools = [];
