@@ -1,8 +1,8 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { EventRegistry, ledgerV1, tokenomicsV1, billingV1, toWire, type EventMetadata } from '@ionet/contracts';
-import { ContractViolation, defineProjection, derivedId, on, type EventStore, type ProjectionBatchContext, type ProjectionHandler } from '@ionet/eventing';
+import { ContractViolation, defineProjection, derivedId, onBatch, type EventStore, type ProjectionContext } from '@ionet/eventing';
 import { LedgerPostingError } from '../../domain/postings/ledger-posting.errors';
-import { FORTHCOMING_EVENT_TYPES, POSTING_RULES, postingFor, type PostingEventType, type Posting } from '../../domain/postings/ledger-postings';
+import { FORTHCOMING_EVENT_TYPES, isPostingEventType, POSTING_RULES, postingFor, type Posting } from '../../domain/postings/ledger-postings';
 import { onEpochClosed, onEscrowLocked, onFeeRetained, onUsageCharged, type LedgerDecision, type StreamDecision } from '../../domain/process-managers/ledger-decisions';
 
 export const LEDGER_PROJECTION = 'ledger';
@@ -29,17 +29,6 @@ interface EntryRow {
 interface LedgerBatch {
   entries: EntryRow[];
   decisions: Array<{ decision: StreamDecision; metadata: EventMetadata }>;
-}
-
-const BATCH_KEY = 'ledger';
-
-function batchOf(ctx: ProjectionBatchContext): LedgerBatch {
-  let batch = ctx.batch.get(BATCH_KEY) as LedgerBatch | undefined;
-  if (!batch) {
-    batch = { entries: [], decisions: [] };
-    ctx.batch.set(BATCH_KEY, batch);
-  }
-  return batch;
 }
 
 /** A domain refusal of an event is its producer's broken contract: dead-lettered, never retried. */
@@ -89,23 +78,11 @@ export interface LedgerProjectionOptions {
  */
 export function ledgerProjection(options: LedgerProjectionOptions) {
   const registry = options.registry ?? EventRegistry.catalogue();
-  const handlers: ProjectionHandler[] = [];
-  const decisionTypes = new Set(Object.keys(DECISION_RULES));
-  for (const type of Object.keys(POSTING_RULES) as PostingEventType[]) {
-    decisionTypes.delete(type);
+  const types = new Set<string>([...Object.keys(POSTING_RULES), ...Object.keys(DECISION_RULES)]);
+  const schemas: DescMessage[] = [];
+  for (const type of types) {
     const info = FORTHCOMING_EVENT_TYPES.has(type) ? registry.get(type) : registry.require(type);
-    if (!info) continue;
-    handlers.push(
-      on(info.schema, async (event, metadata, ctx) => {
-        const batch = batchOf(ctx);
-        const posting = asContract(() => postingFor(type, event as never));
-        if (posting) batch.entries.push({ entryId: entryIdOf(metadata.eventId), at: metadata.occurredAt, sourceEventId: metadata.eventId, sourceEventType: type, posting });
-        collectDecisions(type, event, metadata, batch);
-      }),
-    );
-  }
-  for (const type of decisionTypes) {
-    handlers.push(on(registry.require(type).schema, async (event, metadata, ctx) => collectDecisions(type, event, metadata, batchOf(ctx))));
+    if (info) schemas.push(info.schema);
   }
 
   return defineProjection({
@@ -131,13 +108,23 @@ export function ledgerProjection(options: LedgerProjectionOptions) {
         primaryKey: ['account', 'asset'],
       },
     ],
-    handlers,
-    afterBatch: async (ctx) => {
-      const batch = ctx.batch.get(BATCH_KEY) as LedgerBatch | undefined;
-      if (!batch) return;
-      await writeEntries(batch.entries, ctx);
-      if (options.store) await appendDecisions(batch.decisions, ctx, options.store);
-    },
+    handlers: [],
+    // The whole batch at once: its entries in three bulk statements, its decisions after them.
+    batchHandlers: [
+      onBatch(schemas, async (events, ctx) => {
+        const batch: LedgerBatch = { entries: [], decisions: [] };
+        for (const { event, metadata } of events) {
+          const type = metadata.eventType;
+          if (isPostingEventType(type)) {
+            const posting = asContract(() => postingFor(type, event as never));
+            if (posting) batch.entries.push({ entryId: entryIdOf(metadata.eventId), at: metadata.occurredAt, sourceEventId: metadata.eventId, sourceEventType: type, posting });
+          }
+          collectDecisions(type, event, metadata, batch);
+        }
+        await writeEntries(batch.entries, ctx);
+        if (options.store) await appendDecisions(batch.decisions, ctx, options.store);
+      }),
+    ],
   });
 }
 
@@ -149,7 +136,7 @@ function collectDecisions(type: string, event: unknown, metadata: EventMetadata,
 
 /** Inserts the batch's entries (a replayed one conflicts and is skipped), then the account index and
  *  the balance deltas of those actually inserted, in account order (no deadlock between batches). */
-async function writeEntries(entries: EntryRow[], ctx: ProjectionBatchContext): Promise<void> {
+async function writeEntries(entries: EntryRow[], ctx: ProjectionContext): Promise<void> {
   if (entries.length === 0) return;
   // One JSON document for the whole batch: PostgreSQL parses it faster than the driver escapes a
   // jsonb[] parameter element by element.
@@ -205,7 +192,7 @@ async function writeEntries(entries: EntryRow[], ctx: ProjectionBatchContext): P
 
 /** Appends each decision not yet made: one stream per decision, so an existing stream is a decision
  *  already made (by the live run, an earlier delivery or a rebuild) and nothing is appended again. */
-async function appendDecisions(decisions: LedgerBatch['decisions'], ctx: ProjectionBatchContext, store: EventStore): Promise<void> {
+async function appendDecisions(decisions: LedgerBatch['decisions'], ctx: ProjectionContext, store: EventStore): Promise<void> {
   if (decisions.length === 0) return;
   const byStream = new Map<string, LedgerBatch['decisions'][number]>();
   for (const d of decisions) {
