@@ -8,7 +8,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Asset, Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { LeaseSlot } from "./types_pb";
+import type { ClusterWorkload, LeaseSlot } from "./types_pb";
 import { file_ionet_leasing_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/leasing/v1/events.proto.
  */
 export const file_ionet_leasing_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pb25ldC9sZWFzaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQubGVhc2luZy52MSK4AwoMTGVhc2VDcmVhdGVkEhAKCGxlYXNlX2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEAoIcXVvdGVfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSKgoFc2xvdHMYBSADKAsyGy5pb25ldC5sZWFzaW5nLnYxLkxlYXNlU2xvdBIWCg5kdXJhdGlvbl9ob3VycxgGIAEoDRItCg1jb21wdXRlX3ByaWNlGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KD3Jlc2VydmF0aW9uX2ZlZRgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgtwYXltZW50X2ZlZRgJIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgt0b3RhbF9wcmljZRgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCg1wYXltZW50X2Fzc2V0GAsgASgOMhYuaW9uZXQuY29tbW9uLnYxLkFzc2V0Ei4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpYBCg5MZWFzZUFjdGl2YXRlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIwCgxhY3RpdmF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2VuZHNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrsBCg1Kb2JEaXNwYXRjaGVkEhAKCGxlYXNlX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSMwoMY2x1c3Rlcl9yb2xlGAQgASgOMh0uaW9uZXQubGVhc2luZy52MS5DbHVzdGVyUm9sZRINCgVpbWFnZRgFIAEoCRIxCg1kaXNwYXRjaGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAwoSTGVhc2VIb3VyQ29tcGxldGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRITCgtzdXBwbGllcl9pZBgEIAEoCRISCgpob3VyX2luZGV4GAUgASgNEhEKCWdwdV9jb3VudBgGIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYByABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoKaG91cl9zdGFydBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoHb3V0Y29tZRgLIAEoDjIiLmlvbmV0LmxlYXNpbmcudjEuTGVhc2VIb3VyT3V0Y29tZRIdChV2ZXJpZmljYXRpb25fZXZlbnRfaWQYDCABKAki5AEKDUxlYXNlRXh0ZW5kZWQSEAoIbGVhc2VfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSGAoQYWRkaXRpb25hbF9ob3VycxgDIAEoDRIwChBhZGRpdGlvbmFsX3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KC25ld19lbmRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHRlbmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipAEKE0xlYXNlRGV2aWNlUmVwbGFjZWQSEAoIbGVhc2VfaWQYASABKAkSGAoQZmFpbGVkX2RldmljZV9pZBgCIAEoCRIwCgtyZXBsYWNlbWVudBgDIAEoCzIbLmlvbmV0LmxlYXNpbmcudjEuTGVhc2VTbG90Ei8KC3JlcGxhY2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLTAQoPTGVhc2VUZXJtaW5hdGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjgKBnJlYXNvbhgDIAEoDjIoLmlvbmV0LmxlYXNpbmcudjEuTGVhc2VUZXJtaW5hdGlvblJlYXNvbhISCgpob3Vyc191c2VkGAQgASgNEhgKEGhvdXJzX3JlZnVuZGFibGUYBSABKA0SMQoNdGVybWluYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqcgoLQ2x1c3RlclJvbGUSHAoYQ0xVU1RFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFQoRQ0xVU1RFUl9ST0xFX0hFQUQQARIXChNDTFVTVEVSX1JPTEVfV09SS0VSEAISFQoRQ0xVU1RFUl9ST0xFX05PREUQAyp2ChBMZWFzZUhvdXJPdXRjb21lEiIKHkxFQVNFX0hPVVJfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGUxFQVNFX0hPVVJfT1VUQ09NRV9QUk9WRU4QARIfChtMRUFTRV9IT1VSX09VVENPTUVfVU5QUk9WRU4QAiqcAgoWTGVhc2VUZXJtaW5hdGlvblJlYXNvbhIoCiRMRUFTRV9URVJNSU5BVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABImCiJMRUFTRV9URVJNSU5BVElPTl9SRUFTT05fQ09NUExFVEVEEAESLworTEVBU0VfVEVSTUlOQVRJT05fUkVBU09OX0NVU1RPTUVSX0NBTkNFTExFRBACEisKJ0xFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9GVU5ESU5HX0ZBSUxFRBADEisKJ0xFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9ERVZJQ0VfRkFJTFVSRRAEEiUKIUxFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9PUEVSQVRPUhAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_leasing_v1_types]);
+  fileDesc("Ch1pb25ldC9sZWFzaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQubGVhc2luZy52MSK5BAoMTGVhc2VDcmVhdGVkEhAKCGxlYXNlX2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEAoIcXVvdGVfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSKgoFc2xvdHMYBSADKAsyGy5pb25ldC5sZWFzaW5nLnYxLkxlYXNlU2xvdBIWCg5kdXJhdGlvbl9ob3VycxgGIAEoDRItCg1jb21wdXRlX3ByaWNlGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KD3Jlc2VydmF0aW9uX2ZlZRgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgtwYXltZW50X2ZlZRgJIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgt0b3RhbF9wcmljZRgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCg1wYXltZW50X2Fzc2V0GAsgASgOMhYuaW9uZXQuY29tbW9uLnYxLkFzc2V0Ei4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCHdvcmtsb2FkGA0gASgLMiEuaW9uZXQubGVhc2luZy52MS5DbHVzdGVyV29ya2xvYWQSFAoMY2x1c3Rlcl90eXBlGA4gASgJEjQKEHBheW1lbnRfZGVhZGxpbmUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpYBCg5MZWFzZUFjdGl2YXRlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIwCgxhY3RpdmF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2VuZHNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrsBCg1Kb2JEaXNwYXRjaGVkEhAKCGxlYXNlX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSMwoMY2x1c3Rlcl9yb2xlGAQgASgOMh0uaW9uZXQubGVhc2luZy52MS5DbHVzdGVyUm9sZRINCgVpbWFnZRgFIAEoCRIxCg1kaXNwYXRjaGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAwoSTGVhc2VIb3VyQ29tcGxldGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRITCgtzdXBwbGllcl9pZBgEIAEoCRISCgpob3VyX2luZGV4GAUgASgNEhEKCWdwdV9jb3VudBgGIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYByABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoKaG91cl9zdGFydBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIaG91cl9lbmQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoHb3V0Y29tZRgLIAEoDjIiLmlvbmV0LmxlYXNpbmcudjEuTGVhc2VIb3VyT3V0Y29tZRIdChV2ZXJpZmljYXRpb25fZXZlbnRfaWQYDCABKAki5AEKDUxlYXNlRXh0ZW5kZWQSEAoIbGVhc2VfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSGAoQYWRkaXRpb25hbF9ob3VycxgDIAEoDRIwChBhZGRpdGlvbmFsX3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KC25ld19lbmRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHRlbmRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipAEKE0xlYXNlRGV2aWNlUmVwbGFjZWQSEAoIbGVhc2VfaWQYASABKAkSGAoQZmFpbGVkX2RldmljZV9pZBgCIAEoCRIwCgtyZXBsYWNlbWVudBgDIAEoCzIbLmlvbmV0LmxlYXNpbmcudjEuTGVhc2VTbG90Ei8KC3JlcGxhY2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLkAQoVTGVhc2VKb2JTdGF0dXNDaGFuZ2VkEhAKCGxlYXNlX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSMAoGc3RhdHVzGAQgASgOMiAuaW9uZXQubGVhc2luZy52MS5MZWFzZUpvYlN0YXR1cxIWCglleGl0X2NvZGUYBSABKAVIAIgBARIOCgZkZXRhaWwYBiABKAkSLgoKY2hhbmdlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDAoKX2V4aXRfY29kZSJlCgxMZWFzZVJ1bm5pbmcSEAoIbGVhc2VfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSLgoKcnVubmluZ19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0wEKD0xlYXNlVGVybWluYXRlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRI4CgZyZWFzb24YAyABKA4yKC5pb25ldC5sZWFzaW5nLnYxLkxlYXNlVGVybWluYXRpb25SZWFzb24SEgoKaG91cnNfdXNlZBgEIAEoDRIYChBob3Vyc19yZWZ1bmRhYmxlGAUgASgNEjEKDXRlcm1pbmF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnIKC0NsdXN0ZXJSb2xlEhwKGENMVVNURVJfUk9MRV9VTlNQRUNJRklFRBAAEhUKEUNMVVNURVJfUk9MRV9IRUFEEAESFwoTQ0xVU1RFUl9ST0xFX1dPUktFUhACEhUKEUNMVVNURVJfUk9MRV9OT0RFEAMqdgoQTGVhc2VIb3VyT3V0Y29tZRIiCh5MRUFTRV9IT1VSX09VVENPTUVfVU5TUEVDSUZJRUQQABIdChlMRUFTRV9IT1VSX09VVENPTUVfUFJPVkVOEAESHwobTEVBU0VfSE9VUl9PVVRDT01FX1VOUFJPVkVOEAIqjQIKDkxlYXNlSm9iU3RhdHVzEiAKHExFQVNFX0pPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtMRUFTRV9KT0JfU1RBVFVTX0RJU1BBVENIRUQQARIdChlMRUFTRV9KT0JfU1RBVFVTX0FDQ0VQVEVEEAISHAoYTEVBU0VfSk9CX1NUQVRVU19TVEFSVEVEEAMSGwoXTEVBU0VfSk9CX1NUQVRVU19FWElURUQQBBIbChdMRUFTRV9KT0JfU1RBVFVTX0ZBSUxFRBAFEhwKGExFQVNFX0pPQl9TVEFUVVNfU1RPUFBFRBAGEiMKH0xFQVNFX0pPQl9TVEFUVVNfVU5BQ0tOT1dMRURHRUQQByqcAgoWTGVhc2VUZXJtaW5hdGlvblJlYXNvbhIoCiRMRUFTRV9URVJNSU5BVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABImCiJMRUFTRV9URVJNSU5BVElPTl9SRUFTT05fQ09NUExFVEVEEAESLworTEVBU0VfVEVSTUlOQVRJT05fUkVBU09OX0NVU1RPTUVSX0NBTkNFTExFRBACEisKJ0xFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9GVU5ESU5HX0ZBSUxFRBADEisKJ0xFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9ERVZJQ0VfRkFJTFVSRRAEEiUKIUxFQVNFX1RFUk1JTkFUSU9OX1JFQVNPTl9PUEVSQVRPUhAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_leasing_v1_types]);
 
 /**
  * @generated from message ionet.leasing.v1.LeaseCreated
@@ -81,6 +81,25 @@ export type LeaseCreated = Message<"ionet.leasing.v1.LeaseCreated"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 12;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * The workload the devices run, and the cluster's type (from the quote's request).
+   *
+   * @generated from field: ionet.leasing.v1.ClusterWorkload workload = 13;
+   */
+  workload?: ClusterWorkload | undefined;
+
+  /**
+   * @generated from field: string cluster_type = 14;
+   */
+  clusterType: string;
+
+  /**
+   * The quote's payment window: unpaid by then, the lease is terminated (FUNDING_FAILED).
+   *
+   * @generated from field: google.protobuf.Timestamp payment_deadline = 15;
+   */
+  paymentDeadline?: Timestamp | undefined;
 };
 
 /**
@@ -322,6 +341,84 @@ export const LeaseDeviceReplacedSchema: GenMessage<LeaseDeviceReplaced> = /*@__P
   messageDesc(file_ionet_leasing_v1_events, 5);
 
 /**
+ * @generated from message ionet.leasing.v1.LeaseJobStatusChanged
+ */
+export type LeaseJobStatusChanged = Message<"ionet.leasing.v1.LeaseJobStatusChanged"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+
+  /**
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: ionet.leasing.v1.LeaseJobStatus status = 4;
+   */
+  status: LeaseJobStatus;
+
+  /**
+   * The exit code (EXITED) or the agent's reason (FAILED).
+   *
+   * @generated from field: optional int32 exit_code = 5;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * @generated from field: string detail = 6;
+   */
+  detail: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 7;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.leasing.v1.LeaseJobStatusChanged.
+ * Use `create(LeaseJobStatusChangedSchema)` to create a new message.
+ */
+export const LeaseJobStatusChangedSchema: GenMessage<LeaseJobStatusChanged> = /*@__PURE__*/
+  messageDesc(file_ionet_leasing_v1_events, 6);
+
+/**
+ * Every device's job of the lease started: the cluster is running.
+ *
+ * @generated from message ionet.leasing.v1.LeaseRunning
+ */
+export type LeaseRunning = Message<"ionet.leasing.v1.LeaseRunning"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp running_at = 3;
+   */
+  runningAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.leasing.v1.LeaseRunning.
+ * Use `create(LeaseRunningSchema)` to create a new message.
+ */
+export const LeaseRunningSchema: GenMessage<LeaseRunning> = /*@__PURE__*/
+  messageDesc(file_ionet_leasing_v1_events, 7);
+
+/**
  * @generated from message ionet.leasing.v1.LeaseTerminated
  */
 export type LeaseTerminated = Message<"ionet.leasing.v1.LeaseTerminated"> & {
@@ -363,7 +460,7 @@ export type LeaseTerminated = Message<"ionet.leasing.v1.LeaseTerminated"> & {
  * Use `create(LeaseTerminatedSchema)` to create a new message.
  */
 export const LeaseTerminatedSchema: GenMessage<LeaseTerminated> = /*@__PURE__*/
-  messageDesc(file_ionet_leasing_v1_events, 6);
+  messageDesc(file_ionet_leasing_v1_events, 8);
 
 /**
  * @generated from enum ionet.leasing.v1.ClusterRole
@@ -423,6 +520,60 @@ export const LeaseHourOutcomeSchema: GenEnum<LeaseHourOutcome> = /*@__PURE__*/
   enumDesc(file_ionet_leasing_v1_events, 1);
 
 /**
+ * A device's job moved on, as its agent reported it (AgentJobReported): accepted, started,
+ * exited, failed to start, stopped; or unacknowledged after the dispatch retries ran out.
+ *
+ * @generated from enum ionet.leasing.v1.LeaseJobStatus
+ */
+export enum LeaseJobStatus {
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_DISPATCHED = 1;
+   */
+  DISPATCHED = 1,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_ACCEPTED = 2;
+   */
+  ACCEPTED = 2,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_STARTED = 3;
+   */
+  STARTED = 3,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_EXITED = 4;
+   */
+  EXITED = 4,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_FAILED = 5;
+   */
+  FAILED = 5,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_STOPPED = 6;
+   */
+  STOPPED = 6,
+
+  /**
+   * @generated from enum value: LEASE_JOB_STATUS_UNACKNOWLEDGED = 7;
+   */
+  UNACKNOWLEDGED = 7,
+}
+
+/**
+ * Describes the enum ionet.leasing.v1.LeaseJobStatus.
+ */
+export const LeaseJobStatusSchema: GenEnum<LeaseJobStatus> = /*@__PURE__*/
+  enumDesc(file_ionet_leasing_v1_events, 2);
+
+/**
  * @generated from enum ionet.leasing.v1.LeaseTerminationReason
  */
 export enum LeaseTerminationReason {
@@ -461,5 +612,5 @@ export enum LeaseTerminationReason {
  * Describes the enum ionet.leasing.v1.LeaseTerminationReason.
  */
 export const LeaseTerminationReasonSchema: GenEnum<LeaseTerminationReason> = /*@__PURE__*/
-  enumDesc(file_ionet_leasing_v1_events, 2);
+  enumDesc(file_ionet_leasing_v1_events, 3);
 

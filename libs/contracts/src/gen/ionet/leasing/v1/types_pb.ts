@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/leasing/v1/types.proto.
  */
 export const file_ionet_leasing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxInoKCUxlYXNlU2xvdBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSEQoJZ3B1X2NvdW50GAMgASgNEjIKEnByaWNlX3Blcl9ncHVfaG91chgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leWIGcHJvdG8z", [file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxIpgBCglMZWFzZVNsb3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhEKCWdwdV9jb3VudBgDIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSDAoEcm9sZRgFIAEoCRIOCgZqb2JfaWQYBiABKAkiswEKD0NsdXN0ZXJXb3JrbG9hZBIMCgRuYW1lGAEgASgJEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSNwoDZW52GAQgAygLMiouaW9uZXQubGVhc2luZy52MS5DbHVzdGVyV29ya2xvYWQuRW52RW50cnkSDQoFcG9ydHMYBSADKA0aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AWIGcHJvdG8z", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.leasing.v1.LeaseSlot
@@ -37,6 +37,19 @@ export type LeaseSlot = Message<"ionet.leasing.v1.LeaseSlot"> & {
    * @generated from field: ionet.common.v1.Money price_per_gpu_hour = 4;
    */
   pricePerGpuHour?: Money | undefined;
+
+  /**
+   * The device's part in the cluster ("head", "worker" or "node") and the id of the job it runs
+   * (deterministic: hash(lease, device)); absent on events published before they existed.
+   *
+   * @generated from field: string role = 5;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string job_id = 6;
+   */
+  jobId: string;
 };
 
 /**
@@ -45,4 +58,43 @@ export type LeaseSlot = Message<"ionet.leasing.v1.LeaseSlot"> & {
  */
 export const LeaseSlotSchema: GenMessage<LeaseSlot> = /*@__PURE__*/
   messageDesc(file_ionet_leasing_v1_types, 0);
+
+/**
+ * What the customer runs on every device of a cluster (POST /v1/clusters).
+ *
+ * @generated from message ionet.leasing.v1.ClusterWorkload
+ */
+export type ClusterWorkload = Message<"ionet.leasing.v1.ClusterWorkload"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string image = 2;
+   */
+  image: string;
+
+  /**
+   * @generated from field: repeated string command = 3;
+   */
+  command: string[];
+
+  /**
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated uint32 ports = 5;
+   */
+  ports: number[];
+};
+
+/**
+ * Describes the message ionet.leasing.v1.ClusterWorkload.
+ * Use `create(ClusterWorkloadSchema)` to create a new message.
+ */
+export const ClusterWorkloadSchema: GenMessage<ClusterWorkload> = /*@__PURE__*/
+  messageDesc(file_ionet_leasing_v1_types, 1);
 
