@@ -40,7 +40,7 @@ export const leaseEventCodec = eventCodec<LeaseEvent>()({
       totalPrice: e.totalPrice,
       paymentAsset: e.totalPrice.asset.toLowerCase(),
       createdAt: e.at,
-      workload: { name: e.workload.name, image: e.workload.image, command: e.workload.command, env: e.workload.env, ports: e.workload.ports },
+      workload: { name: e.workload.name, image: e.workload.image, command: e.workload.command, env: Object.entries(e.workload.env).map(([name, value]) => ({ name, value })), ports: e.workload.ports },
       clusterType: e.clusterType,
       paymentDeadline: e.paymentDeadline,
     }),
@@ -59,7 +59,7 @@ export const leaseEventCodec = eventCodec<LeaseEvent>()({
         reservationFee: amount(w.reservationFee, 'reservation_fee'),
         paymentFee: amount(w.paymentFee, 'payment_fee'),
         totalPrice: amount(w.totalPrice, 'total_price'),
-        workload: { name: w.workload?.name ?? '', image: w.workload?.image ?? '', command: [...(w.workload?.command ?? [])], env: { ...(w.workload?.env ?? {}) }, ports: [...(w.workload?.ports ?? [])] },
+        workload: { name: w.workload?.name ?? '', image: w.workload?.image ?? '', command: [...(w.workload?.command ?? [])], env: Object.fromEntries((w.workload?.env ?? []).map((v) => [v.name, v.value])), ports: [...(w.workload?.ports ?? [])] },
         paymentDeadline: w.paymentDeadline!,
         at: w.createdAt!,
       };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/leasing/v1/types.proto.
  */
 export const file_ionet_leasing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxIpgBCglMZWFzZVNsb3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhEKCWdwdV9jb3VudBgDIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSDAoEcm9sZRgFIAEoCRIOCgZqb2JfaWQYBiABKAkiswEKD0NsdXN0ZXJXb3JrbG9hZBIMCgRuYW1lGAEgASgJEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSNwoDZW52GAQgAygLMiouaW9uZXQubGVhc2luZy52MS5DbHVzdGVyV29ya2xvYWQuRW52RW50cnkSDQoFcG9ydHMYBSADKA0aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AWIGcHJvdG8z", [file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxIpgBCglMZWFzZVNsb3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhEKCWdwdV9jb3VudBgDIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSDAoEcm9sZRgFIAEoCRIOCgZqb2JfaWQYBiABKAkiggEKD0NsdXN0ZXJXb3JrbG9hZBIMCgRuYW1lGAEgASgJEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSMgoDZW52GAQgAygLMiUuaW9uZXQubGVhc2luZy52MS5FbnZpcm9ubWVudFZhcmlhYmxlEg0KBXBvcnRzGAUgAygNIjIKE0Vudmlyb25tZW50VmFyaWFibGUSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCWIGcHJvdG8z", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.leasing.v1.LeaseSlot
@@ -81,9 +81,11 @@ export type ClusterWorkload = Message<"ionet.leasing.v1.ClusterWorkload"> & {
   command: string[];
 
   /**
-   * @generated from field: map<string, string> env = 4;
+   * In the order given (names unique).
+   *
+   * @generated from field: repeated ionet.leasing.v1.EnvironmentVariable env = 4;
    */
-  env: { [key: string]: string };
+  env: EnvironmentVariable[];
 
   /**
    * @generated from field: repeated uint32 ports = 5;
@@ -97,4 +99,26 @@ export type ClusterWorkload = Message<"ionet.leasing.v1.ClusterWorkload"> & {
  */
 export const ClusterWorkloadSchema: GenMessage<ClusterWorkload> = /*@__PURE__*/
   messageDesc(file_ionet_leasing_v1_types, 1);
+
+/**
+ * @generated from message ionet.leasing.v1.EnvironmentVariable
+ */
+export type EnvironmentVariable = Message<"ionet.leasing.v1.EnvironmentVariable"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message ionet.leasing.v1.EnvironmentVariable.
+ * Use `create(EnvironmentVariableSchema)` to create a new message.
+ */
+export const EnvironmentVariableSchema: GenMessage<EnvironmentVariable> = /*@__PURE__*/
+  messageDesc(file_ionet_leasing_v1_types, 2);
 
