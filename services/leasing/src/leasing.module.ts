@@ -14,11 +14,9 @@ import { quotesProjection } from './application/projections/quotes.projection';
 import { LEASING_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { leasingConfigSchema, type LeasingConfig } from './leasing.config';
 
-/** Shared by the controllers, the consumer and the jobs (QueuesModule resolves job classes across modules). */
-const APPLICATION = [LeasesService, ClusterQueries, LeaseScheduler, AgentWorkMailbox];
-
-@Module({ providers: APPLICATION, exports: APPLICATION })
-class LeasingApplicationModule {}
+/** The agents' work mailbox, one per process: the jobs (in QueuesModule) and the services share it. */
+@Module({ providers: [AgentWorkMailbox], exports: [AgentWorkMailbox] })
+class AgentWorkModule {}
 
 @Module({})
 export class LeasingModule {
@@ -44,13 +42,11 @@ export class LeasingModule {
             consumer: { groupId: `${c.KAFKA_TOPIC_PREFIX}leasing.inputs`, contexts: ['ledger', 'billing', 'verification', 'matching'] },
           }),
         }),
-        LeasingApplicationModule,
-        {
-          ...QueuesModule.forRoot({ jobs: LEASING_JOBS as never[], concurrency: config.LEASING_DISPATCH_CONCURRENCY }),
-          imports: [LeasingApplicationModule],
-        },
+        AgentWorkModule,
+        { ...QueuesModule.forRoot({ jobs: LEASING_JOBS as never[], concurrency: config.LEASING_DISPATCH_CONCURRENCY }), imports: [AgentWorkModule] },
       ],
       controllers: [ClustersController, LeasingInputsConsumer],
+      providers: [LeasesService, ClusterQueries, LeaseScheduler],
     };
   }
 }

@@ -154,8 +154,10 @@ export class JobQueues implements OnModuleInit, OnApplicationBootstrap, OnApplic
           return processor.process(envelope.payload, context);
         });
       } catch (err) {
-        // A refusal will refuse again: fail the job now instead of retrying it.
-        if (err instanceof CodedError && err.kind !== 'fault') throw new UnrecoverableError(`${err.code}: ${err.message}`);
+        // A refusal will refuse again: fail the job now instead of retrying it. A stream's version
+        // conflict is no refusal: another writer got there first, and the next attempt decides
+        // against the new state (BullMQ's backoff spaces it).
+        if (err instanceof CodedError && err.kind !== 'fault' && err.code !== VERSION_CONFLICT) throw new UnrecoverableError(`${err.code}: ${err.message}`);
         throw err;
       }
     });
@@ -198,6 +200,9 @@ export function lastCompletedPeriod(now: Date, everyClockMs: number): { index: n
   const index = Math.floor(now.getTime() / everyClockMs) - 1;
   return { index, start: new Date(index * everyClockMs), end: new Date((index + 1) * everyClockMs) };
 }
+
+/** @ionet/eventing's optimistic-concurrency conflict (the platform does not depend on the kit). */
+const VERSION_CONFLICT = 'EVENT_STORE.VERSION_CONFLICT';
 
 /** Process managers and scheduled jobs over BullMQ (ADR 0007). Needs PlatformModule (global). */
 @Module({})

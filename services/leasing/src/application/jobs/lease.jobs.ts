@@ -55,6 +55,11 @@ export function jobItemOf(state: LeaseState, deviceId: string, headHost: (headDe
   return { kind: 'job', job };
 }
 
+/** A `stop` item for every live job of a lease (it ended). */
+async function stopAll(jobs: JobQueues, state: LeaseState): Promise<void> {
+  await Promise.all(currentSlots(state).map((s) => jobs.add(StopJob, { leaseId: state.leaseId, deviceId: s.deviceId, jobId: s.jobId }, [s.jobId])));
+}
+
 /** Enqueues leasing's side effects, each under a deterministic id. */
 @Injectable()
 export class LeaseScheduler {
@@ -88,8 +93,8 @@ export class LeaseScheduler {
     await this.jobs.add(StopJob, { leaseId, deviceId, jobId }, [jobId]);
   }
 
-  async stopAll(state: LeaseState): Promise<void> {
-    await Promise.all(currentSlots(state).map((s) => this.stop(state.leaseId, s.deviceId, s.jobId)));
+  stopAll(state: LeaseState): Promise<void> {
+    return stopAll(this.jobs, state);
   }
 }
 
@@ -111,6 +116,8 @@ export class DispatchJob implements JobProcessor<DeviceJobPayload> {
     const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId, context.tx)).state;
     if (isEnded(state)) return;
     if (!isActive(state)) throw new LeaseNotReadyError(`lease ${payload.leaseId} is ${state.status}`);
+    // A device the lease does not name yet: the replacement's commit is not visible yet.
+    if (!state.slots.some((s) => s.deviceId === payload.deviceId)) throw new LeaseNotReadyError(`lease ${payload.leaseId} names no device ${payload.deviceId} yet`);
     const item = jobItemOf(state, payload.deviceId, (head) => headAddress(this.config, head));
     if (!item || item.kind !== 'job') return; // replaced meanwhile: its replacement has its own job
     if (state.jobs[item.job.jobId]?.status !== 'pending') return;
@@ -184,7 +191,7 @@ export class PaymentWindowJob implements JobProcessor<LeasePayload> {
 export class LeaseCompletionJob implements JobProcessor<CompletionPayload> {
   constructor(
     private readonly handlers: CommandHandlers,
-    private readonly scheduler: LeaseScheduler,
+    private readonly jobs: JobQueues,
   ) {}
 
   async process(payload: CompletionPayload, context: JobContext): Promise<void> {
@@ -194,7 +201,7 @@ export class LeaseCompletionJob implements JobProcessor<CompletionPayload> {
     if (state.endsAt.getTime() !== payload.endsAtMs) return;
     if (context.clock.now().getTime() < payload.endsAtMs) throw new LeaseNotReadyError(`lease ${payload.leaseId} ends at ${state.endsAt.toISOString()}`);
     const result = await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'CompleteLease', at: context.clock.now() }, causeOf(context, 'completed'), { tx: context.tx });
-    await this.scheduler.stopAll(result.state);
+    await stopAll(this.jobs, result.state);
   }
 }
 
