@@ -18,6 +18,8 @@ const SERVICES = [
   // The gateway's upstreams are every other service's API (GATEWAY_UPSTREAMS, rendered below).
   { name: 'gateway', localPort: 4000, roles: ['api'], database: false, replicas: { api: 2 }, env: { TRUST_PROXY: 'true' }, composeEnv: { TRUST_PROXY: 'false' } },
   { name: 'inventory', localPort: 4101, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
+  // Dispatch, ack checks, the payment window and the lease ends run in the worker role (BullMQ).
+  { name: 'leasing', localPort: 4104, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2, consumer: 1, worker: 2 } },
   { name: 'billing', localPort: 4105, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
   { name: 'ledger', localPort: 4108, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
   // Delivery attempts run in the worker role (BullMQ), apart from the API and the fan-out consumer.
