@@ -96,19 +96,19 @@ describe('deployment from one template (deploy/render.cjs)', () => {
   });
 
   it('a new service is a few lines: its entry renders its compose service, its manifests and its place behind the gateway', () => {
-    const withLeasing = render.renderAll([...render.SERVICES, { name: 'leasing', localPort: 4104, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2 } }]);
-    const composed = yaml.load(withLeasing['docker-compose.yml']!) as Obj;
-    expect(composed.services.leasing.ports).toEqual(['127.0.0.1:4104:3000']);
-    expect(composed.services.gateway.environment.GATEWAY_UPSTREAMS).toContain('leasing=http://leasing:3000');
-    const leasing = yaml.loadAll(withLeasing['deploy/k8s/leasing.yaml']!) as Obj[];
-    expect(leasing.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['leasing-api', 'leasing-consumer', 'leasing-worker']);
-    expect(withLeasing['deploy/k8s/kustomization.yaml']).toContain('leasing.yaml');
-    const gatewayConfig = (yaml.loadAll(withLeasing['deploy/k8s/gateway.yaml']!) as Obj[]).find((m) => m.kind === 'ConfigMap')!;
-    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,billing=http://billing,ledger=http://ledger,webhooks=http://webhooks,leasing=http://leasing');
+    const withGovernance = render.renderAll([...render.SERVICES, { name: 'governance', localPort: 4107, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2 } }]);
+    const composed = yaml.load(withGovernance['docker-compose.yml']!) as Obj;
+    expect(composed.services.governance.ports).toEqual(['127.0.0.1:4107:3000']);
+    expect(composed.services.gateway.environment.GATEWAY_UPSTREAMS).toContain('governance=http://governance:3000');
+    const governance = yaml.loadAll(withGovernance['deploy/k8s/governance.yaml']!) as Obj[];
+    expect(governance.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['governance-api', 'governance-consumer', 'governance-worker']);
+    expect(withGovernance['deploy/k8s/kustomization.yaml']).toContain('governance.yaml');
+    const gatewayConfig = (yaml.loadAll(withGovernance['deploy/k8s/gateway.yaml']!) as Obj[]).find((m) => m.kind === 'ConfigMap')!;
+    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,leasing=http://leasing,billing=http://billing,ledger=http://ledger,webhooks=http://webhooks,governance=http://governance');
   });
 
   it('the gateway reaches every service that exists, and services trust its X-Forwarded-For', () => {
-    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,billing=http://billing:3000,ledger=http://ledger:3000,webhooks=http://webhooks:3000');
+    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,leasing=http://leasing:3000,billing=http://billing:3000,ledger=http://ledger:3000,webhooks=http://webhooks:3000');
     const platform = yaml.load(files['deploy/k8s/platform.yaml']!) as Obj;
     expect(platform.data.HTTP_TRUSTED_PROXIES).toBeTruthy();
     for (const s of render.SERVICES.filter((x) => x.database)) expect(compose.services[s.name].environment.HTTP_TRUSTED_PROXIES).toBeTruthy();
