@@ -10,6 +10,7 @@ const benches = {
   verification: { build: ['libs/eventing', 'libs/agent-protocol', 'services/verification'], module: './verification.bench.mjs' },
   webhooks: { build: ['libs/eventing', 'services/webhooks'], module: './webhooks.bench.mjs' },
   ledger: { build: ['libs/eventing', 'services/ledger'], module: './ledger.bench.mjs' },
+  dispatch: { build: ['libs/eventing', 'services/leasing'], module: './dispatch.bench.mjs' },
 };
 const [name, ...rest] = process.argv.slice(2);
 if (!benches[name]) {

@@ -24,7 +24,10 @@ export interface CompletionPayload extends LeasePayload {
   endsAtMs: number;
 }
 
-/** A job's commands carry the job's effect id as their cause: a re-run appends nothing twice. */
+/** A job's commands carry the job's effect id as their cause: a re-run appends nothing twice. They
+ *  run in their own transaction, not the effect's: the 8 dispatch jobs of a cluster write one
+ *  stream at once, and only a fresh transaction can reload the head another one just wrote (the
+ *  kit's conflict retries). */
 const causeOf = (context: JobContext, step: string): CommandCause => {
   const id = derivedId('leasing-job', context.effectId, step);
   return { correlationId: id, causationId: id, deterministic: true };
@@ -113,16 +116,20 @@ export class DispatchJob implements JobProcessor<DeviceJobPayload> {
   ) {}
 
   async process(payload: DeviceJobPayload, context: JobContext): Promise<void> {
-    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId, context.tx)).state;
+    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId)).state;
     if (isEnded(state)) return;
     if (!isActive(state)) throw new LeaseNotReadyError(`lease ${payload.leaseId} is ${state.status}`);
     // A device the lease does not name yet: the replacement's commit is not visible yet.
     if (!state.slots.some((s) => s.deviceId === payload.deviceId)) throw new LeaseNotReadyError(`lease ${payload.leaseId} names no device ${payload.deviceId} yet`);
     const item = jobItemOf(state, payload.deviceId, (head) => headAddress(this.config, head));
     if (!item || item.kind !== 'job') return; // replaced meanwhile: its replacement has its own job
-    if (state.jobs[item.job.jobId]?.status !== 'pending') return;
+    const status = state.jobs[item.job.jobId]?.status;
+    // Past dispatched (the agent took it) nothing is handed again; dispatched by an earlier
+    // attempt that stopped before its post, it is posted (the same item id).
+    if (status !== 'pending' && status !== 'dispatched') return;
+    // Recorded first: a run that fails to record posts nothing an agent could take twice.
+    await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'RecordDispatch', jobId: item.job.jobId, at: context.clock.now() }, causeOf(context, 'dispatched'));
     await this.mailbox.post(payload.deviceId, item, context.clock.now().getTime());
-    await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'RecordDispatch', jobId: item.job.jobId, at: context.clock.now() }, causeOf(context, 'dispatched'), { tx: context.tx });
     await this.jobs.add(AckCheckJob, { ...payload, attempt: 1 }, [payload.leaseId, payload.deviceId, 1], { delayClockMs: ackDelayClockMs(this.config) });
   }
 }
@@ -142,14 +149,14 @@ export class AckCheckJob implements JobProcessor<AckCheckPayload> {
   ) {}
 
   async process(payload: AckCheckPayload, context: JobContext): Promise<void> {
-    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId, context.tx)).state;
+    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId)).state;
     if (!isActive(state)) return;
     const item = jobItemOf(state, payload.deviceId, (head) => headAddress(this.config, head));
     if (!item || item.kind !== 'job') return;
     const status = state.jobs[item.job.jobId]?.status;
     if (status !== 'dispatched' && status !== 'unacknowledged') return;
     if (payload.attempt >= this.config.LEASING_DISPATCH_ATTEMPTS) {
-      await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'MarkJobUnacknowledged', jobId: item.job.jobId, attempts: payload.attempt, at: context.clock.now() }, causeOf(context, 'unacknowledged'), { tx: context.tx });
+      await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'MarkJobUnacknowledged', jobId: item.job.jobId, attempts: payload.attempt, at: context.clock.now() }, causeOf(context, 'unacknowledged'));
       return;
     }
     // Still in the mailbox: every poll re-delivers it. Gone without an `accepted` seen here: the
@@ -178,11 +185,11 @@ export class PaymentWindowJob implements JobProcessor<LeasePayload> {
   constructor(private readonly handlers: CommandHandlers) {}
 
   async process(payload: LeasePayload, context: JobContext): Promise<void> {
-    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId, context.tx)).state;
+    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId)).state;
     if (state.status !== 'awaiting_payment') return;
     // A job that fires early (clock skew between replicas) retries rather than pass the deadline by.
     if (state.paymentDeadline && context.clock.now().getTime() < state.paymentDeadline.getTime()) throw new LeaseNotReadyError(`lease ${payload.leaseId}'s payment window is still open`);
-    await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'ExpirePaymentWindow', at: context.clock.now() }, causeOf(context, 'expired'), { tx: context.tx });
+    await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'ExpirePaymentWindow', at: context.clock.now() }, causeOf(context, 'expired'));
   }
 }
 
@@ -195,12 +202,12 @@ export class LeaseCompletionJob implements JobProcessor<CompletionPayload> {
   ) {}
 
   async process(payload: CompletionPayload, context: JobContext): Promise<void> {
-    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId, context.tx)).state;
+    const state = (await this.handlers.for(leaseAggregate).load(payload.leaseId)).state;
     if (!isActive(state) || !state.endsAt) return;
     // Extended meanwhile: the job of the new end completes it.
     if (state.endsAt.getTime() !== payload.endsAtMs) return;
     if (context.clock.now().getTime() < payload.endsAtMs) throw new LeaseNotReadyError(`lease ${payload.leaseId} ends at ${state.endsAt.toISOString()}`);
-    const result = await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'CompleteLease', at: context.clock.now() }, causeOf(context, 'completed'), { tx: context.tx });
+    const result = await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'CompleteLease', at: context.clock.now() }, causeOf(context, 'completed'));
     await stopAll(this.jobs, result.state);
   }
 }
