@@ -13,7 +13,8 @@ export const leasingConfigSchema = baseConfigSchema.extend({
   /** Deliveries of a job without an `accepted` before it is shown as unacknowledged (it stays in
    *  the device's mailbox; the agent still gets it when it comes back). */
   LEASING_DISPATCH_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
-  /** Dispatch jobs run at once per worker process. */
+  /** Dispatch jobs run at once per worker process (at most (DATABASE_POOL_MAX - 2) / 2: each holds
+   *  two connections while it runs). */
   LEASING_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   /** The host suffix a Ray worker reaches its head at (`<head device id><suffix>:<port>`, the
    *  devices' overlay network), and the head's Ray port. */

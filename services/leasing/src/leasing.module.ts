@@ -18,6 +18,13 @@ import { leasingConfigSchema, type LeasingConfig } from './leasing.config';
 @Module({ providers: [AgentWorkMailbox], exports: [AgentWorkMailbox] })
 class AgentWorkModule {}
 
+/** A running job holds two database connections (its effect's transaction, and its commands' own
+ *  one): more jobs at once than half the pool, less two for the API and the consumers, would wait
+ *  on each other for connections. */
+export function jobConcurrency(config: Pick<LeasingConfig, 'LEASING_DISPATCH_CONCURRENCY' | 'DATABASE_POOL_MAX'>): number {
+  return Math.max(1, Math.min(config.LEASING_DISPATCH_CONCURRENCY, Math.floor((config.DATABASE_POOL_MAX - 2) / 2)));
+}
+
 @Module({})
 export class LeasingModule {
   static forRoot(config: LeasingConfig, platform: { logger: Logger; metrics: Registry }): DynamicModule {
@@ -43,7 +50,7 @@ export class LeasingModule {
           }),
         }),
         AgentWorkModule,
-        { ...QueuesModule.forRoot({ jobs: LEASING_JOBS as never[], concurrency: config.LEASING_DISPATCH_CONCURRENCY }), imports: [AgentWorkModule] },
+        { ...QueuesModule.forRoot({ jobs: LEASING_JOBS as never[], concurrency: jobConcurrency(config) }), imports: [AgentWorkModule] },
       ],
       controllers: [ClustersController, LeasingInputsConsumer],
       providers: [LeasesService, ClusterQueries, LeaseScheduler],

@@ -80,6 +80,19 @@ describe('verification: the work long poll and proof-of-work challenges', () => 
     expect((await poll(agent, 0)).body.items).toEqual([]);
   });
 
+  it('never hands an acknowledged item again to a post made unless acknowledged (a retried dispatch), while a plain re-post still may', async () => {
+    expect(await mailbox.post(agent.deviceId, stop('job-once'), Date.now(), { unlessAcknowledged: true })).toMatchObject({ posted: true, acknowledged: false });
+    expect(await mailbox.post(agent.deviceId, stop('job-once'), Date.now(), { unlessAcknowledged: true })).toMatchObject({ posted: false, acknowledged: false });
+    expect((await poll(agent, 0)).body.items).toEqual([stop('job-once')]);
+    await mailbox.acknowledge(agent.deviceId, 'stop:job-once');
+    expect(await mailbox.wasAcknowledged(agent.deviceId, 'stop:job-once')).toBe(true);
+    expect(await mailbox.post(agent.deviceId, stop('job-once'), Date.now(), { unlessAcknowledged: true })).toMatchObject({ posted: false, acknowledged: true });
+    expect((await poll(agent, 0)).body.items).toEqual([]);
+    expect(await mailbox.post(agent.deviceId, stop('job-once'), Date.now())).toMatchObject({ posted: true });
+    await mailbox.acknowledge(agent.deviceId, 'stop:job-once');
+    expect((await poll(agent, 0)).body.items).toEqual([]);
+  });
+
   let first: ProofOfWorkChallenge;
 
   it('issues a challenge to a pending device after its first heartbeat; the right answer passes and qualifies it', async () => {

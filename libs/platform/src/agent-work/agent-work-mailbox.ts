@@ -11,6 +11,16 @@ export const WORK_ITEMS_PER_POLL_MAX = 50;
  *  must not grow Redis without bound). */
 export const WORK_ITEMS_PER_DEVICE_MAX = 1_000;
 const ITEM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** How long a device's mailbox remembers an acknowledged item id (so a post made "unless
+ *  acknowledged" by a late retry does not hand it again); renewed by every acknowledgement. */
+export const ACKNOWLEDGED_MEMORY_MS = 7 * 86_400_000;
+
+/** HSETNX + ZADD NX unless the id was acknowledged: 1 posted, 0 already pending, -1 acknowledged. */
+const POST_UNLESS_ACKNOWLEDGED = `
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return -1 end
+local added = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+return added`;
 
 /** The id an item is acknowledged by: one per challenge, job and stop, so a re-post replaces
  *  nothing and the agent de-duplicates by it. */
@@ -62,10 +72,17 @@ export class AgentWorkMailbox implements OnApplicationShutdown {
     this.channel = `${config.QUEUE_PREFIX}:agent-work:wake`;
   }
 
-  /** Posts an item (idempotent by its id) and wakes the device's polls on every instance. */
-  async post(deviceId: string, item: WorkItem, postedAtMs: number): Promise<{ itemId: string; posted: boolean }> {
+  /** Posts an item (idempotent by its id) and wakes the device's polls on every instance. With
+   *  `unlessAcknowledged`, an item whose id was acknowledged (within ACKNOWLEDGED_MEMORY_MS) is not
+   *  posted again: a retried dispatch never hands an agent a job it already took. */
+  async post(deviceId: string, item: WorkItem, postedAtMs: number, options: { unlessAcknowledged?: boolean } = {}): Promise<{ itemId: string; posted: boolean; acknowledged?: boolean }> {
     const itemId = assertItemId(workItemId(item));
     if ((await this.redis.zcard(this.queueKey(deviceId))) >= WORK_ITEMS_PER_DEVICE_MAX) throw new AgentWorkMailboxFullError(`device ${deviceId} has ${WORK_ITEMS_PER_DEVICE_MAX} unacknowledged work items`);
+    if (options.unlessAcknowledged) {
+      const outcome = Number(await this.redis.eval(POST_UNLESS_ACKNOWLEDGED, 3, this.itemsKey(deviceId), this.queueKey(deviceId), this.acknowledgedKey(deviceId), itemId, JSON.stringify(item), postedAtMs));
+      if (outcome === 1) await this.redis.publish(this.channel, deviceId);
+      return { itemId, posted: outcome === 1, acknowledged: outcome === -1 };
+    }
     const results = await this.redis.multi().hsetnx(this.itemsKey(deviceId), itemId, JSON.stringify(item)).zadd(this.queueKey(deviceId), 'NX', postedAtMs, itemId).exec();
     const posted = Number(results?.[0]?.[1] ?? 0) === 1;
     // Only something new wakes the polls: a re-post of a pending item is already delivered to them.
@@ -75,8 +92,19 @@ export class AgentWorkMailbox implements OnApplicationShutdown {
 
   /** Removes an item: it is not delivered again. Acknowledging an absent item does nothing. */
   async acknowledge(deviceId: string, itemId: string): Promise<boolean> {
-    const results = await this.redis.multi().hdel(this.itemsKey(deviceId), itemId).zrem(this.queueKey(deviceId), itemId).exec();
+    const results = await this.redis
+      .multi()
+      .hdel(this.itemsKey(deviceId), itemId)
+      .zrem(this.queueKey(deviceId), itemId)
+      .sadd(this.acknowledgedKey(deviceId), itemId)
+      .pexpire(this.acknowledgedKey(deviceId), ACKNOWLEDGED_MEMORY_MS)
+      .exec();
     return Number(results?.[0]?.[1] ?? 0) === 1;
+  }
+
+  /** Whether an item id was acknowledged (within ACKNOWLEDGED_MEMORY_MS). */
+  async wasAcknowledged(deviceId: string, itemId: string): Promise<boolean> {
+    return (await this.redis.sismember(this.acknowledgedKey(deviceId), itemId)) === 1;
   }
 
   /** One unacknowledged item by its id. */
@@ -171,6 +199,10 @@ export class AgentWorkMailbox implements OnApplicationShutdown {
 
   private itemsKey(deviceId: string): string {
     return `${this.prefix}${deviceId}:items`;
+  }
+
+  private acknowledgedKey(deviceId: string): string {
+    return `${this.prefix}${deviceId}:acked`;
   }
 
   private queueKey(deviceId: string): string {

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandlers, derivedId, type CommandCause, type EventingTransaction } from '@ionet/eventing';
-import { CLOCK, PG_POOL, ProblemError, problem, type Clock } from '@ionet/platform';
+import { AgentWorkMailbox, CLOCK, CONFIG, LOGGER, PG_POOL, ProblemError, problem, type Clock, type Logger } from '@ionet/platform';
 import type { Pool } from 'pg';
 import { type ClusterType, type LeaseState, type QuoteTerms, type Workload } from '../domain/lease.decider';
 import { LeasingError } from '../domain/leasing.errors';
 import { leaseAggregate } from './leasing-aggregates';
-import { LeaseScheduler } from './jobs/lease.jobs';
+import type { LeasingConfig } from '../leasing.config';
+import { LeaseScheduler, postJobItems } from './jobs/lease.jobs';
 
 /** The lease (cluster) id of a quote: one quote makes at most one cluster, whoever races for it. */
 export const leaseIdOfQuote = (quoteId: string) => derivedId('lease', quoteId);
@@ -33,8 +34,11 @@ export class LeasesService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: LeasingConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
     private readonly handlers: CommandHandlers,
     private readonly scheduler: LeaseScheduler,
+    private readonly mailbox: AgentWorkMailbox,
   ) {}
 
   async create(customerId: string, quoteId: string, workload: Workload, cause: CommandCause): Promise<LeaseState> {
@@ -98,6 +102,11 @@ export class LeasesService {
   async activate(leaseId: string, cause: CommandCause, tx: EventingTransaction): Promise<void> {
     const result = await this.handlers.for(leaseAggregate).handle(leaseId, { type: 'ActivateLease', at: this.clock.now() }, cause, { tx });
     if (result.state.status !== 'deploying' && result.state.status !== 'running') return;
+    // The jobs are added in the transaction (durable); the items go out the moment it commits.
+    const state = result.state;
+    tx.afterCommit?.(() => {
+      postJobItems(this.mailbox, this.config, state, this.clock.now().getTime()).catch((err: Error) => this.logger.warn({ leaseId, err: err.message }, 'job items not posted at activation; the dispatch jobs post them'));
+    });
     await this.scheduler.dispatchAll(result.state);
     await this.scheduler.scheduleCompletion(result.state);
   }

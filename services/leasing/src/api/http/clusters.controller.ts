@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { causedByRequest } from '@ionet/eventing';
-import { Caller, CLOCK, IdempotencyKey, PAGE_LIMIT_DEFAULT, ProblemError, RequestId, RequireScopes, type AuthContext, type Clock } from '@ionet/platform';
+import { Caller, CLOCK, IdempotencyKey, PAGE_LIMIT_DEFAULT, ParseUuidPipe, ProblemError, RequestId, RequireScopes, type AuthContext, type Clock } from '@ionet/platform';
 import { ClusterQueries } from '../../application/cluster-queries';
 import { clusterView, workersView } from '../../application/cluster-views';
 import { LeasesService } from '../../application/leases.service';
@@ -54,20 +54,20 @@ export class ClustersController {
 
   @Get(':clusterId')
   @ApiOkResponse({ description: 'Status and why, devices, hours served and remaining, amount paid, fundedAt, dispatchedAt' })
-  async get(@Caller() caller: AuthContext, @Param('clusterId') clusterId: string) {
+  async get(@Caller() caller: AuthContext, @Param('clusterId', ParseUuidPipe) clusterId: string) {
     return clusterView(await this.leases.get(customerOf(caller), clusterId), this.clock.now());
   }
 
   @Get(':clusterId/workers')
   @ApiOkResponse({ description: 'Per device: role, job status, uptime, proven hours' })
-  async workers(@Caller() caller: AuthContext, @Param('clusterId') clusterId: string) {
+  async workers(@Caller() caller: AuthContext, @Param('clusterId', ParseUuidPipe) clusterId: string) {
     const state = await this.leases.get(customerOf(caller), clusterId);
     return { items: workersView(state, this.clock.now()) };
   }
 
   @Get(':clusterId/logs')
   @ApiOkResponse({ description: "The agents' log chunks, oldest first (cursor pages)" })
-  async logs(@Caller() caller: AuthContext, @Param('clusterId') clusterId: string, @Query() query: LogsQueryDto) {
+  async logs(@Caller() caller: AuthContext, @Param('clusterId', ParseUuidPipe) clusterId: string, @Query() query: LogsQueryDto) {
     await this.leases.get(customerOf(caller), clusterId);
     return this.queries.logs(clusterId, query.deviceId, query.limit ?? PAGE_LIMIT_DEFAULT, query.cursor);
   }
@@ -76,7 +76,7 @@ export class ClustersController {
   @Post(':clusterId/extend')
   @HttpCode(200)
   @RequireScopes('customer')
-  async extend(@Caller() caller: AuthContext, @RequestId() requestId: string, @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined, @Param('clusterId') clusterId: string, @Body() body: ExtendClusterDto) {
+  async extend(@Caller() caller: AuthContext, @RequestId() requestId: string, @IdempotencyKey() idempotency: { tenantId: string; key: string } | undefined, @Param('clusterId', ParseUuidPipe) clusterId: string, @Body() body: ExtendClusterDto) {
     const state = await this.leases.extend(caller.tenantId, clusterId, body.hours, causedByRequest(requestId, idempotency));
     return clusterView(state, this.clock.now());
   }
@@ -85,7 +85,7 @@ export class ClustersController {
    *  agent told to stop. Deleting an ended cluster answers it as it is. */
   @Delete(':clusterId')
   @HttpCode(200)
-  async terminate(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('clusterId') clusterId: string) {
+  async terminate(@Caller() caller: AuthContext, @RequestId() requestId: string, @Param('clusterId', ParseUuidPipe) clusterId: string) {
     const state = await this.leases.terminate(customerOf(caller), clusterId, causedByRequest(requestId));
     return clusterView(state, this.clock.now());
   }

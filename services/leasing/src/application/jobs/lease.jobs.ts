@@ -63,6 +63,18 @@ async function stopAll(jobs: JobQueues, state: LeaseState): Promise<void> {
   await Promise.all(currentSlots(state).map((s) => jobs.add(StopJob, { leaseId: state.leaseId, deviceId: s.deviceId, jobId: s.jobId }, [s.jobId])));
 }
 
+/** The fast path of a funded lease: every job item posted to its device's mailbox as soon as the
+ *  activation committed, before the dispatch jobs run (they post the same ids, record
+ *  JobDispatched and check the acks: the durable path). Never posts an acknowledged item again. */
+export async function postJobItems(mailbox: AgentWorkMailbox, config: LeasingConfig, state: LeaseState, nowMs: number): Promise<void> {
+  await Promise.all(
+    currentSlots(state).map(async (s) => {
+      const item = jobItemOf(state, s.deviceId, (head) => headAddress(config, head));
+      if (item) await mailbox.post(s.deviceId, item, nowMs, { unlessAcknowledged: true });
+    }),
+  );
+}
+
 /** Enqueues leasing's side effects, each under a deterministic id. */
 @Injectable()
 export class LeaseScheduler {
@@ -127,9 +139,10 @@ export class DispatchJob implements JobProcessor<DeviceJobPayload> {
     // Past dispatched (the agent took it) nothing is handed again; dispatched by an earlier
     // attempt that stopped before its post, it is posted (the same item id).
     if (status !== 'pending' && status !== 'dispatched') return;
-    // Recorded first: a run that fails to record posts nothing an agent could take twice.
+    // Posted first (the agent's long poll wakes at once), then recorded; the record retries its
+    // stream conflicts itself, and a run that still fails re-posts the same item id.
+    await this.mailbox.post(payload.deviceId, item, context.clock.now().getTime(), { unlessAcknowledged: true });
     await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'RecordDispatch', jobId: item.job.jobId, at: context.clock.now() }, causeOf(context, 'dispatched'));
-    await this.mailbox.post(payload.deviceId, item, context.clock.now().getTime());
     await this.jobs.add(AckCheckJob, { ...payload, attempt: 1 }, [payload.leaseId, payload.deviceId, 1], { delayClockMs: ackDelayClockMs(this.config) });
   }
 }
@@ -159,9 +172,10 @@ export class AckCheckJob implements JobProcessor<AckCheckPayload> {
       await this.handlers.for(leaseAggregate).handle(payload.leaseId, { type: 'MarkJobUnacknowledged', jobId: item.job.jobId, attempts: payload.attempt, at: context.clock.now() }, causeOf(context, 'unacknowledged'));
       return;
     }
-    // Still in the mailbox: every poll re-delivers it. Gone without an `accepted` seen here: the
-    // agent's acknowledgement may still be on its way; posting again is harmless (same id).
-    await this.mailbox.post(payload.deviceId, item, context.clock.now().getTime());
+    // Still in the mailbox: every poll re-delivers it. Acknowledged there (the agent took it; its
+    // `accepted` is on its way to leasing): done, never handed again.
+    const posted = await this.mailbox.post(payload.deviceId, item, context.clock.now().getTime(), { unlessAcknowledged: true });
+    if (posted.acknowledged) return;
     const next = payload.attempt + 1;
     await this.jobs.add(AckCheckJob, { ...payload, attempt: next }, [payload.leaseId, payload.deviceId, next], { delayClockMs: ackDelayClockMs(this.config) * next });
   }
