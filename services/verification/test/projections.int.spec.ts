@@ -8,6 +8,8 @@ import { leaseCreatedData } from './support/verification-test-kit';
 const at = (minute: number) => timestampFromDate(new Date(Date.UTC(2026, 11, 1, 10, minute)));
 const D1 = '0190b1f2-7c1e-7000-8000-0000000000d1';
 const D2 = '0190b1f2-7c1e-7000-8000-0000000000d2';
+const D3 = '0190b1f2-7c1e-7000-8000-0000000000d3';
+const K3 = 'Vote111111111111111111111111111111111111111';
 const S1 = '0190b1f2-7c1e-7000-8000-000000000001';
 const usdc = { amountBaseUnits: '1000000', asset: Asset.USDC };
 
@@ -41,6 +43,10 @@ describe('verification device registry projection (every event twice, out of bat
       registered(D2, '11111111111111111111111111111111', true),
       specEvent(inventoryV1.DeviceBecameClusterReadySchema, D1, { deviceId: D1, supplierId: S1, readyAt: at(5) }),
       specEvent(inventoryV1.DeviceBlockedSchema, D1, { deviceId: D1, supplierId: S1, reason: inventoryV1.DeviceBlockReason.FOREIGN_WORKLOAD, detail: 'x', blockedAt: at(9) }),
+      specEvent(inventoryV1.DevicePausedSchema, D2, { deviceId: D2, supplierId: S1, pausedAt: at(10), status: inventoryV1.DeviceStatus.PAUSED, statusReason: 'paused by the supplier' }),
+      // A partner network's device, registered without an agent; an agent attaches later.
+      registered(D3, '', false),
+      specEvent(inventoryV1.DeviceAgentAttachedSchema, D3, { deviceId: D3, supplierId: S1, agentPublicKey: K3, simulated: true, attachedAt: at(12), status: inventoryV1.DeviceStatus.PENDING }),
     ]);
   });
   afterAll(async () => run?.close());
@@ -49,10 +55,12 @@ describe('verification device registry projection (every event twice, out of bat
     expect((await run.rows('agent_keys')).map((r) => [r.agent_public_key, r.device_id])).toEqual([
       ['11111111111111111111111111111111', D2],
       ['TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', D1],
+      [K3, D3],
     ]);
     expect((await run.rows('registered_devices')).map((r) => [r.device_id, r.gpu_model, r.gpu_count, r.simulated, r.status, r.version])).toEqual([
       [D1, 'H100', 8, false, 'blocked', '3'],
-      [D2, 'H100', 8, true, 'pending', '1'],
+      [D2, 'H100', 8, true, 'paused', '2'],
+      [D3, 'H100', 8, true, 'pending', '2'],
     ]);
   });
 });

@@ -1,9 +1,9 @@
-import { heartbeatHash, heartbeatProblem, verifyMerkleProof, type SignedHeartbeat } from '@ionet/agent-protocol';
+import { heartbeatHash, heartbeatProblem, merkleLeaves, merkleRoot, verifyMerkleProof, type SignedHeartbeat } from '@ionet/agent-protocol';
 import { leasingV1 } from '@ionet/contracts';
 import { derivedId } from '@ionet/eventing';
 import { ApiKeyService, CLOCK, PG_POOL, type Clock } from '@ionet/platform';
 import { deleteTestTopics, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
-import { epochAt, epochEndMs } from '@ionet/tokenomics';
+import { epochAt, epochEndMs, epochStartMs } from '@ionet/tokenomics';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -88,11 +88,17 @@ describe('verification: Proof of Time-Lock per lease-hour, epoch Merkle roots an
   });
 
   it('commits the epoch root over every heartbeat hash, and the lease-hour proof verifies against it', async () => {
-    const epoch = epochAt((await pool.query(`select min(received_at) as at from heartbeats`)).rows[0].at.getTime());
+    // The epoch of the hour's last heartbeat's receipt (an epoch is a wall second here).
+    const head = chainA[59]!;
+    const epoch = epochAt((await pool.query(`select received_at from heartbeats where hash = $1`, [head.hash])).rows[0].received_at.getTime());
     await waitFor('the epoch to end (an hour is a wall second here)', () => (clock.now().getTime() >= epochEndMs(epoch) ? true : undefined), 5_000);
     expect(await svc.app.get(VerificationSweeps).commitEpochRoots()).toContain(epoch);
     const root = (await pool.query(`select merkle_root, leaf_count from epoch_roots where epoch = $1`, [epoch])).rows[0];
-    expect(Number(root.leaf_count)).toBe(chainA.length + 60);
+    // The committed root is the documented tree over every heartbeat received in the epoch.
+    const hashes = (await pool.query(`select hash from heartbeats where received_at >= $1 and received_at < $2`, [new Date(epochStartMs(epoch)), new Date(epochEndMs(epoch))])).rows.map((r) => r.hash as string);
+    expect(hashes).toContain(head.hash);
+    expect(Number(root.leaf_count)).toBe(hashes.length);
+    expect(root.merkle_root).toBe(merkleRoot(merkleLeaves(hashes)));
     expect(await events(derivedId('epoch-proof', String(epoch)))).toEqual(['EpochProofRootCommitted']);
 
     const res = await fetch(`${svc.baseUrl}/v1/proofs/lease-hours/${leaseId}/0`, { headers: { authorization: `Bearer ${svc.opsKey}` } });

@@ -11,7 +11,7 @@ export const DEVICE_REGISTRY = 'verification_device_registry';
  */
 export const deviceRegistryProjection = defineProjection({
   name: DEVICE_REGISTRY,
-  version: 1,
+  version: 2,
   consumerGroup: 'verification.device-registry',
   contexts: ['inventory'],
   tables: [
@@ -47,14 +47,45 @@ export const deviceRegistryProjection = defineProjection({
           metadata.aggregateVersion.toString(),
         ],
       );
-      await ctx.tx.query(`insert into ${ctx.table('agent_keys')} (agent_public_key, device_id) values ($1, $2) on conflict (agent_public_key) do nothing`, [e.agentPublicKey, e.deviceId]);
+      // A partner network's device registered through its API has no agent yet.
+      if (e.agentPublicKey) await mapKey(ctx, e.agentPublicKey, e.deviceId);
     }),
-    on(inventoryV1.DeviceBecameClusterReadySchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, 'cluster_ready', e.readyAt!, metadata.aggregateVersion)),
-    on(inventoryV1.DeviceWentOfflineSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, 'offline', e.detectedAt!, metadata.aggregateVersion)),
-    on(inventoryV1.DeviceBlockedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, 'blocked', e.blockedAt!, metadata.aggregateVersion)),
+    // An agent enrolled onto a partner network's device: from now on it speaks for the device.
+    on(inventoryV1.DeviceAgentAttachedSchema, async (e, metadata, ctx) => {
+      await mapKey(ctx, e.agentPublicKey, e.deviceId);
+      await ctx.tx.query(`update ${ctx.table('registered_devices')} set agent_public_key = $2, simulated = $3, status = $4, status_at = $5, version = $6 where device_id = $1 and version < $6`, [
+        e.deviceId,
+        e.agentPublicKey,
+        e.simulated,
+        e.status,
+        e.attachedAt,
+        metadata.aggregateVersion.toString(),
+      ]);
+    }),
+    on(inventoryV1.DeviceSpecUpdatedSchema, async (e, metadata, ctx) => {
+      await ctx.tx.query(
+        `update ${ctx.table('registered_devices')} set device_class = $2, gpu_model = $3, gpu_vram_mib = $4, gpu_count = $5, connectivity_tier = $6, version = $7 where device_id = $1 and version < $7`,
+        [e.deviceId, e.deviceClass, e.gpu?.model ?? null, e.gpu?.vramMib ?? null, e.gpu?.count ?? 0, e.connectivityTier, metadata.aggregateVersion.toString()],
+      );
+    }),
+    // Every status fact names the status after it (older events did not: then the fact's own).
+    on(inventoryV1.DeviceBecameClusterReadySchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status ?? 'cluster_ready', e.readyAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DeviceWentOfflineSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status ?? 'offline', e.detectedAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DeviceCameOnlineSchema, (e, metadata, ctx) => (e.status ? setStatus(ctx, e.deviceId, e.status, e.onlineAt!, metadata.aggregateVersion) : Promise.resolve())),
+    on(inventoryV1.DeviceBlockedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status ?? 'blocked', e.blockedAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DevicePausedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status, e.pausedAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DeviceResumedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status, e.resumedAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DeviceLeasedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status, e.leasedAt!, metadata.aggregateVersion)),
+    on(inventoryV1.DeviceReleasedSchema, (e, metadata, ctx) => setStatus(ctx, e.deviceId, e.status, e.releasedAt!, metadata.aggregateVersion)),
   ],
 });
 
-async function setStatus(ctx: { tx: { query(text: string, values: unknown[]): Promise<unknown> }; table(name: string): string }, deviceId: string, status: string, at: Date, version: bigint): Promise<void> {
+type RegistryContext = { tx: { query(text: string, values: unknown[]): Promise<unknown> }; table(name: string): string };
+
+async function mapKey(ctx: RegistryContext, agentPublicKey: string, deviceId: string): Promise<void> {
+  await ctx.tx.query(`insert into ${ctx.table('agent_keys')} (agent_public_key, device_id) values ($1, $2) on conflict (agent_public_key) do nothing`, [agentPublicKey, deviceId]);
+}
+
+async function setStatus(ctx: RegistryContext, deviceId: string, status: string, at: Date, version: bigint): Promise<void> {
   await ctx.tx.query(`update ${ctx.table('registered_devices')} set status = $2, status_at = $3, version = $4 where device_id = $1 and version < $4`, [deviceId, status, at, version.toString()]);
 }
