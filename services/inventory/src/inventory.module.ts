@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { DevicesController } from './api/http/devices.controller';
 import { SuppliersController } from './api/http/suppliers.controller';
+import { inventoryFastReads } from './api/http/fast-reads';
 import { DevicesService } from './application/devices.service';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
 import { SuppliersService } from './application/suppliers.service';
@@ -50,4 +51,5 @@ export const inventoryService: ServiceDefinition<InventoryConfig> = {
     description: 'Suppliers, devices (GPUs, specs, region, source, ask price) and listing state.',
     version: '1',
   },
+  fastReads: inventoryFastReads,
 };
