@@ -163,9 +163,9 @@ export async function run({ root, flags }) {
       { name: 'bare Fastify: the same JSON from a constant', url: `${bareUrl}${path20}`, headers: {} },
     ];
     console.log(`\nhttp bench: ${opts.connections} connections, ${opts.durationS} s per run, median of ${opts.runs} runs; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    // CPU time per request of every process on the path (user + system, from /proc): unlike
-    // requests/s it does not depend on what else the machine runs, and the sum over a row's
-    // processes is that row's ceiling on these cores (cores / CPU per request).
+    // CPU time per request of every process on the path (user + system, from /proc, less each
+    // process's idle background): it depends far less than requests/s on what else the machine
+    // runs, and the sum over a row's processes bounds that row on these cores (cores / CPU per request).
     const processes = [
       ...children.map((c) => ({ name: c.benchName, pids: async () => [c.pid] })),
       { name: 'postgres (the bench database\'s backends)', pids: async () => (await db.query("select pid from pg_stat_activity where datname = 'ionet_bench' and pid <> pg_backend_pid()")).rows.map((r) => r.pid) },
@@ -176,25 +176,38 @@ export async function run({ root, flags }) {
     for (const target of selected) {
       const runs = [];
       let cpuBefore;
+      let idleUsPerMs;
+      let measuredFrom;
       for (let i = 0; i < opts.runs; i++) {
         // warm-up: JIT, connection pools, the database's buffers
         if (i === 0) {
           await cannon(target, opts.connections, 2);
+          // Each process's own background (consumers polling, the relay, key refreshes) while no
+          // request arrives, subtracted below: it is not a cost of the requests.
+          const idleFrom = await cpuSnapshot(processes);
+          const idleStart = performance.now();
+          await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+          const idleTo = await cpuSnapshot(processes);
+          idleUsPerMs = Object.fromEntries(Object.keys(idleTo).map((n) => [n, (idleTo[n] - (idleFrom[n] ?? 0)) / (performance.now() - idleStart)]));
           cpuBefore = await cpuSnapshot(processes);
+          measuredFrom = performance.now();
         }
         runs.push(await cannon(target, opts.connections, opts.durationS));
       }
       const cpuAfter = await cpuSnapshot(processes);
+      const measuredMs = performance.now() - measuredFrom;
       const requests = runs.reduce((n, r) => n + r.requests, 0);
       const cpuUsPerRequest = Object.fromEntries(
         Object.keys(cpuAfter)
-          .map((name) => [name, Math.round(((cpuAfter[name] - (cpuBefore[name] ?? 0)) / requests) * 10) / 10])
+          .map((name) => [name, Math.round((Math.max(0, cpuAfter[name] - (cpuBefore[name] ?? 0) - (idleUsPerMs[name] ?? 0) * measuredMs) / requests) * 10) / 10])
           .filter(([, us]) => us >= 1),
       );
       const cpuUsTotal = Math.round(Object.values(cpuUsPerRequest).reduce((a, b) => a + b, 0));
       const median = [...runs].sort((a, b) => a.requestsPerS - b.requestsPerS)[Math.floor(runs.length / 2)];
       const { requests: _n, ...shown } = median;
-      rows.push({ name: target.name, ...shown, runs: runs.map((r) => r.requestsPerS), cpuUsPerRequest, cpuUsTotal, ceilingRequestsPerS: Math.round((os.cpus().length * 1e6) / cpuUsTotal) });
+      const idleCpuPercent = Object.fromEntries(Object.entries(idleUsPerMs).map(([n, usPerMs]) => [n, Math.round(usPerMs / 10 * 10) / 10]).filter(([, p]) => p > 0));
+      if (flags.debug) console.log({ idleCpuPercent, before: cpuBefore, after: cpuAfter, measuredMs, requests });
+      rows.push({ name: target.name, ...shown, runs: runs.map((r) => r.requestsPerS), cpuUsPerRequest, cpuUsTotal, idleCpuPercent, ceilingRequestsPerS: Math.round((os.cpus().length * 1e6) / cpuUsTotal) });
       console.log(
         `  ${target.name.padEnd(64)} ${String(median.requestsPerS).padStart(7)} req/s   p50 ${String(median.p50Ms).padStart(4)} ms   p99 ${String(median.p99Ms).padStart(4)} ms   non-2xx ${median.non2xx}   errors ${median.errors}   (runs: ${runs.map((r) => r.requestsPerS).join(', ')})`,
       );
@@ -299,6 +312,7 @@ function startBare(root, port, body) {
   return child;
 }
 
+const IDLE_SAMPLE_MS = 3_000;
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 
 /** User + system CPU microseconds so far of each named process (and of this one, which runs autocannon). */

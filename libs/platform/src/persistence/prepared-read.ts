@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
+import { fastTypeParsers } from './fast-type-parsers';
 
 /** PostgreSQL's "cached plan must not change result type": a view behind the statement changed its
  *  columns (a projection's blue/green swap to a generation with more columns, ADR 0204). */
@@ -24,17 +25,18 @@ function statementName(text: string): string {
  * parses and plans the text once, later calls only bind and execute, and no TypeORM query runner is
  * taken per call. The text must come from code (filters chosen by code, values as parameters), so
  * the set of statements is bounded. When a view behind it changes its columns (a projection swap),
- * the statement is prepared again under a new name and the read retried once.
+ * the statement is prepared again under a new name and the read retried once. Timestamps and
+ * 4-byte integers are parsed by the fast parsers (fast-type-parsers.ts: the same values).
  */
 export async function preparedRead<R extends QueryResultRow>(dataSource: DataSource, text: string, values: unknown[]): Promise<R[]> {
   const pool = (dataSource.driver as unknown as { master?: Pool }).master;
   if (!pool || typeof pool.query !== 'function') return (await dataSource.query(text, values)) as R[];
   try {
-    return (await pool.query<R>({ name: statementName(text), text, values })).rows;
+    return (await pool.query<R>({ name: statementName(text), text, values, types: fastTypeParsers })).rows;
   } catch (err) {
     if ((err as { code?: string }).code !== RESULT_TYPE_CHANGED) throw err;
     epoch += 1;
     names.clear();
-    return (await pool.query<R>({ name: statementName(text), text, values })).rows;
+    return (await pool.query<R>({ name: statementName(text), text, values, types: fastTypeParsers })).rows;
   }
 }
