@@ -173,7 +173,7 @@ export async function run({ root, flags }) {
     // runs, and the sum over a row's processes bounds that row on these cores (cores / CPU per request).
     const processes = [
       ...children.map((c) => ({ name: c.benchName, pids: async () => [c.pid] })),
-      { name: 'postgres (the bench database\'s backends)', pids: async () => (await db.query("select pid from pg_stat_activity where datname = 'ionet_bench' and pid <> pg_backend_pid()")).rows.map((r) => r.pid) },
+      { name: 'postgres (the services\' backends)', pids: () => postgresBackendsOf(db, children.map((c) => c.pid)) },
     ];
     const rows = [];
     // `--only=direct` (a part of a row's name) measures only the rows that name, while iterating.
@@ -318,6 +318,23 @@ function startBare(root, port, body) {
 }
 
 const IDLE_SAMPLE_MS = 3_000;
+
+/** The PostgreSQL backends serving these processes' connections (other benches may share the database). */
+async function postgresBackendsOf(db, pids) {
+  let ports = [];
+  try {
+    const wanted = new Set(pids.map(String));
+    ports = execFileSync('ss', ['-tnpH', 'dport', '= :5432'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => wanted.has(m[1])))
+      .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').pop()))
+      .filter((port) => port > 0);
+  } catch {
+    return [];
+  }
+  if (!ports.length) return [];
+  return (await db.query('select pid from pg_stat_activity where client_port = any($1::int[])', [ports])).rows.map((r) => r.pid);
+}
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 
 /** User + system CPU microseconds so far of each named process (and of this one, which runs autocannon). */
