@@ -1,6 +1,7 @@
 import { ApiKeyService } from '@ionet/platform';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { inventoryService } from '../src/inventory.module';
 import type { InventoryConfig } from '../src/inventory.config';
 
@@ -126,6 +127,26 @@ describe('inventory fast reads', () => {
     const customerKey = (await keys.issue('tenant-c', ['customer'])).key;
     expect((await get('/v1/devices', customerKey)).body).toMatchObject({ status: 403, code: 'AUTH.INSUFFICIENT_SCOPE' });
     expect(await answeredFast('/v1/devices')).toBe(before);
+  });
+
+  it('reads a page by index, in keyset order, without sorting (a tenant\'s and every tenant\'s)', async () => {
+    const plans = await svc.app.get(DataSource).transaction(async (tx) => {
+      // The planner would scan a handful of rows; forbidding scans shows which index serves the read.
+      await tx.query('set local enable_seqscan = off');
+      await tx.query('set local enable_bitmapscan = off');
+      const plan = async (sql: string, params: unknown[]) => ((await tx.query(`explain ${sql}`, params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      return [
+        await plan(`select * from devices where tenant_id = $1 order by registered_at, device_id limit $2`, ['tenant-a', 21]),
+        await plan(`select * from devices where tenant_id = $1 and (registered_at, device_id) > ($2::timestamptz, $3::uuid) order by registered_at, device_id limit $4`, ['tenant-a', new Date(0), deviceIds[0], 21]),
+        await plan(`select * from devices order by registered_at, device_id limit $1`, [21]),
+        await plan(`select * from suppliers where tenant_id = $1 order by registered_at, supplier_id limit $2`, ['tenant-a', 21]),
+      ];
+    });
+    expect(plans[0]).toMatch(/Index Scan using devices__g\d+__tenant_id__registered_at__device_id/);
+    expect(plans[1]).toMatch(/Index Cond: \(\(tenant_id = 'tenant-a'::text\) AND \(ROW\(registered_at, device_id\) > ROW/);
+    expect(plans[2]).toMatch(/Index Scan using devices__g\d+__registered_at__device_id/);
+    expect(plans[3]).toMatch(/Index Scan using suppliers__g\d+__tenant_id__registered_at__supplier_id/);
+    for (const plan of plans) expect(plan).not.toMatch(/Sort/);
   });
 
   it('refuses a revoked key on the fast path as soon as the key map knows', async () => {

@@ -19,6 +19,8 @@ export const inventoryCatalogProjection = defineProjection({
       columnsSql: `supplier_id uuid not null, tenant_id text not null, name text not null, source text not null,
         partner_network text, payout_wallet text, registered_at timestamptz not null, version bigint not null`,
       primaryKey: ['supplier_id'],
+      // The catalogue's pages (catalog-query.ts): a tenant's, and all of them for ops, in keyset order.
+      indexes: [['tenant_id', 'registered_at', 'supplier_id'], ['registered_at', 'supplier_id']],
     },
     {
       name: 'devices',
@@ -29,6 +31,7 @@ export const inventoryCatalogProjection = defineProjection({
         ask_price_usdc_base_units numeric(30, 0) not null, registered_at timestamptz not null, updated_at timestamptz not null,
         version bigint not null`,
       primaryKey: ['device_id'],
+      indexes: [['tenant_id', 'registered_at', 'device_id'], ['registered_at', 'device_id']],
     },
   ],
   handlers: [
