@@ -116,7 +116,7 @@ export function installFastReads(
 }
 
 /** What a fast read accepts of one query value: the same rules as the DTO's decorators, or narrower. */
-export type QueryValueRule = 'uuid' | 'pageLimit' | 'cursor' | { text: [min: number, max: number] } | RegExp;
+export type QueryValueRule = 'uuid' | 'pageLimit' | 'cursor' | { text: [min: number, max: number] } | { oneOf: readonly string[] } | RegExp;
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const CURSOR_CHARS = /^[A-Za-z0-9_-]{1,1024}$/;
@@ -144,6 +144,9 @@ export function acceptQuery<Q>(rules: Readonly<Record<keyof Q & string, QueryVal
         out[name] = Number(value);
       } else if (rule === 'cursor') {
         if (!CURSOR_CHARS.test(value)) return undefined;
+        out[name] = value;
+      } else if ('oneOf' in rule) {
+        if (!rule.oneOf.includes(value)) return undefined;
         out[name] = value;
       } else if (rule instanceof RegExp) {
         if (!PRINTABLE_ASCII.test(value) || !rule.test(value)) return undefined;

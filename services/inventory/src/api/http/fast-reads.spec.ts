@@ -44,6 +44,11 @@ const queries: Record<string, unknown>[] = [
   { gpuModel: 'H100\u0000' },
   { gpuModel: 'H100\n' },
   { gpuModel: 'Grafikkarte \u00e9' },
+  { status: 'pending' },
+  { status: 'cluster_ready' },
+  { status: 'bogus' },
+  { status: '' },
+  { status: 'PENDING' },
   { countryCode: 'DE' },
   { countryCode: 'de' },
   { countryCode: 'DEU' },
@@ -70,7 +75,7 @@ describe('the fast reads take a query only as the Nest route would', () => {
   it('takes the usual reads itself (else it would save nothing)', () => {
     expect(deviceQuery({ limit: '20' })).toEqual({ limit: 20 });
     expect(deviceQuery({})).toEqual({});
-    expect(deviceQuery({ limit: '50', supplierId: ID, gpuModel: 'H100', countryCode: 'DE' })).toEqual({ limit: 50, supplierId: ID, gpuModel: 'H100', countryCode: 'DE' });
+    expect(deviceQuery({ limit: '50', supplierId: ID, status: 'leased', gpuModel: 'H100', countryCode: 'DE' })).toEqual({ limit: 50, supplierId: ID, status: 'leased', gpuModel: 'H100', countryCode: 'DE' });
     expect(pageQuery({ limit: '20', cursor: 'abc' })).toEqual({ limit: 20, cursor: 'abc' });
   });
 

@@ -2,6 +2,7 @@ import { acceptQuery, acceptUuidParam, fastRead, type AnyFastRead, type PageQuer
 import { DevicesController } from './devices.controller';
 import type { DeviceQueryDto } from './device.dto';
 import { SuppliersController } from './suppliers.controller';
+import { DEVICE_STATUSES } from '../../domain/device/device.decider';
 
 /** The catalogue's hot reads, answered outside Nest's chain on their success path (ADR 0314). Each
  *  rule is the DTO's decorator or narrower; anything else goes to the Nest route, which answers as
@@ -10,6 +11,7 @@ export const deviceQuery = acceptQuery<DeviceQueryDto>({
   limit: 'pageLimit',
   cursor: 'cursor',
   supplierId: 'uuid',
+  status: { oneOf: DEVICE_STATUSES },
   gpuModel: { text: [1, 64] },
   countryCode: /^[A-Za-z]{2}$/,
 });
