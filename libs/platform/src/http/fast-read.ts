@@ -105,7 +105,13 @@ export function installFastReads(
     }
     if (input === undefined) return done();
     request.auth = caller;
-    installed.read.call(installed.instance, caller, input).then(
+    let answer: Promise<unknown>;
+    try {
+      answer = installed.read.call(installed.instance, caller, input);
+    } catch {
+      return done();
+    }
+    answer.then(
       (body) => {
         installed.counter.inc();
         void reply.send(body);
