@@ -355,6 +355,9 @@ export class ProjectionManager {
       registry: this.options.registry,
       upcasters: this.options.upcasters,
       metrics: this.options.metrics,
+      // A projection only derives state from events: appending in it would append again at every
+      // rebuild. Declared, so the relay of the same database does not wait for its batches (ADR 0221).
+      appendsEvents: false,
       ...this.options.consumer,
     };
   }

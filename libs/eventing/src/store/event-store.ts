@@ -7,6 +7,7 @@ import type { EventingTransaction, SqlExecutor } from '../support/sql-executor';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import { eventingMetrics, NOOP_EVENTING_METRICS, type EventingMetrics } from '../support/eventing-metrics';
 import { CommitNotifier, type CommitNotifierOptions } from './commit-notifier';
+import { assertAppendsAllowed } from '../support/no-append';
 
 /** An event to append. `occurredAt` and ids come with the command (never the store's clock). */
 export interface NewEvent<Desc extends DescMessage = DescMessage> {
@@ -126,6 +127,7 @@ export class EventStore {
   async append(tx: SqlExecutor | undefined, request: AppendRequest): Promise<AppendResult> {
     // Without a caller's transaction the append is one statement, atomic on its own: no BEGIN and
     // COMMIT round trips.
+    assertAppendsAllowed(tx);
     const executor: SqlExecutor = tx ?? this.options.pool;
     const count = request.events.length;
     if (count === 0) throw new RangeError('append needs at least one event');
