@@ -202,6 +202,49 @@ describe('ConsumerRunner', () => {
     await kit.transactions.transaction((tx) => store.append(tx, { streamId: 'allowed-after', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('allowed')] }));
   });
 
+  it('with fetchAhead, fetches a partition\'s next batch while the current one is applied, applies in order, and loses nothing when stopped midway (ADR 0221)', async () => {
+    const groupId = `${kit.ns.topicPrefix}ahead-${groupSeq}`;
+    const start = await topicEnd();
+    const appliedOffsets: Array<{ partition: number; offset: bigint }> = [];
+    // When a batch's handler ended, and when kafkajs handed over each batch, per partition.
+    const handlerEnds: Array<{ partition: number; at: number }> = [];
+    const handedOver: Array<{ partition: number; at: number }> = [];
+    const slowHandler: BatchHandler = async (events, ctx) => {
+      await applyToTestProjection(events, ctx.tx);
+      await new Promise((r) => setTimeout(r, 40));
+      ctx.tx.afterCommit?.(() => appliedOffsets.push(...events.map((e) => ({ partition: e.partition, offset: e.offset }))));
+      handlerEnds.push({ partition: ctx.partition, at: performance.now() });
+    };
+    const first = runner({ groupId, fetchAhead: true, handleBatch: slowHandler, maxBytesPerPartition: 2_048 });
+    await first.start();
+    (first as unknown as { consumer: { on(event: string, listener: (e: { payload: { partition: number } }) => void): void } }).consumer.on('consumer.start_batch_process', (e) =>
+      handedOver.push({ partition: e.payload.partition, at: performance.now() }),
+    );
+    // Ten sends: ten record batches per partition, so kafkajs fetches them in several batches.
+    for (let j = 0; j < 10; j++) await send(Array.from({ length: 6 }, (_, k) => ({ ...listedMessage({ deviceId: `ahead-${j * 6 + k}`, version: 1n }), partition: k % 2 })));
+    await waitFor('some batches applied', () => (appliedOffsets.length >= 20 ? true : undefined), 30_000);
+    await stop(first);
+    // Every hand-over but a partition's first came before the previous batch's handler ended there.
+    const early = handedOver.filter((h, i) => {
+      const before = handedOver.slice(0, i).filter((x) => x.partition === h.partition);
+      const ends = handlerEnds.filter((x) => x.partition === h.partition);
+      return before.length > 0 && ends.length >= before.length && ends[before.length - 1].at > h.at;
+    });
+    expect(early.length).toBeGreaterThan(0);
+    const second = runner({ groupId, fetchAhead: true, handleBatch: slowHandler, maxBytesPerPartition: 2_048 });
+    await second.start();
+    await waitFor('the 60 events consumed after the restart', async () => ((await offsetsSum(groupId)) >= start + 60 ? true : undefined), 60_000);
+    await stop(second);
+    const applied = await kit.pool.query<{ n: string; d: string }>(`select count(*) as n, count(distinct device_id) as d from applied_events where device_id like 'ahead-%'`);
+    expect(applied.rows[0]).toEqual({ n: '60', d: '60' });
+    // In offset order within each partition, each offset once.
+    for (const partition of [0, 1]) {
+      const offsets = appliedOffsets.filter((a) => a.partition === partition).map((a) => a.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(offsets).size).toBe(offsets.length);
+    }
+  });
+
   it('neither doubles nor loses events when the consumer dies mid-batch and restarts', async () => {
     const groupId = `${kit.ns.topicPrefix}crash-${groupSeq}`;
     const start = await topicEnd();

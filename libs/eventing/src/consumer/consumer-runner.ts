@@ -99,6 +99,12 @@ export interface ConsumerRunnerOptions {
    *  EVENT_STORE.APPEND_REFUSED (ADR 0221). Otherwise every running batch holds back that relay
    *  until it commits (ADR 0200). */
   appendsEvents?: boolean;
+  /** Let kafkajs fetch a partition's next batch while the current one is applied (default false).
+   *  kafkajs otherwise fetches again only once every batch of its last fetch was applied, so an
+   *  event arriving meanwhile waits for the slowest partition's transaction and then a fetch
+   *  (ADR 0221). Batches of a partition are still applied one after another, each in its own
+   *  transaction with its offset; at most one more batch per partition is held in memory. */
+  fetchAhead?: boolean;
 }
 
 /** A batch that failed with a fault and is being retried; its partition makes no progress. */
@@ -178,6 +184,8 @@ export class ConsumerRunner {
   private readonly kafkaOffsetsPending = new Map<string, { topic: string; partition: number; offset: string }>();
   private kafkaCommit: Promise<void> | undefined;
   private readonly retrying = new Map<string, RetryingBatch>();
+  /** fetchAhead: the batch being applied per partition (each after the previous one). */
+  private readonly appliesInFlight = new Map<string, Promise<void>>();
   appliedCount = 0;
   retryCount = 0;
 
@@ -226,6 +234,8 @@ export class ConsumerRunner {
     this.consumer = undefined;
     await this.kafkaCommit;
     await consumer?.disconnect();
+    // Batches applied ahead of kafkajs (fetchAhead) end their transaction first.
+    await Promise.allSettled([...this.appliesInFlight.values()]);
     await this.deadLetters.close();
   }
 
@@ -284,6 +294,30 @@ export class ConsumerRunner {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (!this.options.fetchAhead) return this.applyWithRetries(payload);
+    const { batch } = payload;
+    if (batch.isEmpty()) return;
+    // Fetch ahead (ADR 0221): the batch is applied after the partition's previous one, and kafkajs
+    // is released as soon as that previous one is done, so it fetches the next batch while this
+    // one is applied. Its offset is resolved now for kafkajs's fetch position only: the database's
+    // offset stays the truth (ADR 0202). A batch left unapplied (the consumer stops, the group
+    // rebalances, a seek made it stale) is fetched again: from Kafka's copy of the offsets, which
+    // only follows commits, or through the "behind" path of the partition's next batch.
+    const key = partitionKeyOf(batch.topic, batch.partition);
+    const previous = this.appliesInFlight.get(key);
+    const current = (previous ?? Promise.resolve()).then(() => this.applyWithRetries(payload));
+    this.appliesInFlight.set(key, current);
+    void current.then(
+      () => {
+        if (this.appliesInFlight.get(key) === current) this.appliesInFlight.delete(key);
+      },
+      () => undefined,
+    );
+    payload.resolveOffset(batch.lastOffset());
+    await previous;
+  }
+
+  private async applyWithRetries(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.isEmpty()) return;
     const startedAt = performance.now();
