@@ -364,8 +364,12 @@ async function runOnce({ flags }) {
       handleBatch: async (events, ctx) => {
         const entered = now();
         for (const e of events) handledAt.set(e.metadata.eventId, entered);
-        const startedAt = batchStartedAt?.get(`${ctx.partition}:${events.at(-1).offset}`);
-        if (startedAt) for (const e of events) fetchedAt.set(e.metadata.eventId, startedAt);
+        // When kafkajs handed over the fetch each event came in (with fetchAhead, one batch can
+        // merge several fetches).
+        for (const e of events) {
+          const startedAt = batchStartedAt?.get(`${ctx.partition}:${e.offset}`);
+          if (startedAt) fetchedAt.set(e.metadata.eventId, startedAt);
+        }
         await ctx.tx.query(
           `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
            on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
@@ -381,9 +385,12 @@ async function runOnce({ flags }) {
     });
     await latencyRelay.start();
     await consumer.start();
-    // When kafkajs handed each batch over (after its fetch), by partition and last offset.
+    // When kafkajs handed each batch over (after its fetch), by partition and offset.
     batchStartedAt = new Map();
-    consumer.consumer.on('consumer.start_batch_process', (e) => batchStartedAt.set(`${e.payload.partition}:${e.payload.lastOffset}`, now()));
+    consumer.consumer.on('consumer.start_batch_process', (e) => {
+      const at = now();
+      for (let o = BigInt(e.payload.firstOffset); o <= BigInt(e.payload.lastOffset); o++) batchStartedAt.set(`${e.payload.partition}:${o}`, at);
+    });
     // Warm-up: the group has joined and one event went the whole way before measuring.
     const warmupId = ct.newEventId();
     await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
@@ -498,6 +505,12 @@ async function runOnce({ flags }) {
     const rawLoaded = await rawRoundTrip(kafka, `${latencyPrefix}raw-loaded`, createTopic, opts, generatorAlone);
     add('latency', `raw kafkajs produce -> consume p50, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p50, 'ms');
     add('latency', `raw kafkajs produce -> consume p99, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p99, 'ms');
+    // The floor of this design on this machine: the same, and the consumer commits each batch in
+    // one durable PostgreSQL transaction (BEGIN, one upsert, COMMIT) before it counts as applied.
+    await latencyDb.pool.query('create table raw_floor (k text primary key, n bigint not null)');
+    const rawTx = await rawRoundTrip(kafka, `${latencyPrefix}raw-tx`, createTopic, opts, generatorAlone, latencyDb.pool);
+    add('latency', `raw kafkajs produce -> one durable pg transaction per batch p50, appends beside it (the floor)`, rawTx.p50, 'ms');
+    add('latency', `raw kafkajs produce -> one durable pg transaction per batch p99, appends beside it (the floor)`, rawTx.p99, 'ms');
     }
 
     if (want('replay')) {
@@ -595,7 +608,7 @@ async function produceReplayTopic(kafka, topic, count) {
   await producer.disconnect();
 }
 
-async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
+async function rawRoundTrip(kafka, topic, createTopic, opts, background, consumerPool) {
   await createTopic(topic, 3);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: `${topic}.group`, maxWaitTimeInMs: opts.latencyFetchWaitMs, allowAutoTopicCreation: false });
@@ -610,6 +623,18 @@ async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
     autoCommit: false,
     partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch }) => {
+      // The floor of a consumer that applies each batch in one durable transaction: BEGIN, one
+      // statement, COMMIT (no inbox, no offsets, no library).
+      if (consumerPool) {
+        const client = await consumerPool.connect();
+        try {
+          await client.query('begin');
+          await client.query('insert into raw_floor (k, n) select unnest($1::text[]), 1 on conflict (k) do update set n = raw_floor.n + 1', [batch.messages.map((m) => m.key.toString())]);
+          await client.query('commit');
+        } finally {
+          client.release();
+        }
+      }
       const at = now();
       for (const m of batch.messages) {
         const key = m.key.toString();

@@ -9,7 +9,9 @@ import { TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(90_000);
 
-describe('ConsumerRunner', () => {
+// Every case both ways: kafkajs fetching only between batches, and fetching ahead while batches
+// are applied (ADR 0221).
+describe.each([false, true])('ConsumerRunner (fetchAhead: %s)', (fetchAhead) => {
   let kit: EventingTestKit;
   const running = new Set<ConsumerRunner>();
   let groupSeq = 0;
@@ -25,6 +27,7 @@ describe('ConsumerRunner', () => {
       handleBatch: (events, ctx) => applyToTestProjection(events, ctx.tx),
       backoff: { initialDelayMs: 50, delayMsMax: 400, jitterRatio: 0 },
       logger: process.env.EVENTING_TEST_LOGS ? console : memoryLogger(),
+      fetchAhead,
       ...overrides,
     });
     running.add(r);

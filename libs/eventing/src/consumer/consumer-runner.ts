@@ -99,11 +99,11 @@ export interface ConsumerRunnerOptions {
    *  EVENT_STORE.APPEND_REFUSED (ADR 0221). Otherwise every running batch holds back that relay
    *  until it commits (ADR 0200). */
   appendsEvents?: boolean;
-  /** Let kafkajs fetch a partition's next batch while the current one is applied (default false).
-   *  kafkajs otherwise fetches again only once every batch of its last fetch was applied, so an
-   *  event arriving meanwhile waits for the slowest partition's transaction and then a fetch
-   *  (ADR 0221). Batches of a partition are still applied one after another, each in its own
-   *  transaction with its offset; at most one more batch per partition is held in memory. */
+  /** Let kafkajs fetch while batches are applied (default false). kafkajs otherwise fetches again
+   *  only once every batch of its last fetch was applied, so an event arriving meanwhile waits for
+   *  the slowest partition's transaction and then for a fetch (ADR 0221). With it, what a
+   *  partition fetched while its batch was applied is applied next, as one batch (one transaction
+   *  with its offset, as always); at most two fetches per partition wait in memory. */
   fetchAhead?: boolean;
 }
 
@@ -167,6 +167,36 @@ interface Decoded {
   result: DecodeResult;
 }
 
+/** fetchAhead: one partition's fetched batches not taken yet, and the loop applying them. */
+interface Lane {
+  waiting: EachBatchPayload[];
+  draining: Promise<void> | undefined;
+  /** Resolved when the loop takes what waits (eachBatch's backpressure waits for it). */
+  taken: Promise<void> | undefined;
+  onTaken: () => void;
+}
+
+/** Takes the waiting batches whose offsets follow one another (a seek can leave an older fetch
+ *  behind a newer one: that one waits for the next turn) and merges them into one batch. */
+function takeContiguous(waiting: EachBatchPayload[]): EachBatchPayload {
+  let count = 1;
+  while (count < waiting.length && BigInt(waiting[count].batch.firstOffset()!) > BigInt(waiting[count - 1].batch.lastOffset())) count++;
+  const taken = waiting.splice(0, count);
+  if (taken.length === 1) return taken[0];
+  const last = taken[taken.length - 1];
+  const messages = taken.flatMap((p) => p.batch.messages);
+  const batch = {
+    topic: last.batch.topic,
+    partition: last.batch.partition,
+    highWatermark: last.batch.highWatermark,
+    messages,
+    isEmpty: () => messages.length === 0,
+    firstOffset: () => taken[0].batch.firstOffset(),
+    lastOffset: () => last.batch.lastOffset(),
+  } as unknown as Batch;
+  return { ...last, batch, isStale: () => taken.some((p) => p.isStale()) };
+}
+
 /** Consumes batches and applies each in one database transaction together with the partition's
  *  next offset, so a crash or a redelivery never applies a message twice (ADR 0202). Contract
  *  failures are dead-lettered in that same transaction; every other failure pauses the partition
@@ -184,8 +214,8 @@ export class ConsumerRunner {
   private readonly kafkaOffsetsPending = new Map<string, { topic: string; partition: number; offset: string }>();
   private kafkaCommit: Promise<void> | undefined;
   private readonly retrying = new Map<string, RetryingBatch>();
-  /** fetchAhead: the batch being applied per partition (each after the previous one). */
-  private readonly appliesInFlight = new Map<string, Promise<void>>();
+  /** fetchAhead: per partition, the fetched batches waiting and the loop applying them. */
+  private readonly lanes = new Map<string, Lane>();
   appliedCount = 0;
   retryCount = 0;
 
@@ -234,8 +264,8 @@ export class ConsumerRunner {
     this.consumer = undefined;
     await this.kafkaCommit;
     await consumer?.disconnect();
-    // Batches applied ahead of kafkajs (fetchAhead) end their transaction first.
-    await Promise.allSettled([...this.appliesInFlight.values()]);
+    // Batches applied behind kafkajs's back (fetchAhead) end their transaction first.
+    await Promise.allSettled([...this.lanes.values()].map((lane) => lane.draining));
     await this.deadLetters.close();
   }
 
@@ -297,24 +327,44 @@ export class ConsumerRunner {
     if (!this.options.fetchAhead) return this.applyWithRetries(payload);
     const { batch } = payload;
     if (batch.isEmpty()) return;
-    // Fetch ahead (ADR 0221): the batch is applied after the partition's previous one, and kafkajs
-    // is released as soon as that previous one is done, so it fetches the next batch while this
-    // one is applied. Its offset is resolved now for kafkajs's fetch position only: the database's
-    // offset stays the truth (ADR 0202). A batch left unapplied (the consumer stops, the group
-    // rebalances, a seek made it stale) is fetched again: from Kafka's copy of the offsets, which
-    // only follows commits, or through the "behind" path of the partition's next batch.
+    // Fetch ahead (ADR 0221): kafkajs is released at once and fetches again while the batch is
+    // applied; what arrives meanwhile is applied next, merged into one batch (one transaction).
+    // The offset is resolved now for kafkajs's fetch position only: the database's offset stays
+    // the truth (ADR 0202). A batch left unapplied (the consumer stops, the group rebalances) is
+    // fetched again: from Kafka's copy of the offsets, which only follows commits, or through the
+    // "behind" path of the partition's next batch.
     const key = partitionKeyOf(batch.topic, batch.partition);
-    const previous = this.appliesInFlight.get(key);
-    const current = (previous ?? Promise.resolve()).then(() => this.applyWithRetries(payload));
-    this.appliesInFlight.set(key, current);
-    void current.then(
-      () => {
-        if (this.appliesInFlight.get(key) === current) this.appliesInFlight.delete(key);
-      },
-      () => undefined,
-    );
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { waiting: [], draining: undefined, taken: undefined, onTaken: () => undefined };
+      this.lanes.set(key, lane);
+    }
+    lane.waiting.push(payload);
     payload.resolveOffset(batch.lastOffset());
-    await previous;
+    lane.draining ??= this.drainLane(key, lane);
+    // Backpressure: with two fetches waiting behind the batch being applied, kafkajs waits until
+    // they are taken.
+    while (lane.waiting.length >= 2 && lane.draining) {
+      lane.taken ??= new Promise<void>((resolve) => (lane!.onTaken = resolve));
+      await lane.taken;
+    }
+  }
+
+  /** Applies a partition's waiting fetches, each time all of them as one batch, until none wait. */
+  private async drainLane(key: string, lane: Lane): Promise<void> {
+    try {
+      while (lane.waiting.length > 0) {
+        const taken = takeContiguous(lane.waiting);
+        lane.taken = undefined;
+        lane.onTaken();
+        await this.applyWithRetries(taken);
+      }
+    } finally {
+      lane.draining = undefined;
+      lane.onTaken();
+      if (lane.waiting.length > 0) lane.draining = this.drainLane(key, lane);
+      else if (this.lanes.get(key) === lane) this.lanes.delete(key);
+    }
   }
 
   private async applyWithRetries(payload: EachBatchPayload): Promise<void> {
