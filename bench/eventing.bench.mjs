@@ -78,8 +78,10 @@ async function runOnce({ flags }) {
     // The consumer declares that it never appends (a projection: ADR 0221), so the relay of the same
     // database does not wait for its batches; true: it may append, and holds the relay back.
     latencyConsumerAppends: flags['latency-consumer-appends'] === 'true',
-    // The consumer lets kafkajs fetch a partition's next batch while it applies one (ADR 0221).
-    latencyFetchAhead: flags['latency-fetch-ahead'] !== 'false',
+    // The consumer lets kafkajs fetch while it applies a batch (ConsumerRunner fetchAhead, ADR 0221).
+    latencyFetchAhead: flags['latency-fetch-ahead'] === 'true',
+    // A second consumer group beside the first, the other way for fetchAhead (a paired comparison).
+    latencyPair: flags['latency-pair'] === 'true',
     // Groups: append, relay (beside ProducerPerformance), contention (the relay beside a second
     // workload), latency (with the raw kafkajs round trip), replay. A quick run:
     // --only=relay,contention,latency --relay-events=50000 (about 2 minutes).
@@ -313,7 +315,6 @@ async function runOnce({ flags }) {
     const now = () => performance.timeOrigin + performance.now();
     const committedAt = new Map();
     const appliedAt = new Map();
-    let pending = [];
     // When the consumer's handler got each event (fetched, transaction begun, event id claimed).
     const handledAt = new Map();
     const fetchedAt = new Map();
@@ -375,16 +376,45 @@ async function runOnce({ flags }) {
            on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
           [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
         );
-        pending.push(...events.map((e) => e.metadata.eventId));
-      },
-      onProgress: () => {
-        const at = now();
-        for (const id of pending) appliedAt.set(id, at);
-        pending = [];
+        // Applied when its transaction has committed (batches of other partitions commit on their own).
+        ctx.tx.afterCommit(() => {
+          const at = now();
+          for (const e of events) appliedAt.set(e.metadata.eventId, at);
+        });
       },
     });
+    // --latency-pair: a second consumer group beside the first, the other way for fetchAhead, on
+    // the same events at the same time: a paired comparison that the machine's load affects alike.
+    const pairedAt = new Map();
+    const paired = opts.latencyPair
+      ? new ev.ConsumerRunner({
+          kafka,
+          groupId: `${latencyPrefix}projection-paired`,
+          topics: [ct.topicName('inventory', latencyPrefix)],
+          transactions: new ev.PgTransactionRunner(latencyDb.pool),
+          deadLetterTopic: ct.topicName('dlq', latencyPrefix),
+          fetchWaitMsMax: opts.latencyFetchWaitMs,
+          partitionsConsumedConcurrently: 4,
+          appendsEvents: opts.latencyConsumerAppends,
+          fetchAhead: !opts.latencyFetchAhead,
+          logger: quietLogger,
+          handleBatch: async (events, ctx) => {
+            await ctx.tx.query(
+              `insert into device_prices_paired (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
+               on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices_paired.version < excluded.version`,
+              [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
+            );
+            ctx.tx.afterCommit(() => {
+              const at = now();
+              for (const e of events) pairedAt.set(e.metadata.eventId, at);
+            });
+          },
+        })
+      : undefined;
+    if (paired) await latencyDb.pool.query('create table device_prices_paired (like device_prices including all)');
     await latencyRelay.start();
     await consumer.start();
+    await paired?.start();
     // When kafkajs handed each batch over (after its fetch), by partition and offset.
     batchStartedAt = new Map();
     consumer.consumer.on('consumer.start_batch_process', (e) => {
@@ -394,8 +424,9 @@ async function runOnce({ flags }) {
     // Warm-up: the group has joined and one event went the whole way before measuring.
     const warmupId = ct.newEventId();
     await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
-    for (let i = 0; i < 600 && !appliedAt.has(warmupId); i++) await sleep(50);
+    for (let i = 0; i < 600 && !(appliedAt.has(warmupId) && (!paired || pairedAt.has(warmupId))); i++) await sleep(50);
     appliedAt.clear();
+    pairedAt.clear();
     publishedAt.clear();
     handledAt.clear();
     sendStartedAt.clear();
@@ -403,6 +434,7 @@ async function runOnce({ flags }) {
     const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
+    const cpuBefore = process.cpuUsage();
     let achievedRate;
     if (opts.latencyGenerator === 'worker') {
       const worker = new Worker(new URL('./latency-load.worker.mjs', import.meta.url), {
@@ -437,6 +469,7 @@ async function runOnce({ flags }) {
     const deadline = Date.now() + 30_000;
     while (appliedAt.size < latencyCommands && Date.now() < deadline) await sleep(50);
     loopDelay.disable();
+    const cpu = process.cpuUsage(cpuBefore);
     const latencies = [];
     const publishLatencies = [];
     const handledLatencies = [];
@@ -457,6 +490,13 @@ async function runOnce({ flags }) {
       if (handledAt.has(id)) handledLatencies.push(handledAt.get(id) - at);
     }
     latencies.sort((a, b) => a - b);
+    if (paired) {
+      for (let i = 0; i < 200 && pairedAt.size < latencyCommands; i++) await sleep(50);
+      const pairedLatencies = [...committedAt].filter(([id]) => pairedAt.has(id)).map(([id, at]) => pairedAt.get(id) - at).sort((a, b) => a - b);
+      const way = opts.latencyFetchAhead ? 'without' : 'with';
+      add('latency', `  paired: a second group ${way} fetchAhead, same events, same time, p50`, percentile(pairedLatencies, 0.5), 'ms');
+      add('latency', `  paired: a second group ${way} fetchAhead, same events, same time, p99`, percentile(pairedLatencies, 0.99), 'ms');
+    }
     const setup = `${opts.latencyGenerator} generator, fetch wait ${opts.latencyFetchWaitMs} ms, ${opts.latencyCommitNotify ? 'NOTIFY after commit' : 'relay polls'}, consumer ${opts.latencyConsumerAppends ? 'may append' : 'never appends'}${opts.latencyFetchAhead ? ', fetch ahead' : ''}`;
     add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms', '', { setup });
     add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s (${setup})`, percentile(latencies, 0.99), 'ms', '<= 25');
@@ -466,6 +506,7 @@ async function runOnce({ flags }) {
     handledLatencies.sort((a, b) => a - b);
     add('latency', `  of which commit -> in the consumer's handler p50`, percentile(handledLatencies, 0.5), 'ms');
     add('latency', `  of which commit -> in the consumer's handler p99`, percentile(handledLatencies, 0.99), 'ms');
+    add('latency', `  CPU of the bench process per event (generator, relay, consumer${paired ? ', paired consumer' : ''})`, (cpu.user + cpu.system) / latencyCommands, 'µs');
     add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms', '', { maxMs: loopDelay.max / 1e6 });
     // The path step by step (each step's own distribution; they do not add up to the total's
     // percentiles): commit -> the relay's send starts -> Kafka acknowledged -> the relay's
@@ -480,6 +521,7 @@ async function runOnce({ flags }) {
     if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
+    await paired?.stop();
     await latencyRelay.stop();
 
     // The limit: a raw kafkajs produce -> consume round trip at the same rate, same settings
