@@ -71,7 +71,7 @@ describe('mergeOpenApi', () => {
   it('publicPathOf refuses paths another service owns', () => {
     expect(publicPathOf('inventory', '/v1/quotes')).toBeUndefined();
     expect(publicPathOf('matching', '/v1/quotes')).toBe('/v1/quotes');
-    expect(publicPathOf('tokenomics', '/v1/devices/{deviceId}/eligibility')).toBe('/v1/devices/{deviceId}/eligibility');
+    expect(publicPathOf('verification', '/v1/devices/{deviceId}/eligibility')).toBe('/v1/devices/{deviceId}/eligibility');
     expect(publicPathOf('inventory', '/v1/devices/{deviceId}/eligibility')).toBeUndefined();
   });
 });

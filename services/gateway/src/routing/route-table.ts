@@ -9,7 +9,7 @@ export function isUpstreamService(value: string): value is UpstreamService {
 /**
  * Who owns which resource of API.md, in one place. A rule matches the first path segments after
  * `/v1/`; `*` matches any one segment. The most specific rule wins (more segments, then fewer
- * wildcards), so `/v1/devices/{id}/eligibility` goes to tokenomics while `/v1/devices/...` goes to
+ * wildcards), so `/v1/devices/{id}/eligibility` goes to verification while `/v1/devices/...` goes to
  * inventory. A route may carry a larger body limit than the gateway's default.
  */
 export interface RouteRule {
@@ -38,17 +38,21 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { segments: ['devices'], service: 'inventory' },
   { segments: ['partner-networks'], service: 'inventory' },
   { segments: ['agent', 'enroll'], service: 'inventory' },
-  // Proofs and the agent's signed traffic (verification)
+  { segments: ['agent', 'device'], service: 'inventory' },
+  // Proofs and the agent's signed traffic (verification is the agents' one counterpart after
+  // enrollment: heartbeats, work, challenge results and job reports; ADR 0400)
   { segments: ['agent', 'heartbeats'], service: 'verification', bodyLimitBytes: MIB },
   { segments: ['agent', 'challenges'], service: 'verification', bodyLimitBytes: MIB },
+  { segments: ['agent', 'work'], service: 'verification' },
+  { segments: ['agent', 'verification'], service: 'verification' },
+  { segments: ['agent', 'jobs'], service: 'verification', bodyLimitBytes: MIB },
   { segments: ['proofs'], service: 'verification' },
+  { segments: ['devices', '*', 'eligibility'], service: 'verification' },
   // Demand (matching, leasing)
   { segments: ['hardware'], service: 'matching' },
   { segments: ['offers'], service: 'matching' },
   { segments: ['quotes'], service: 'matching' },
   { segments: ['clusters'], service: 'leasing' },
-  { segments: ['agent', 'work'], service: 'leasing' },
-  { segments: ['agent', 'jobs'], service: 'leasing', bodyLimitBytes: MIB },
   // Token (tokenomics)
   { segments: ['token'], service: 'tokenomics' },
   { segments: ['epochs'], service: 'tokenomics' },
@@ -56,7 +60,6 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { segments: ['co-stake-offers'], service: 'tokenomics' },
   { segments: ['slashes'], service: 'tokenomics' },
   { segments: ['rewards'], service: 'tokenomics' },
-  { segments: ['devices', '*', 'eligibility'], service: 'tokenomics' },
   { segments: ['explorer'], service: 'tokenomics' },
   // Governance
   { segments: ['proposals'], service: 'governance' },
