@@ -299,6 +299,35 @@ async function runOnce({ flags }) {
         await elsewhere.query('rollback').catch(() => undefined);
         await elsewhere.end();
       }
+
+      // Consumer batch transactions of the same database, begun before the events committed: one
+      // marked as never appending (ConsumerRunner appendsEvents: false, ADR 0221), which the relay
+      // leaves out of its horizon, and one that is not, which holds every later event back.
+      const markDb = await newSchema('relaymark');
+      pools.push(markDb.pool);
+      const markedTx = new Client(markDb.config);
+      const unmarkedTx = new Client(markDb.config);
+      await markedTx.connect();
+      await unmarkedTx.connect();
+      try {
+        await markedTx.query('begin');
+        await markedTx.query(`select set_config('application_name', $1, true)`, [ev.noAppendMarker('bench-projection')]);
+        await markedTx.query('select pg_current_xact_id()');
+        await unmarkedTx.query('begin');
+        await unmarkedTx.query('select pg_current_xact_id()');
+        const markEvents = Math.min(opts.relayEvents, 20_000);
+        await fill(new ev.EventStore({ pool: markDb.pool, producer: 'bench', commitNotify: false }), markEvents, 'mark');
+        const held = await relayRun(markDb, 'unmarked-consumer', markEvents, { deadlineMs: 3_000 });
+        add('contention', `outbox relay, a consumer transaction of its database open, may append (${held.relayed} published in ${held.seconds.toFixed(1)} s)`, held.rate, 'msg/s');
+        await unmarkedTx.query('rollback');
+        const marked = await relayRun(markDb, 'marked-consumer', markEvents);
+        add('contention', `outbox relay, a consumer transaction of its database open, marked never appending (${markEvents} events)`, marked.rate, 'msg/s');
+      } finally {
+        await markedTx.query('rollback').catch(() => undefined);
+        await unmarkedTx.query('rollback').catch(() => undefined);
+        await markedTx.end();
+        await unmarkedTx.end();
+      }
     }
     }
 
