@@ -89,7 +89,11 @@ async function runOnce({ flags }) {
   };
   const want = (section) => opts.only.includes(section);
   const runId = `b${Date.now().toString(36)}`;
-  const dbName = 'ionet_bench';
+  // A database of its own, as each service has: the relay's horizon is per database (ADR 0220), so
+  // another bench's transaction in a shared database (ionet_bench: the http, ledger and
+  // verification benches) holds its relay back, correctly: that transaction could append to any
+  // schema's events table. One such wait stalled the relay for 5 s in a run (ADR 0221).
+  const dbName = 'ionet_bench_eventing';
   const emmettDb = `ionet_bench_emmett_${runId}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
