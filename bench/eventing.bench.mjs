@@ -222,7 +222,9 @@ async function runOnce({ flags }) {
       );
     };
     await fill(relayStore, opts.relayEvents, 'relay');
-    const sampleEvents = await relayStore.readAll(ev.GLOBAL_CURSOR_START, 200);
+    // Read directly (the backlog has committed): readAll's cluster-wide horizon returns nothing while
+    // any database of the cluster has a transaction open (ADR 0220), and the machine is shared.
+    const sampleEvents = (await relayDb.pool.query(`select ${ev.EVENT_COLUMNS} from events order by transaction_id, position limit 200`)).rows.map(ev.toStoredEvent);
     const messageBytes = Math.round(sampleEvents.reduce((s, e) => s + ct.encodeEnvelope(e.metadata, e.payload).length, 0) / sampleEvents.length);
     const relayRun = async (db, label, count, { horizon = 'database', deadlineMs = 120_000 } = {}) => {
       const prefix = `${topicPrefix}relay-${label}.`;
