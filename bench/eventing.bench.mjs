@@ -386,18 +386,39 @@ async function runOnce({ flags }) {
     });
     // The inline generator appends through latencyStore in this process: wake the relay directly.
     latencyStore.onCommitted(() => latencyRelay.wake());
-    const consumer = new ev.ConsumerRunner({
-      kafka,
+    // A projection of the prices into `table`; `applied` gets each event's time once its batch's
+    // transaction committed (batches of other partitions commit on their own).
+    const latencyConsumer = ({ groupId, table, fetchAhead, applied, onBatch }) =>
+      new ev.ConsumerRunner({
+        kafka,
+        groupId,
+        topics: [ct.topicName('inventory', latencyPrefix)],
+        transactions: new ev.PgTransactionRunner(latencyDb.pool),
+        deadLetterTopic: ct.topicName('dlq', latencyPrefix),
+        fetchWaitMsMax: opts.latencyFetchWaitMs,
+        partitionsConsumedConcurrently: 4,
+        appendsEvents: opts.latencyConsumerAppends,
+        fetchAhead,
+        logger: quietLogger,
+        handleBatch: async (events, ctx) => {
+          onBatch?.(events, ctx);
+          await ctx.tx.query(
+            `insert into ${table} (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
+             on conflict (device_id) do update set price = excluded.price, version = excluded.version where ${table}.version < excluded.version`,
+            [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
+          );
+          ctx.tx.afterCommit(() => {
+            const at = now();
+            for (const e of events) applied.set(e.metadata.eventId, at);
+          });
+        },
+      });
+    const consumer = latencyConsumer({
       groupId: `${latencyPrefix}projection`,
-      topics: [ct.topicName('inventory', latencyPrefix)],
-      transactions: new ev.PgTransactionRunner(latencyDb.pool),
-      deadLetterTopic: ct.topicName('dlq', latencyPrefix),
-      fetchWaitMsMax: opts.latencyFetchWaitMs,
-      partitionsConsumedConcurrently: 4,
-      appendsEvents: opts.latencyConsumerAppends,
+      table: 'device_prices',
       fetchAhead: opts.latencyFetchAhead,
-      logger: quietLogger,
-      handleBatch: async (events, ctx) => {
+      applied: appliedAt,
+      onBatch: (events, ctx) => {
         const entered = now();
         for (const e of events) handledAt.set(e.metadata.eventId, entered);
         // When kafkajs handed over the fetch each event came in (with fetchAhead, one batch can
@@ -406,45 +427,13 @@ async function runOnce({ flags }) {
           const startedAt = batchStartedAt?.get(`${ctx.partition}:${e.offset}`);
           if (startedAt) fetchedAt.set(e.metadata.eventId, startedAt);
         }
-        await ctx.tx.query(
-          `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
-           on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
-          [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
-        );
-        // Applied when its transaction has committed (batches of other partitions commit on their own).
-        ctx.tx.afterCommit(() => {
-          const at = now();
-          for (const e of events) appliedAt.set(e.metadata.eventId, at);
-        });
       },
     });
     // --latency-pair: a second consumer group beside the first, the other way for fetchAhead, on
     // the same events at the same time: a paired comparison that the machine's load affects alike.
     const pairedAt = new Map();
     const paired = opts.latencyPair
-      ? new ev.ConsumerRunner({
-          kafka,
-          groupId: `${latencyPrefix}projection-paired`,
-          topics: [ct.topicName('inventory', latencyPrefix)],
-          transactions: new ev.PgTransactionRunner(latencyDb.pool),
-          deadLetterTopic: ct.topicName('dlq', latencyPrefix),
-          fetchWaitMsMax: opts.latencyFetchWaitMs,
-          partitionsConsumedConcurrently: 4,
-          appendsEvents: opts.latencyConsumerAppends,
-          fetchAhead: !opts.latencyFetchAhead,
-          logger: quietLogger,
-          handleBatch: async (events, ctx) => {
-            await ctx.tx.query(
-              `insert into device_prices_paired (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
-               on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices_paired.version < excluded.version`,
-              [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
-            );
-            ctx.tx.afterCommit(() => {
-              const at = now();
-              for (const e of events) pairedAt.set(e.metadata.eventId, at);
-            });
-          },
-        })
+      ? latencyConsumer({ groupId: `${latencyPrefix}projection-paired`, table: 'device_prices_paired', fetchAhead: !opts.latencyFetchAhead, applied: pairedAt })
       : undefined;
     if (paired) await latencyDb.pool.query('create table device_prices_paired (like device_prices including all)');
     await latencyRelay.start();
