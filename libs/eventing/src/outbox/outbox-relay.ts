@@ -2,9 +2,8 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Client, type ClientConfig } from 'pg';
 import type { Kafka, Message as KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { EVENT_HEADERS, EventRegistry, encodeEnvelope } from '@ionet/contracts';
-import { EVENT_COLUMNS, readAllSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
+import { readAllSql, readBelowDatabaseHorizonSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
 import { EVENTS_NOTIFY_CHANNEL } from '../store/eventing-schema';
-import { NO_APPEND_APPLICATION_NAME } from '../support/no-append';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
 import { contextFromTraceparent, startProducerSpan } from '../support/tracing';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
@@ -40,47 +39,14 @@ export interface OutboxRelayOptions {
   metrics?: EventingMetrics;
   /** Which running transactions hold back the read (ADR 0220, 0221). 'database' (default): those
    *  that might still append to this database's events table (not those of other databases, nor
-   *  consumer batches marked as never appending). 'cluster': the oldest running transaction of the whole PostgreSQL
-   *  cluster, as EventStore.readAll does; one long transaction in any other database stalls the
-   *  relay until it ends. */
+   *  consumer batches marked as never appending). 'cluster': the oldest running transaction of
+   *  the whole PostgreSQL cluster, as EventStore.readAll in a caller's transaction does; one long
+   *  transaction in any other database stalls the relay until it ends. */
   visibilityHorizon?: 'database' | 'cluster';
 }
 
-/** Events after the checkpoint below the relay's visibility horizon, in one statement (ADR 0220,
- *  0221). Transaction ids are cluster-wide, so pg_snapshot_xmin() is held back by a transaction
- *  open in any database of the cluster (another service, a test suite, a psql session left in a
- *  transaction), and by this database's consumer batches that never append. The horizon is the
- *  lowest transaction X in xip(S) (S: this statement's snapshot, the one the events are read with)
- *  that might still insert into this events table, or xmax(S) when there is none. X is left out
- *  only when it is running now (pg_stat_activity, read after S) in a backend of another database,
- *  or in a backend whose transaction marked itself `ionet:no-append` (ConsumerRunner
- *  `appendsEvents: false`, set before its handler runs; EventStore.append refuses in it). Anything
- *  else in xip(S), including a transaction that ended since S and a prepared transaction (no
- *  backend), holds the horizon: the next read sees it. Safe: every transaction below the horizon
- *  either ended before S (its rows are visible in S, or it aborted) or can never insert here. A
- *  backend's application_name is read before its backend_xid, and a transaction in xip(S) still
- *  running at the xid read was the backend's transaction since before S, so the name read is its
- *  own. Only the low 32 bits are compared (backend_xid is a 32-bit xid; the xids in xip(S) lie
- *  within 2^31 of each other). With no transaction running below xmax(S) the backends are not
- *  read; otherwise the function behind pg_stat_activity is called directly (without its joins). */
-const READ_BELOW_DATABASE_HORIZON_SQL = `
-  with snap as (select pg_current_snapshot() as s),
-       horizon as (
-         select case when pg_snapshot_xmin(s) = pg_snapshot_xmax(s) then pg_snapshot_xmax(s)
-                     else least(pg_snapshot_xmax(s), (
-                            select min(x) from pg_snapshot_xip(s) as x
-                             where not exists (
-                                     select 1 from pg_stat_get_activity(null) as a
-                                      where a.backend_xid is not null
-                                        and a.backend_xid::text::bigint = x::text::bigint % 4294967296
-                                        and (a.datid <> $4::oid or starts_with(a.application_name, '${NO_APPEND_APPLICATION_NAME}')))))
-                end as xid
-           from snap)
-  select ${EVENT_COLUMNS} from events
-   where (transaction_id, position) > ($1::xid8, $2::bigint)
-     and transaction_id < (select xid from horizon)
-   order by transaction_id, position
-   limit $3`;
+/** The relay's read: the database's oid is read once per connection and passed as $4. */
+const RELAY_READ_SQL = readBelowDatabaseHorizonSql('$4::oid');
 
 /** First wait after a wake-up found nothing visible yet (see retryFast). */
 const WAKE_RETRY_MIN_MS = 1;
@@ -343,7 +309,8 @@ export class OutboxRelay {
   private async readBatch(client: Client, after: Checkpoint): Promise<EventRow[]> {
     const cursor = [after.transactionId.toString(), after.position.toString(), this.batchSizeMax];
     if (this.options.visibilityHorizon === 'cluster') return (await client.query<EventRow>(readAllSql(), cursor)).rows;
-    return (await client.query<EventRow>({ name: 'ionet_relay_read_v2', text: READ_BELOW_DATABASE_HORIZON_SQL, values: [...cursor, this.databaseOid] })).rows;
+    // Its own statement outside any transaction block, as the horizon's safety needs (ADR 0221).
+    return (await client.query<EventRow>({ name: 'ionet_relay_read_v2', text: RELAY_READ_SQL, values: [...cursor, this.databaseOid] })).rows;
   }
 
   /** Events committed: read now instead of at the next poll. EventStore calls it for a relay of
