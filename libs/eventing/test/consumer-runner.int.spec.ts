@@ -51,7 +51,16 @@ describe.each([false, true])('ConsumerRunner (fetchAhead: %s)', (fetchAhead) => 
     const admin = kit.kafka.admin();
     await admin.connect();
     try {
-      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+      // The case's topic was just created: on a busy broker its leader can still be moving
+      // (NOT_LEADER_FOR_PARTITION, retriable); ask again for a while.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+        } catch (err) {
+          if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     } finally {
       await admin.disconnect();
     }
