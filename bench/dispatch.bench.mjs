@@ -22,6 +22,7 @@ const Redis = require('ioredis');
 const { create, fromBinary, toBinary } = require('@bufbuild/protobuf');
 const { timestampFromDate } = require('@bufbuild/protobuf/wkt');
 const { ensureTopics } = require('@ionet/eventing');
+const { ACKNOWLEDGED_MEMORY_MS } = require('@ionet/platform');
 const { Asset, billingV1, commonV1, decodeEnvelope, encodeEnvelope, EVENT_HEADERS, leasingV1, ledgerV1, matchingV1, newEventId, topicName, verificationV1 } = require('@ionet/contracts');
 
 const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -326,7 +327,15 @@ class Agents {
             continue;
           }
           this.seen.add(item.job.jobId);
-          await this.redis.multi().hdel(`${this.prefix}${deviceId}:items`, `job:${item.job.jobId}`).zrem(`${this.prefix}${deviceId}:queue`, `job:${item.job.jobId}`).exec();
+          // As verification acknowledges on the agent's `accepted` (AgentWorkMailbox.acknowledge).
+          const id = `job:${item.job.jobId}`;
+          await this.redis
+            .multi()
+            .hdel(`${this.prefix}${deviceId}:items`, id)
+            .zrem(`${this.prefix}${deviceId}:queue`, id)
+            .sadd(`${this.prefix}${deviceId}:acked`, id)
+            .pexpire(`${this.prefix}${deviceId}:acked`, ACKNOWLEDGED_MEMORY_MS)
+            .exec();
           await this.onJob(item.job, deviceId);
           const left = (this.waiting.get(item.job.leaseId) ?? 0) - 1;
           this.waiting.set(item.job.leaseId, left);

@@ -53,6 +53,7 @@ describe('leasing on the real stack: quote -> cluster -> funded -> dispatched ->
     expect((view.body.devices as Array<{ role: string }>).map((d) => d.role)).toEqual(['head', 'worker', 'worker']);
     expect(view.body.amountPaid).toEqual({ amountBaseUnits: String(PRICE * 6n + (PRICE * 6n) / 400n + (PRICE * 6n) / 50n), asset: 'USDC' });
     expect((await kit.call(otherKey, 'GET', `/v1/clusters/${clusterId}`)).status).toBe(404);
+    expect((await kit.call(key, 'GET', '/v1/clusters/not-a-cluster')).body).toMatchObject({ status: 400, code: 'REQUEST.INVALID_ID' });
     // Nothing is dispatched before the money is there.
     expect(await jobItems(quote.devices[0]!.deviceId)).toEqual([]);
 
@@ -190,6 +191,14 @@ describe('leasing on the real stack: quote -> cluster -> funded -> dispatched ->
     await new Promise((r) => setTimeout(r, 600));
     expect((await kit.call(key, 'POST', '/v1/clusters', { quoteId: late.quoteId, ...WORKLOAD })).body).toMatchObject({ status: 410, code: 'LEASING.QUOTE_EXPIRED' });
     expect((await kit.state(a)).status).toBe('terminated');
+    // Cancelled before payment: ended with nothing used, and no agent was ever told anything.
+    const unpaid = await kit.quote(customer, 1);
+    await quoteSeen(unpaid.quoteId);
+    const c = String((await kit.call(key, 'POST', '/v1/clusters', { quoteId: unpaid.quoteId, ...WORKLOAD })).body.clusterId);
+    expect((await kit.call(key, 'DELETE', `/v1/clusters/${c}`)).body).toMatchObject({ status: 'terminated', terminationReason: 'customer_cancelled', hoursRemaining: 0 });
+    expect((await kit.events(c)).find((e) => e.type === 'LeaseTerminated')).toMatchObject({ hoursUsed: 0, hoursRefundable: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await kit.mailbox.pending(unpaid.devices[0]!.deviceId)).toEqual([]);
   });
 
   it('dead-lettered none of the facts above (each one was understood)', async () => {

@@ -39,7 +39,7 @@ export function clusterView(state: LeaseState, now: Date) {
     devices: slots.map((s) => ({ deviceId: s.deviceId, supplierId: s.supplierId, role: s.role, gpuCount: s.gpuCount, pricePerGpuHourBaseUnits: s.pricePerGpuHour.amountBaseUnits.toString(), jobStatus: state.jobs[s.jobId]?.status ?? 'pending' })),
     durationHours: state.totalHours,
     hoursServed: served,
-    hoursRemaining: state.activatedAt ? Math.max(0, state.totalHours - served) : state.totalHours,
+    hoursRemaining: state.endedAt ? 0 : state.activatedAt ? Math.max(0, state.totalHours - served) : state.totalHours,
     amountPaid: state.amountPaid ? { amountBaseUnits: state.amountPaid.amountBaseUnits.toString(), asset: state.amountPaid.asset } : null,
     createdAt: iso(state.createdAt),
     paymentDeadline: iso(state.paymentDeadline),

@@ -58,8 +58,10 @@ export function jobItemOf(state: LeaseState, deviceId: string, headHost: (headDe
   return { kind: 'job', job };
 }
 
-/** A `stop` item for every live job of a lease (it ended). */
+/** A `stop` item for every live job of a lease (it ended); none for a lease never funded (no job
+ *  was ever handed out). */
 async function stopAll(jobs: JobQueues, state: LeaseState): Promise<void> {
+  if (!state.activatedAt) return;
   await Promise.all(currentSlots(state).map((s) => jobs.add(StopJob, { leaseId: state.leaseId, deviceId: s.deviceId, jobId: s.jobId }, [s.jobId])));
 }
 
