@@ -8,7 +8,7 @@
 // accepted. Funded leases are offered at a steady rate (`--rate` clusters/s). Beside it, in the same
 // run, the raw limit of the path's hops: a Kafka publish -> consume round trip, and a Redis
 // PUBLISH -> message round trip, at the same rate. Median of three runs with the load average.
-//   npm run bench -- dispatch [--clusters=200] [--devices=8] [--rate=10] [--runs=3]
+//   npm run bench -- dispatch [--clusters=200] [--devices=8] [--rate=10] [--runs=3] (results: bench/results/dispatch.json; another --rate: dispatch-rate<N>.json)
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -203,8 +203,9 @@ export async function run({ root, flags }) {
       verdict,
     };
     mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench', 'results', 'dispatch.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log('\nwritten to bench/results/dispatch.json');
+    const file = opts.rate === 10 ? 'dispatch.json' : `dispatch-rate${opts.rate}.json`;
+    writeFileSync(path.join(root, 'bench', 'results', file), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nwritten to bench/results/${file}`);
   } finally {
     await cleanup();
   }
