@@ -61,7 +61,7 @@ const jobStatus = (jobId: string, deviceId: string, status: 'accepted' | 'starte
   detail,
   at: at(ms),
 });
-const running: LeaseEvent = { type: 'LeaseRunning', leaseId: 'l-1', customerId: 'org-1', at: at(63_000) };
+const running: LeaseEvent = { type: 'LeaseJobsStarted', leaseId: 'l-1', customerId: 'org-1', at: at(63_000) };
 const deploying = [created, activated, dispatched('job-1', 'd-1', 'head'), dispatched('job-2', 'd-2', 'worker')];
 const live = [...deploying, jobStatus('job-1', 'd-1', 'started'), jobStatus('job-2', 'd-2', 'started'), running];
 const report = (jobId: string, kind: Extract<LeaseCommand, { type: 'RecordJobEvent' }>['kind'], ms = 63_000, exitCode: number | null = null, text = ''): LeaseCommand => ({ type: 'RecordJobEvent', jobId, kind, exitCode, text, at: at(ms) });

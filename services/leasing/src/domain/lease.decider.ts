@@ -69,7 +69,7 @@ export type LeaseEvent =
   | { type: 'LeaseActivated'; leaseId: string; customerId: string; endsAt: Date; at: Date }
   | { type: 'JobDispatched'; leaseId: string; jobId: string; deviceId: string; role: ClusterRole; image: string; at: Date }
   | { type: 'LeaseJobStatusChanged'; leaseId: string; jobId: string; deviceId: string; status: Exclude<JobStatus, 'pending' | 'replaced'>; exitCode: number | null; detail: string; at: Date }
-  | { type: 'LeaseRunning'; leaseId: string; customerId: string; at: Date }
+  | { type: 'LeaseJobsStarted'; leaseId: string; customerId: string; at: Date }
   | {
       type: 'LeaseHourCompleted';
       leaseId: string;
@@ -276,7 +276,7 @@ export function decideLease(command: LeaseCommand, state: LeaseState): LeaseEven
       const out: LeaseEvent[] = [jobChanged(state, job, next, command.kind === 'exited' ? command.exitCode : null, detail, command.at)];
       if (next === 'started' && state.status === 'deploying') {
         const allStarted = currentSlots(state).every((s) => s.jobId === job.jobId || JOB_RANK[state.jobs[s.jobId]!.status] >= JOB_RANK.started);
-        if (allStarted) out.push({ type: 'LeaseRunning', leaseId: state.leaseId, customerId: state.customerId, at: command.at });
+        if (allStarted) out.push({ type: 'LeaseJobsStarted', leaseId: state.leaseId, customerId: state.customerId, at: command.at });
       }
       return out;
     }
@@ -392,7 +392,7 @@ export function evolveLease(state: LeaseState, event: LeaseEvent): LeaseState {
       if (event.detail) next.detail = event.detail;
       return { ...state, jobs: { ...state.jobs, [event.jobId]: next } };
     }
-    case 'LeaseRunning':
+    case 'LeaseJobsStarted':
       return { ...state, status: 'running', runningAt: event.at };
     case 'LeaseHourCompleted':
       return { ...state, hours: { ...state.hours, [`${event.deviceId}/${event.hourIndex}`]: event.outcome } };

@@ -30,7 +30,7 @@ export const clustersProjection = defineProjection({
       ]);
     }),
     on(leasingV1.LeaseActivatedSchema, async (e, m, ctx) => setStatus(ctx, e.leaseId, 'deploying', m.aggregateVersion)),
-    on(leasingV1.LeaseRunningSchema, async (e, m, ctx) => setStatus(ctx, e.leaseId, 'running', m.aggregateVersion)),
+    on(leasingV1.LeaseJobsStartedSchema, async (e, m, ctx) => setStatus(ctx, e.leaseId, 'running', m.aggregateVersion)),
     on(leasingV1.LeaseDeviceReplacedSchema, async (e, m, ctx) => {
       await ctx.tx.query(`update ${ctx.table('clusters')} set status = 'deploying', version = $2 where lease_id = $1 and version < $2 and status = 'running'`, [e.leaseId, m.aggregateVersion.toString()]);
     }),

@@ -59,7 +59,7 @@ describe('lease event codec', () => {
   it('round-trips every event of a lease exactly (money as bigint base units, dates, roles, job ids)', () => {
     const events = lifeOfALease();
     expect(new Set(events.map((e) => e.type))).toEqual(
-      new Set(['LeaseCreated', 'LeaseActivated', 'JobDispatched', 'LeaseJobStatusChanged', 'LeaseRunning', 'LeaseHourCompleted', 'LeaseExtended', 'LeaseDeviceReplaced', 'LeaseTerminated']),
+      new Set(['LeaseCreated', 'LeaseActivated', 'JobDispatched', 'LeaseJobStatusChanged', 'LeaseJobsStarted', 'LeaseHourCompleted', 'LeaseExtended', 'LeaseDeviceReplaced', 'LeaseTerminated']),
     );
     for (const e of events) {
       // Through the bytes on Kafka, as a consumer reads them.

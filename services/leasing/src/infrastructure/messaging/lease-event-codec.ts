@@ -89,10 +89,10 @@ export const leaseEventCodec = eventCodec<LeaseEvent>()({
       at: w.changedAt!,
     }),
   },
-  LeaseRunning: {
-    schema: leasingV1.LeaseRunningSchema,
-    toWire: (e) => ({ leaseId: e.leaseId, customerId: e.customerId, runningAt: e.at }),
-    fromWire: (w) => ({ type: 'LeaseRunning', leaseId: w.leaseId, customerId: w.customerId, at: w.runningAt! }),
+  LeaseJobsStarted: {
+    schema: leasingV1.LeaseJobsStartedSchema,
+    toWire: (e) => ({ leaseId: e.leaseId, customerId: e.customerId, startedAt: e.at }),
+    fromWire: (w) => ({ type: 'LeaseJobsStarted', leaseId: w.leaseId, customerId: w.customerId, at: w.startedAt! }),
   },
   LeaseHourCompleted: {
     schema: leasingV1.LeaseHourCompletedSchema,
