@@ -60,7 +60,7 @@ export const leaseEventCodec = eventCodec<LeaseEvent>()({
         paymentFee: amount(w.paymentFee, 'payment_fee'),
         totalPrice: amount(w.totalPrice, 'total_price'),
         workload: { name: w.workload?.name ?? '', image: w.workload?.image ?? '', command: [...(w.workload?.command ?? [])], env: Object.fromEntries((w.workload?.env ?? []).map((v) => [v.name, v.value])), ports: [...(w.workload?.ports ?? [])] },
-        paymentDeadline: w.paymentDeadline!,
+        paymentDeadline: w.paymentDeadline ?? w.createdAt!,
         at: w.createdAt!,
       };
     },
