@@ -16,12 +16,12 @@ const amount = (m: DomainMoney | undefined, field: string): Amount => {
   return { amountBaseUnits: m.amountBaseUnits, asset: m.asset };
 };
 
-type WireSlot = { deviceId: string; supplierId: string; gpuCount: number; pricePerGpuHour: DomainMoney | undefined; role: string; jobId: string };
+type WireSlot = { deviceId: string; supplierId: string; gpuCount: number; pricePerGpuHour: DomainMoney | undefined; role: string; jobId: string | undefined };
 
 const slotToWire = (s: LeaseSlot): WireSlot => ({ deviceId: s.deviceId, supplierId: s.supplierId, gpuCount: s.gpuCount, pricePerGpuHour: s.pricePerGpuHour, role: s.role, jobId: s.jobId });
 const slotFromWire = (s: WireSlot): LeaseSlot => {
   if (!(ROLES as readonly string[]).includes(s.role)) throw new ContractError(CONTRACT_ERROR_CODES.violation, `slot ${s.deviceId} has no role`);
-  return { deviceId: s.deviceId, supplierId: s.supplierId, gpuCount: s.gpuCount, pricePerGpuHour: amount(s.pricePerGpuHour, 'price_per_gpu_hour'), role: s.role as ClusterRole, jobId: s.jobId };
+  return { deviceId: s.deviceId, supplierId: s.supplierId, gpuCount: s.gpuCount, pricePerGpuHour: amount(s.pricePerGpuHour, 'price_per_gpu_hour'), role: s.role as ClusterRole, jobId: s.jobId ?? '' };
 };
 
 export const leaseEventCodec = eventCodec<LeaseEvent>()({

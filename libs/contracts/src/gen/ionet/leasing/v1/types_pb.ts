@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/leasing/v1/types.proto.
  */
 export const file_ionet_leasing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxIpgBCglMZWFzZVNsb3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhEKCWdwdV9jb3VudBgDIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSDAoEcm9sZRgFIAEoCRIOCgZqb2JfaWQYBiABKAkiggEKD0NsdXN0ZXJXb3JrbG9hZBIMCgRuYW1lGAEgASgJEg0KBWltYWdlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSMgoDZW52GAQgAygLMiUuaW9uZXQubGVhc2luZy52MS5FbnZpcm9ubWVudFZhcmlhYmxlEg0KBXBvcnRzGAUgAygNIjIKE0Vudmlyb25tZW50VmFyaWFibGUSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCWIGcHJvdG8z", [file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9sZWFzaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5sZWFzaW5nLnYxIqgBCglMZWFzZVNsb3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhEKCWdwdV9jb3VudBgDIAEoDRIyChJwcmljZV9wZXJfZ3B1X2hvdXIYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSDAoEcm9sZRgFIAEoCRITCgZqb2JfaWQYBiABKAlIAIgBAUIJCgdfam9iX2lkIoIBCg9DbHVzdGVyV29ya2xvYWQSDAoEbmFtZRgBIAEoCRINCgVpbWFnZRgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjIKA2VudhgEIAMoCzIlLmlvbmV0LmxlYXNpbmcudjEuRW52aXJvbm1lbnRWYXJpYWJsZRINCgVwb3J0cxgFIAMoDSIyChNFbnZpcm9ubWVudFZhcmlhYmxlEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAliBnByb3RvMw", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.leasing.v1.LeaseSlot
@@ -47,9 +47,9 @@ export type LeaseSlot = Message<"ionet.leasing.v1.LeaseSlot"> & {
   role: string;
 
   /**
-   * @generated from field: string job_id = 6;
+   * @generated from field: optional string job_id = 6;
    */
-  jobId: string;
+  jobId?: string | undefined;
 };
 
 /**
