@@ -1,0 +1,90 @@
+import { AGENT_PATHS } from '@ionet/agent-protocol';
+import type { AgentOptions } from '../cli-args';
+import { HeartbeatJournal } from '../heartbeats/heartbeat-journal';
+import type { JobRecord } from '../jobs/job-record';
+import { summariseGpus } from './join.command';
+import { AgentApiClient, PlatformError } from '../platform/api-client';
+import { readJsonFile } from '../state/files';
+import type { StateDir } from '../state/state-dir';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Json = Record<string, unknown>;
+
+/** `ionet-agent status`: the device as the platform sees it (status and why), its verification
+ *  (chain, uptime, challenges, reputation) and this agent's own side (journal, jobs). */
+export async function statusCommand(state: StateDir, options: AgentOptions, out: (line: string) => void): Promise<number> {
+  const key = state.loadKey();
+  const enrollment = state.requireEnrollment();
+  const api = new AgentApiClient(options.api ?? enrollment.apiUrl, key);
+  const local = localState(state);
+  const [device, verification] = await Promise.all([fetchOrProblem(api, AGENT_PATHS.device), fetchOrProblem(api, AGENT_PATHS.verification)]);
+  const reachable = !('problem' in device && device.problem.status === 0);
+  if (options.json) {
+    out(JSON.stringify({ deviceId: enrollment.deviceId, address: key.address, apiUrl: api.apiUrl, device, verification, local }, null, 2));
+    return reachable ? 0 : 1;
+  }
+  out(`device ${enrollment.deviceId}  (address ${key.address}, platform ${api.apiUrl})`);
+  if ('problem' in device) {
+    out(`  platform: ${describeProblem(device.problem)}`);
+  } else {
+    const d = device.value;
+    out(`  status        ${str(d.status)}${d.since ? ` since ${str(d.since)}` : ''}`);
+    if (d.statusReason) out(`  why           ${str(d.statusReason)}`);
+    const spec = (d.spec ?? {}) as Json;
+    const gpus = Array.isArray(spec.gpus) ? (spec.gpus as Json[]) : [];
+    out(`  gpus          ${gpus.length ? summariseGpus(gpus.map((g) => str(g.model))) : 'none (CPU device)'}${d.simulated ? ' (simulated)' : ''}`);
+    if (d.multiplier !== undefined) out(`  multiplier    ${str(d.multiplier)}`);
+  }
+  if ('problem' in verification) {
+    if (reachable) out(`  verification: ${describeProblem(verification.problem)}`);
+  } else {
+    const v = verification.value;
+    const head = (v.chainHead ?? v.chain ?? {}) as Json;
+    if (Object.keys(head).length) out(`  chain head    #${str(head.sequence)} ${str(head.hash).slice(0, 16)}…`);
+    const last = (v.lastHeartbeat ?? {}) as Json;
+    if (last.at) out(`  last beat     ${str(last.at)}${last.receivedAt ? ` (received ${str(last.receivedAt)})` : ''}`);
+    if (v.uptime !== undefined) out(`  uptime        ${typeof v.uptime === 'object' ? JSON.stringify(v.uptime) : str(v.uptime)}`);
+    const challenges = Array.isArray(v.challenges) ? (v.challenges as Json[]) : Array.isArray(v.lastChallenges) ? (v.lastChallenges as Json[]) : [];
+    for (const c of challenges.slice(0, 5)) out(`  challenge     ${str(c.challengeId)}: ${str(c.verdict ?? c.status)}${c.reason ? ` (${str(c.reason)})` : ''}${c.solveMs !== undefined ? ` in ${str(c.solveMs)} ms` : ''}`);
+    if (v.reputation !== undefined) out(`  reputation    ${typeof v.reputation === 'object' ? JSON.stringify(v.reputation) : str(v.reputation)}`);
+  }
+  out(`  this agent    chain at #${local.chainHead ?? '-'}, ${local.pendingHeartbeats} heartbeat(s) not yet delivered, ${local.jobs.length} job(s)`);
+  for (const j of local.jobs) out(`  job           ${j.jobId} (${j.role}, lease ${j.leaseId}): ${j.phase}${j.exitCode !== undefined && j.exitCode !== null ? `, exit ${j.exitCode}` : ''}${j.unsentEvents ? `, ${j.unsentEvents} event(s) to send` : ''}`);
+  return reachable ? 0 : 1;
+}
+
+function localState(state: StateDir) {
+  let chainHead: number | null = null;
+  let pendingHeartbeats = 0;
+  if (existsSync(state.journalDir)) {
+    const journal = HeartbeatJournal.open(state.journalDir);
+    chainHead = journal.head()?.sequence ?? null;
+    pendingHeartbeats = journal.pendingCount();
+    journal.close();
+  }
+  const jobs = existsSync(state.jobsDir)
+    ? readdirSync(state.jobsDir)
+        .map((name) => readJsonFile<JobRecord>(join(state.jobsDir, name, 'job.json')))
+        .filter((r): r is JobRecord => r !== undefined)
+        .map((r) => ({ jobId: r.job.jobId, leaseId: r.job.leaseId, role: r.job.role, phase: r.phase, exitCode: r.exitCode, unsentEvents: r.unsent.length }))
+    : [];
+  return { chainHead, pendingHeartbeats, jobs };
+}
+
+async function fetchOrProblem(api: AgentApiClient, path: string): Promise<{ value: Json } | { problem: { status: number; code: string; detail: string } }> {
+  try {
+    return { value: (await api.get<Json>(path, { timeoutMs: 10_000 })) ?? {} };
+  } catch (err) {
+    if (err instanceof PlatformError) return { problem: { status: err.status, code: err.code, detail: err.detail } };
+    throw err;
+  }
+}
+
+function describeProblem(p: { status: number; code: string; detail: string }): string {
+  return p.status === 0 ? `unreachable (${p.detail})` : `${p.status} ${p.code}: ${p.detail}`;
+}
+
+function str(v: unknown): string {
+  return v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v);
+}
