@@ -12,7 +12,7 @@ export type HeartbeatBody = Omit<Heartbeat, 'sequence' | 'previousHash'>;
 
 /** Acknowledged heartbeats kept after compaction, so a platform that answers from a little behind
  *  what it acknowledged (a lost answer) is still found in the journal. */
-const ACKED_KEPT = 1_000;
+const ACKED_KEPT = 100;
 const COMPACT_AFTER_LINES = 20_000;
 
 /**
@@ -27,7 +27,10 @@ export class HeartbeatJournal {
   private lines = 0;
   private fd: number;
 
-  private constructor(private readonly dir: string) {
+  private constructor(
+    private readonly dir: string,
+    private readonly compactAfterLines: number,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.acked = readJsonFile<ChainPoint>(this.ackedPath);
     this.entries = this.readJournal();
@@ -36,8 +39,8 @@ export class HeartbeatJournal {
     this.compactIfLarge();
   }
 
-  static open(dir: string): HeartbeatJournal {
-    return new HeartbeatJournal(dir);
+  static open(dir: string, options: { compactAfterLines?: number } = {}): HeartbeatJournal {
+    return new HeartbeatJournal(dir, options.compactAfterLines ?? COMPACT_AFTER_LINES);
   }
 
   private get journalPath(): string {
@@ -171,7 +174,7 @@ export class HeartbeatJournal {
   }
 
   private compactIfLarge(): void {
-    if (this.lines < COMPACT_AFTER_LINES) return;
+    if (this.lines < this.compactAfterLines) return;
     const after = this.acked?.sequence ?? -1;
     const firstPending = this.entries.findIndex((e) => e.sequence > after);
     const keepFrom = Math.max(0, (firstPending < 0 ? this.entries.length : firstPending) - ACKED_KEPT);

@@ -33,6 +33,8 @@ const STOP_GRACE_MS_DEFAULT = 10_000;
 export class JobRunner {
   private readonly records = new Map<string, JobRecord>();
   private readonly stopping = new Set<string>();
+  private ticking = false;
+  private flushing = false;
 
   constructor(private readonly options: JobRunnerOptions) {
     mkdirSync(options.jobsDir, { recursive: true, mode: 0o700 });
@@ -44,7 +46,10 @@ export class JobRunner {
       const record = readJsonFile<JobRecord>(join(this.options.jobsDir, name, 'job.json'));
       if (!record) continue;
       this.records.set(record.job.jobId, record);
-      if (isActive(record)) {
+      if (record.phase === 'starting') {
+        // The agent died between accepting and starting it: start it now.
+        await this.launch(record);
+      } else if (isActive(record)) {
         this.options.log('re-attaching to a job', { jobId: record.job.jobId, phase: record.phase });
         await this.options.runtime.reattach(record, this.paths(record.job.jobId));
         // A stop that the crash interrupted is finished now.
@@ -98,6 +103,11 @@ export class JobRunner {
       this.save(record);
       return;
     }
+    await this.launch(record);
+  }
+
+  private async launch(record: JobRecord): Promise<void> {
+    const job = record.job;
     const started = await this.options.runtime.start(record, this.paths(job.jobId));
     if (!started.ok) {
       record.phase = 'failed_to_start';
@@ -143,16 +153,27 @@ export class JobRunner {
     this.options.log('stopping job', { jobId, reason });
     try {
       await this.options.runtime.stop(record, this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT);
+      await this.supervise(record);
     } finally {
       this.stopping.delete(jobId);
     }
-    await this.supervise(record);
   }
 
   /** One supervision pass: output to log events, liveness, the lease's end; then events sent. */
   async tick(): Promise<void> {
+    // One pass at a time: a slow platform must not make two passes report one exit twice.
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.supervisePass();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async supervisePass(): Promise<void> {
     for (const record of this.records.values()) {
-      if (!isActive(record)) continue;
+      if (!isActive(record) || record.phase === 'starting') continue;
       if (record.phase === 'running' && this.options.platformNowMs() >= Date.parse(record.job.endsAt) && !this.stopping.has(record.job.jobId)) {
         void this.stop(record.job.jobId, 'the lease ended');
         continue;
@@ -163,6 +184,16 @@ export class JobRunner {
   }
 
   async flushEvents(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      await this.sendUnsent();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async sendUnsent(): Promise<void> {
     for (const record of this.records.values()) {
       while (record.unsent.length > 0) {
         const batch = record.unsent.slice(0, EVENTS_PER_POST_MAX);
