@@ -41,6 +41,8 @@ const BACKOFF_MS_MAX = 30_000;
 const JOB_TICK_MS = 1_000;
 const WORK_POLL_SLACK_MS = 10_000;
 const SHUTDOWN_FLUSH_MS = 3_000;
+const REPOLL_KNOWN_ITEMS_MS = 2_000;
+const CHALLENGES_REMEMBERED_MAX = 1_000;
 
 /** `ionet-agent run`: the heartbeat chain, the work long poll and the job supervisor, until stopped. */
 export class Agent {
@@ -173,7 +175,11 @@ export class Agent {
       try {
         const answer = await this.api.get<WorkResponse>(`${AGENT_PATHS.work}?waitMs=${this.config.workWaitMs}`, { timeoutMs: this.config.workWaitMs + WORK_POLL_SLACK_MS, signal: this.abort.signal });
         backoff = BACKOFF_MS_MIN;
-        for (const item of answer.items ?? []) this.handle(item);
+        let fresh = 0;
+        for (const item of answer.items ?? []) if (this.handle(item)) fresh++;
+        // Items are re-delivered until acknowledged (a result, an accepted or a stopped event): an
+        // answer of items already in hand is not a reason to ask again at once.
+        if ((answer.items ?? []).length > 0 && fresh === 0) await new Promise((r) => setTimeout(r, REPOLL_KNOWN_ITEMS_MS));
       } catch (err) {
         if (this.abort.signal.aborted) return;
         const e = err as Error;
@@ -184,19 +190,34 @@ export class Agent {
     }
   }
 
-  private handle(item: WorkItem): void {
+  /** Starts what an item asks; false when it is one already in hand (a re-delivery). */
+  private handle(item: WorkItem): boolean {
     switch (item.kind) {
-      case 'challenge':
+      case 'challenge': {
+        const known = this.challenges.get(item.challenge.challengeId);
+        if (known && known.state !== 'solved') return false;
         void this.prove(item.challenge);
-        return;
+        return known === undefined;
+      }
       case 'job':
-        if (!this.jobs.has(item.job.jobId)) void this.jobs.accept(item.job).then(() => this.jobs.flushEvents()).catch((err) => this.config.log('job failed', { jobId: item.job.jobId, error: (err as Error).message }));
-        return;
-      case 'stop':
+        if (this.jobs.has(item.job.jobId)) {
+          void this.jobs.flushEvents();
+          return false;
+        }
+        void this.jobs.accept(item.job).then(() => this.jobs.flushEvents()).catch((err) => this.config.log('job failed', { jobId: item.job.jobId, error: (err as Error).message }));
+        return true;
+      case 'stop': {
+        const record = this.jobs.get(item.jobId);
+        if (record && (record.phase === 'stopping' || record.phase === 'stopped')) {
+          void this.jobs.flushEvents();
+          return false;
+        }
         void this.jobs.stop(item.jobId, item.reason).then(() => this.jobs.flushEvents()).catch((err) => this.config.log('stopping a job failed', { jobId: item.jobId, error: (err as Error).message }));
-        return;
+        return true;
+      }
       default:
         this.config.log('work item of an unknown kind ignored', { kind: (item as { kind?: unknown }).kind });
+        return false;
     }
   }
 
@@ -206,6 +227,7 @@ export class Agent {
     if (known && known.state !== 'solved') return;
     let result = known?.result;
     if (!result) {
+      if (this.challenges.size >= CHALLENGES_REMEMBERED_MAX) this.challenges.delete(this.challenges.keys().next().value as string);
       this.challenges.set(challenge.challengeId, { state: 'solving' });
       this.config.log('proof of work: solving', { challengeId: challenge.challengeId, memoryMib: challenge.memoryMib, difficultyBits: challenge.difficultyBits });
       try {

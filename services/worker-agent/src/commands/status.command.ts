@@ -29,11 +29,11 @@ export async function statusCommand(state: StateDir, options: AgentOptions, out:
     out(`  platform: ${describeProblem(device.problem)}`);
   } else {
     const d = device.value;
-    out(`  status        ${str(d.status)}${d.since ? ` since ${str(d.since)}` : ''}`);
+    const since = d.statusSince ?? d.since;
+    out(`  status        ${str(d.status)}${since ? ` since ${str(since)}` : ''}`);
     if (d.statusReason) out(`  why           ${str(d.statusReason)}`);
-    const spec = (d.spec ?? {}) as Json;
-    const gpus = Array.isArray(spec.gpus) ? (spec.gpus as Json[]) : [];
-    out(`  gpus          ${gpus.length ? summariseGpus(gpus.map((g) => str(g.model))) : 'none (CPU device)'}${d.simulated ? ' (simulated)' : ''}`);
+    out(`  gpus          ${describeGpus(d)}${d.simulated ? ' (simulated)' : ''}`);
+    if (d.leaseId) out(`  lease         ${str(d.leaseId)}`);
     if (d.multiplier !== undefined) out(`  multiplier    ${str(d.multiplier)}`);
   }
   if ('problem' in verification) {
@@ -79,6 +79,15 @@ async function fetchOrProblem(api: AgentApiClient, path: string): Promise<{ valu
     if (err instanceof PlatformError) return { problem: { status: err.status, code: err.code, detail: err.detail } };
     throw err;
   }
+}
+
+/** The device's GPUs, as inventory's view names them (`gpu: {model, vramMib, count}`) or as a list. */
+function describeGpus(d: Json): string {
+  const gpu = d.gpu as Json | null | undefined;
+  if (gpu && typeof gpu === 'object') return `${str(gpu.count)} x ${str(gpu.model)} (${str(gpu.vramMib)} MiB)`;
+  const spec = (d.spec ?? {}) as Json;
+  const gpus = Array.isArray(spec.gpus) ? (spec.gpus as Json[]) : [];
+  return gpus.length ? summariseGpus(gpus.map((g) => str(g.model))) : 'none (CPU device)';
 }
 
 function describeProblem(p: { status: number; code: string; detail: string }): string {

@@ -137,10 +137,11 @@ export class JobRunner {
       return;
     }
     if (!isActive(record)) {
-      if (record.phase !== 'stopped' && !record.unsent.some((e) => e.kind === 'stopped')) {
+      if (record.phase !== 'stopped') {
         // It ended before the stop arrived: say so, once, so the stop is acknowledged.
         this.event(record, 'stopped', { text: `${reason} (the job had already ended: ${record.phase})`, exitCode: record.exitCode ?? undefined });
         record.stopReason = reason;
+        record.phase = 'stopped';
         this.save(record);
       }
       return;
