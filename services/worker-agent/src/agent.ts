@@ -76,7 +76,17 @@ export class Agent {
     this.jobs = new JobRunner({
       jobsDir: state.jobsDir,
       runtime: config.runtime,
-      poster: { post: async (jobId, events) => void (await this.api.post(AGENT_PATHS.jobEvents(jobId), { events }, { timeoutMs: 20_000 })) },
+      poster: {
+        post: async (jobId, events) => {
+          try {
+            await this.api.post(AGENT_PATHS.jobEvents(jobId), { events }, { timeoutMs: 20_000 });
+            return undefined;
+          } catch (err) {
+            if (err instanceof PlatformError && isFinalRefusal(err)) return { refused: `${err.status} ${err.code}: ${err.detail}` };
+            throw err;
+          }
+        },
+      },
       platformNowMs: () => this.clock.nowMs(),
       log: config.log,
     });
@@ -246,7 +256,7 @@ export class Agent {
       this.challenges.set(challenge.challengeId, { state: 'done', result });
       this.config.log(`proof of work: ${verdict.verdict}`, { challengeId: challenge.challengeId, solveMs: result.solveMs, reason: verdict.reason });
     } catch (err) {
-      if (err instanceof PlatformError && !err.unreachable && err.status >= 400 && err.status < 500 && err.status !== 429) {
+      if (err instanceof PlatformError && isFinalRefusal(err)) {
         this.challenges.set(challenge.challengeId, { state: 'done', result });
         this.config.log('proof of work: result refused', { challengeId: challenge.challengeId, status: err.status, code: err.code, detail: err.detail });
         return;
@@ -256,4 +266,9 @@ export class Agent {
       this.config.log('proof of work: result not delivered yet', { challengeId: challenge.challengeId, error: (err as Error).message });
     }
   }
+}
+
+/** A 4xx the platform will answer again to the same request (not a rate limit or a timeout). */
+function isFinalRefusal(err: PlatformError): boolean {
+  return !err.unreachable && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
 }

@@ -6,8 +6,10 @@ import { isActive, jobDirName, type JobRecord } from './job-record';
 import type { JobPaths, JobRuntime } from './job-runtime';
 import type { OwnWork } from '../heartbeats/gpu-sampler';
 
+/** Delivers a job's events: resolves when the platform took them, or with the reason it refused
+ *  them for good (a job it does not know); throws when it could not be asked (tried again later). */
 export interface JobEventPoster {
-  post(jobId: string, events: JobEvent[]): Promise<void>;
+  post(jobId: string, events: JobEvent[]): Promise<void | { refused: string }>;
 }
 
 export interface JobRunnerOptions {
@@ -199,7 +201,8 @@ export class JobRunner {
       while (record.unsent.length > 0) {
         const batch = record.unsent.slice(0, EVENTS_PER_POST_MAX);
         try {
-          await this.options.poster.post(record.job.jobId, batch);
+          const answer = await this.options.poster.post(record.job.jobId, batch);
+          if (answer && 'refused' in answer) this.options.log('job events refused by the platform; dropped', { jobId: record.job.jobId, sequences: batch.map((e) => e.sequence), reason: answer.refused });
         } catch (err) {
           this.options.log('job events not delivered yet; kept for the next try', { jobId: record.job.jobId, error: (err as Error).message });
           return;
