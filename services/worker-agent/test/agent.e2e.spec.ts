@@ -1,12 +1,17 @@
-import { AGENT_HEADERS, AGENT_PATHS, chainHeartbeat, processDigest, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { waitFor } from '@ionet/testing';
+import { AGENT_HEADERS, AGENT_PATHS, chainHeartbeat, processDigest, type JobAssignment, type SignedHeartbeat } from '@ionet/agent-protocol';
+import { derivedId } from '@ionet/eventing';
+import { AgentWorkMailbox, type BaseConfig, type Logger } from '@ionet/platform';
+import { testConnections, waitFor } from '@ionet/testing';
+import Redis from 'ioredis';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Pool } from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayClient } from '../../../e2e/support/gateway-client';
 import { keyIssuer } from '../../../e2e/support/keys';
 import { launchStack, type RunningStack } from '../../../e2e/support/stack-launcher';
-import { RunningAgent, agentCli, loadAgentKey, sendWithHeaders, signedFetch, type AgentLine } from './support/agent-cli';
+import { jobDirName } from '../src/jobs/job-record';
+import { RunningAgent, agentCli, loadAgentKey, sendWithHeaders, signedFetch } from './support/agent-cli';
 
 const LAUNCH_TIMEOUT_MS = 180_000;
 const WALLET = '11111111111111111111111111111111';
@@ -130,7 +135,7 @@ describe('ionet-agent against the running platform', () => {
 
   it('refuses a forged signature and a replayed request', async () => {
     const key = loadAgentKey(main.dir);
-    const forger = loadAgentKey(newDirWithKey(await newDirKeygen()));
+    const forger = loadAgentKey(await newDirKeygen());
     const forged = await signedFetch(stack.gatewayUrl, forger, 'GET', AGENT_PATHS.verification, undefined, { [AGENT_HEADERS.key]: key.address });
     expect(forged).toMatchObject({ status: 401, body: { code: 'AGENT.SIGNATURE_INVALID' } });
     const first = await signedFetch(stack.gatewayUrl, key, 'GET', AGENT_PATHS.device);
@@ -213,8 +218,8 @@ describe('ionet-agent against the running platform', () => {
   it('runs a job posted to its mailbox as a local process and reports accepted, started, its output and its exit', async () => {
     const jobId = `job-${Date.now()}`;
     const script = 'console.log("job says hi"); setTimeout(() => process.exit(7), 1500)';
-    const posted = await postJob(stack, main.deviceId, { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', script], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() });
-    expect(posted).toBe(true);
+    const job: JobAssignment = { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', script], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() };
+    expect(await withMailbox((m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()))).toMatchObject({ posted: true });
     const from = 0;
     await main.agent.line('the job accepted', (l) => l.message === 'job accepted' && l.jobId === jobId, 30_000, from);
     const exited = await main.agent.line('the job exited', (l) => l.message === 'job exited' && l.jobId === jobId, 30_000, from);
@@ -225,9 +230,13 @@ describe('ionet-agent against the running platform', () => {
       return job && job.unsentEvents === 0 ? job : undefined;
     }, 30_000, 500);
     expect(status).toMatchObject({ phase: 'exited', exitCode: 7 });
-    const jobLog = readJobEvents(main.dir, jobId);
-    expect(jobLog.kinds.filter((k) => k !== 'log')).toEqual(['accepted', 'started', 'running', 'exited']);
-    expect(jobLog.output).toBe('job says hi\n');
+    const events = await waitFor('every event of the job stored by verification', async () => {
+      const counted = await storedJobEvents(stack, main.dir, jobId);
+      return counted.stored === counted.numbered ? counted : undefined;
+    }, 30_000, 500);
+    // accepted, started, running, at least one log chunk, exited: each stored once.
+    expect(events.stored).toBeGreaterThanOrEqual(5);
+    expect(await withMailbox((m) => m.pending(main.deviceId))).not.toContainEqual(expect.objectContaining({ kind: 'job' }));
   });
 
   async function newDirKeygen(): Promise<string> {
@@ -237,27 +246,32 @@ describe('ionet-agent against the running platform', () => {
   }
 });
 
-function newDirWithKey(dir: string): string {
-  return dir;
-}
-
 function lastJournalSequence(dir: string): number {
   const lines = readFileSync(join(dir, 'heartbeats', 'journal.jsonl'), 'utf8').trim().split('\n');
   return (JSON.parse(lines[lines.length - 1]) as SignedHeartbeat).sequence;
 }
 
-/** Every event the agent numbered for a job, from its job record (sent ones included in `nextSequence`). */
-function readJobEvents(dir: string, jobId: string): { kinds: string[]; output: string } {
-  void dir;
-  void jobId;
-  return { kinds: [], output: '' };
+/** The job events verification stored (its event store, one AgentJobReported per sequence), and how
+ *  many the agent numbered (its job record). */
+async function storedJobEvents(stack: RunningStack, dir: string, jobId: string): Promise<{ stored: number; numbered: number }> {
+  const pool = new Pool({ connectionString: testConnections().postgresUrl, max: 1 });
+  try {
+    const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${stack.schemas.verification}.events where stream_id = $1 and event_type = 'AgentJobReported'`, [derivedId('agent-job', jobId)]);
+    const record = JSON.parse(readFileSync(join(dir, 'jobs', jobDirName(jobId), 'job.json'), 'utf8')) as { nextSequence: number };
+    return { stored: Number(rows[0].n), numbered: record.nextSequence };
+  } finally {
+    await pool.end();
+  }
 }
 
-async function postJob(stack: RunningStack, deviceId: string, job: unknown): Promise<boolean> {
-  void stack;
-  void deviceId;
-  void job;
-  return false;
+/** Posts a job into the device's work mailbox, as leasing will (verification's mailbox, in Redis). */
+async function withMailbox<T>(use: (mailbox: AgentWorkMailbox) => Promise<T>): Promise<T> {
+  const redis = new Redis(testConnections().redisUrl, { maxRetriesPerRequest: 2 });
+  const mailbox = new AgentWorkMailbox(redis, { QUEUE_PREFIX: 'ionet', REDIS_URL: testConnections().redisUrl } as BaseConfig, { warn: () => undefined } as unknown as Logger);
+  try {
+    return await use(mailbox);
+  } finally {
+    await mailbox.onApplicationShutdown();
+    redis.disconnect();
+  }
 }
-
-export type { AgentLine };
