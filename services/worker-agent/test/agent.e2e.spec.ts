@@ -256,7 +256,7 @@ function lastJournalSequence(dir: string): number {
 async function storedJobEvents(stack: RunningStack, dir: string, jobId: string): Promise<{ stored: number; numbered: number }> {
   const pool = new Pool({ connectionString: testConnections().postgresUrl, max: 1 });
   try {
-    const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${stack.schemas.verification}.events where stream_id = $1 and event_type = 'AgentJobReported'`, [derivedId('agent-job', jobId)]);
+    const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${stack.schemas.verification}.events where stream_id = $1 and event_type = 'ionet.verification.v1.AgentJobReported'`, [derivedId('agent-job', jobId)]);
     const record = JSON.parse(readFileSync(join(dir, 'jobs', jobDirName(jobId), 'job.json'), 'utf8')) as { nextSequence: number };
     return { stored: Number(rows[0].n), numbered: record.nextSequence };
   } finally {
