@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** The real CLI as a supplier runs it (`npx ionet-agent` runs this launcher), built to dist/. */
 export const AGENT_BIN = join(REPO_ROOT, 'services', 'worker-agent', 'bin', 'ionet-agent.js');
 const OUTPUT_LINES_KEPT = 400;
