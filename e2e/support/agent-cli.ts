@@ -2,6 +2,7 @@ import { agentKeyFromJson, signAgentRequest, type AgentKey } from '@ionet/agent-
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gatewayClient, type Answer } from './gateway-client';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** The real CLI as a supplier runs it (`npx ionet-agent` runs this launcher), built to dist/. */
@@ -104,22 +105,10 @@ export function loadAgentKey(dir: string): AgentKey {
   return agentKeyFromJson(JSON.parse(readFileSync(join(dir, 'agent-key.json'), 'utf8')));
 }
 
-/** A signed request as the agent makes it (for the protocol checks a CLI would never do wrong). */
-export async function signedFetch(baseUrl: string, key: AgentKey, method: string, path: string, body?: unknown, headerOverride: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
+/** A signed request as the agent makes it (for the protocol checks a CLI would never do wrong); the
+ *  headers are returned so a test can send them again (a replay). */
+export async function signedFetch(baseUrl: string, key: AgentKey, method: string, path: string, body?: unknown, headerOverride: Record<string, string> = {}): Promise<Answer & { headers: Record<string, string> }> {
   const raw = body === undefined ? undefined : JSON.stringify(body);
   const headers = { ...signAgentRequest({ key, method, pathAndQuery: path, body: raw, nowMs: Date.now() }), ...headerOverride };
-  const sent = await sendWithHeaders(baseUrl, method, path, raw, headers);
-  return { ...sent, headers };
-}
-
-export async function sendWithHeaders(baseUrl: string, method: string, path: string, raw: string | undefined, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}${path}`, { method, headers: { ...headers, ...(raw === undefined ? {} : { 'content-type': 'application/json' }) }, body: raw });
-  const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    parsed = { unparsed: text.slice(0, 200) };
-  }
-  return { status: res.status, body: parsed };
+  return { ...(await gatewayClient(baseUrl).call(method, path, body, headers)), headers };
 }

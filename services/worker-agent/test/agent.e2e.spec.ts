@@ -11,7 +11,7 @@ import { gatewayClient } from '../../../e2e/support/gateway-client';
 import { keyIssuer } from '../../../e2e/support/keys';
 import { launchStack, type RunningStack } from '../../../e2e/support/stack-launcher';
 import { jobDirName } from '../src/jobs/job-record';
-import { RunningAgent, agentCli, loadAgentKey, sendWithHeaders, signedFetch } from '../../../e2e/support/agent-cli';
+import { RunningAgent, agentCli, loadAgentKey, signedFetch } from '../../../e2e/support/agent-cli';
 
 const LAUNCH_TIMEOUT_MS = 180_000;
 const WALLET = '11111111111111111111111111111111';
@@ -143,7 +143,7 @@ describe('ionet-agent against the running platform', () => {
     expect(forged).toMatchObject({ status: 401, body: { code: 'AGENT.SIGNATURE_INVALID' } });
     const first = await signedFetch(stack.gatewayUrl, key, 'GET', AGENT_PATHS.device);
     expect(first.status).toBe(200);
-    const replay = await sendWithHeaders(stack.gatewayUrl, 'GET', AGENT_PATHS.device, undefined, first.headers);
+    const replay = await gatewayClient(stack.gatewayUrl).call('GET', AGENT_PATHS.device, undefined, first.headers);
     expect(replay).toMatchObject({ status: 401, body: { code: 'AGENT.NONCE_REPLAYED' } });
   });
 

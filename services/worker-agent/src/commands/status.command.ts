@@ -39,15 +39,7 @@ export async function statusCommand(state: StateDir, options: AgentOptions, out:
   if ('problem' in verification) {
     if (reachable) out(`  verification: ${describeProblem(verification.problem)}`);
   } else {
-    const v = verification.value;
-    const head = (v.chainHead ?? v.chain ?? {}) as Json;
-    if (Object.keys(head).length) out(`  chain head    #${str(head.sequence)} ${str(head.hash).slice(0, 16)}…`);
-    const last = (v.lastHeartbeat ?? {}) as Json;
-    if (last.at) out(`  last beat     ${str(last.at)}${last.receivedAt ? ` (received ${str(last.receivedAt)})` : ''}`);
-    if (v.uptime !== undefined) out(`  uptime        ${typeof v.uptime === 'object' ? JSON.stringify(v.uptime) : str(v.uptime)}`);
-    const challenges = Array.isArray(v.challenges) ? (v.challenges as Json[]) : Array.isArray(v.lastChallenges) ? (v.lastChallenges as Json[]) : [];
-    for (const c of challenges.slice(0, 5)) out(`  challenge     ${str(c.challengeId)}: ${str(c.verdict ?? c.status)}${c.reason ? ` (${str(c.reason)})` : ''}${c.solveMs !== undefined ? ` in ${str(c.solveMs)} ms` : ''}`);
-    if (v.reputation !== undefined) out(`  reputation    ${typeof v.reputation === 'object' ? JSON.stringify(v.reputation) : str(v.reputation)}`);
+    for (const line of describeVerification(verification.value)) out(line);
   }
   out(`  this agent    chain at #${local.chainHead ?? '-'}, ${local.pendingHeartbeats} heartbeat(s) not yet delivered, ${local.jobs.length} job(s)`);
   for (const j of local.jobs) out(`  job           ${j.jobId} (${j.role}, lease ${j.leaseId}): ${j.phase}${j.exitCode !== undefined && j.exitCode !== null ? `, exit ${j.exitCode}` : ''}${j.unsentEvents ? `, ${j.unsentEvents} event(s) to send` : ''}`);
@@ -79,6 +71,43 @@ async function fetchOrProblem(api: AgentApiClient, path: string): Promise<{ valu
     if (err instanceof PlatformError) return { problem: { status: err.status, code: err.code, detail: err.detail } };
     throw err;
   }
+}
+
+/** Verification's view of the device (`GET /v1/agent/verification`): chain, presence, uptime,
+ *  qualification, the last challenges and reputation. */
+export function describeVerification(v: Json): string[] {
+  const lines: string[] = [];
+  const chain = v.chain as Json | null | undefined;
+  if (chain) {
+    lines.push(`  chain         #${str(chain.lastSequence)} (chain ${str(chain.chainNumber)}, ${str(chain.heartbeatCount)} heartbeats stored), last beat ${str(chain.lastHeartbeatAt)}, received ${str(chain.lastReceivedAt)}`);
+  } else {
+    lines.push('  chain         no heartbeat received yet');
+  }
+  if (v.presence !== undefined) lines.push(`  presence      ${str(v.presence)}`);
+  const uptime = v.uptime as Json | undefined;
+  if (uptime) {
+    lines.push(`  uptime        ${duration(uptime.currentMs)} now, ${duration(uptime.last24hMs)} in 24 h, ${duration(uptime.last30dMs)} in 30 days${uptime.qualifyingUptimeMs !== undefined ? ` (qualifies after ${duration(uptime.qualifyingUptimeMs)})` : ''}`);
+  }
+  const q = v.qualification as Json | undefined;
+  if (q) {
+    const disqualified = q.disqualified as Json | null | undefined;
+    lines.push(
+      `  proofs        ${str(q.proofsPassed)} passed, ${str(q.proofsFailed)} failed (${str(q.consecutiveFailures)} in a row; ${str(q.failuresToDisqualify)} block)${q.qualified ? `, qualified ${str(q.qualifiedAt)}` : ', not qualified yet'}`,
+    );
+    if (disqualified) lines.push(`  blocked       ${str(disqualified.reason)}: ${str(disqualified.detail)} (${str(disqualified.at)})`);
+  }
+  const challenges = Array.isArray(v.challenges) ? (v.challenges as Json[]) : [];
+  for (const c of challenges.slice(0, 5)) lines.push(`  challenge     ${str(c.challengeId)}: ${str(c.verdict)}${c.reason ? ` (${str(c.reason)}${c.detail ? `: ${str(c.detail)}` : ''})` : ''}`);
+  const reputation = v.reputation as Json | null | undefined;
+  lines.push(`  reputation    ${reputation ? `${(Number(reputation.scoreBps) / 100).toFixed(2)} % (${str(reputation.at)})` : 'not computed yet'}`);
+  return lines;
+}
+
+function duration(ms: unknown): string {
+  const n = Number(ms);
+  if (!Number.isFinite(n)) return '-';
+  const minutes = Math.floor(n / 60_000);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
 }
 
 /** The device's GPUs, as inventory's view names them (`gpu: {model, vramMib, count}`) or as a list. */

@@ -94,6 +94,24 @@ describe('jobs as local processes (real processes)', () => {
     expect(kinds('never-had')).toEqual(['stopped']);
   });
 
+  it('stops a job whose stop arrives while it is being started, leaving nothing running', async () => {
+    const runner = newRunner();
+    const accepting = runner.accept(job({ command: [node, '-e', 'setInterval(() => {}, 1000)'] }));
+    await runner.stop('job-1', 'cancelled at once');
+    await accepting;
+    await runner.flushEvents();
+    expect(kinds('job-1').filter((k) => k !== 'log')).toEqual(['accepted', 'started', 'stopped']);
+    const pid = runner.get('job-1')!.pid!;
+    await until('the job process gone', () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+
   it('re-attaches after a restart: the job kept running, events not delivered are sent, the exit is reported', async () => {
     reachable = false;
     const first = newRunner();

@@ -35,8 +35,8 @@ const STOP_GRACE_MS_DEFAULT = 10_000;
 export class JobRunner {
   private readonly records = new Map<string, JobRecord>();
   private readonly stopping = new Set<string>();
-  private ticking = false;
-  private flushing = false;
+  private readonly busy = new Set<'ticking' | 'flushing'>();
+  private readonly launching = new Map<string, Promise<void>>();
 
   constructor(private readonly options: JobRunnerOptions) {
     mkdirSync(options.jobsDir, { recursive: true, mode: 0o700 });
@@ -109,6 +109,16 @@ export class JobRunner {
   }
 
   private async launch(record: JobRecord): Promise<void> {
+    const launching = this.startJob(record);
+    this.launching.set(record.job.jobId, launching);
+    try {
+      await launching;
+    } finally {
+      this.launching.delete(record.job.jobId);
+    }
+  }
+
+  private async startJob(record: JobRecord): Promise<void> {
     const job = record.job;
     const started = await this.options.runtime.start(record, this.paths(job.jobId));
     if (!started.ok) {
@@ -150,6 +160,12 @@ export class JobRunner {
     }
     if (this.stopping.has(jobId)) return;
     this.stopping.add(jobId);
+    // A stop that arrives while the job is being started waits for the start, then stops it.
+    await this.launching.get(jobId);
+    if (!isActive(record)) {
+      this.stopping.delete(jobId);
+      return this.stop(jobId, reason);
+    }
     record.phase = 'stopping';
     record.stopReason = reason;
     this.save(record);
@@ -165,13 +181,7 @@ export class JobRunner {
   /** One supervision pass: output to log events, liveness, the lease's end; then events sent. */
   async tick(): Promise<void> {
     // One pass at a time: a slow platform must not make two passes report one exit twice.
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      await this.supervisePass();
-    } finally {
-      this.ticking = false;
-    }
+    await this.alone('ticking', () => this.supervisePass());
   }
 
   private async supervisePass(): Promise<void> {
@@ -187,12 +197,17 @@ export class JobRunner {
   }
 
   async flushEvents(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
+    await this.alone('flushing', () => this.sendUnsent());
+  }
+
+  /** Runs `work` unless the same kind of work is under way (then it is skipped, not queued). */
+  private async alone(kind: 'ticking' | 'flushing', work: () => Promise<void>): Promise<void> {
+    if (this.busy.has(kind)) return;
+    this.busy.add(kind);
     try {
-      await this.sendUnsent();
+      await work();
     } finally {
-      this.flushing = false;
+      this.busy.delete(kind);
     }
   }
 
