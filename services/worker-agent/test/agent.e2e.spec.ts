@@ -220,7 +220,7 @@ describe('ionet-agent against the running platform', () => {
 
   it('runs a job posted to its mailbox as a local process and reports accepted, started, its output and its exit', async () => {
     const jobId = `job-${Date.now()}`;
-    const script = 'console.log("job says hi"); setTimeout(() => process.exit(7), 1500)';
+    const script = 'console.log("job says hi"); setTimeout(() => process.exit(7), 2500)';
     const job: JobAssignment = { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', script], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() };
     expect(await withMailbox((m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()))).toMatchObject({ posted: true });
     const from = 0;
@@ -240,6 +240,8 @@ describe('ionet-agent against the running platform', () => {
     // accepted, started, running, at least one log chunk, exited: each stored once.
     expect(events.stored).toBeGreaterThanOrEqual(5);
     expect(await withMailbox((m) => m.pending(main.deviceId))).not.toContainEqual(expect.objectContaining({ kind: 'job' }));
+    // While the job ran, the heartbeats carried its lease (Proof of Time-Lock counts them).
+    expect(await heartbeatsWithLease(stack, main.deviceId, job.leaseId)).toBeGreaterThanOrEqual(1);
   });
 
   async function newDirKeygen(): Promise<string> {
@@ -262,6 +264,16 @@ async function storedJobEvents(stack: RunningStack, dir: string, jobId: string):
     const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${stack.schemas.verification}.events where stream_id = $1 and event_type = 'ionet.verification.v1.AgentJobReported'`, [derivedId('agent-job', jobId)]);
     const record = JSON.parse(readFileSync(join(dir, 'jobs', jobDirName(jobId), 'job.json'), 'utf8')) as { nextSequence: number };
     return { stored: Number(rows[0].n), numbered: record.nextSequence };
+  } finally {
+    await pool.end();
+  }
+}
+
+async function heartbeatsWithLease(stack: RunningStack, deviceId: string, leaseId: string): Promise<number> {
+  const pool = new Pool({ connectionString: testConnections().postgresUrl, max: 1 });
+  try {
+    const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${stack.schemas.verification}.heartbeats where device_id = $1 and lease_id = $2`, [deviceId, leaseId]);
+    return Number(rows[0].n);
   } finally {
     await pool.end();
   }
