@@ -244,6 +244,20 @@ describe('ionet-agent against the running platform', () => {
     expect(await heartbeatsWithLease(stack, main.deviceId, job.leaseId)).toBeGreaterThanOrEqual(1);
   });
 
+  it('stops a running job on a stop item from its mailbox and reports it stopped', async () => {
+    const jobId = `job-stop-${Date.now()}`;
+    const job: JobAssignment = { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() };
+    await withMailbox((m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()));
+    const started = await main.agent.line('the long job started', (l) => l.message === 'job started' && l.jobId === jobId);
+    await withMailbox((m) => m.post(main.deviceId, { kind: 'stop', jobId, reason: 'the customer ended the lease' }, Date.now()));
+    await main.agent.line('the job stopped', (l) => l.message === 'job stopped' && l.jobId === jobId);
+    expect(() => process.kill(started.pid as number, 0)).toThrow();
+    await waitFor('the stop acknowledged (the stopped event stored)', async () => {
+      const pending = await withMailbox((m) => m.pending(main.deviceId));
+      return pending.some((i) => i.kind === 'stop' && i.jobId === jobId) ? undefined : true;
+    }, 30_000, 500);
+  });
+
   async function newDirKeygen(): Promise<string> {
     const dir = newDir();
     expect((await agentCli(['keygen', '--dir', dir])).code).toBe(0);
