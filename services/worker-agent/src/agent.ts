@@ -72,6 +72,11 @@ export class Agent {
       this.journal,
       { post: (body) => this.api.post<HeartbeatBatchResponse>(AGENT_PATHS.heartbeats, body, { timeoutMs: 20_000 }) },
       (previous, body) => chainHeartbeat(previous, body, key),
+      async () => {
+        const view = await this.api.get<{ chain?: { lastHeartbeatAt?: string } | null }>(AGENT_PATHS.verification, { timeoutMs: 10_000 });
+        const at = view.chain?.lastHeartbeatAt;
+        return at ? Date.parse(at) : undefined;
+      },
     );
     this.jobs = new JobRunner({
       jobsDir: state.jobsDir,
@@ -171,7 +176,7 @@ export class Agent {
         log('platform unreachable; heartbeats kept on disk', { pending: outcome.pending, error: outcome.error });
         return;
       case 'rechained':
-        log('chain broken at the platform; resent from its head', { expectedSequence: outcome.expectedSequence, how: outcome.resent, count: outcome.count, pending: outcome.pending });
+        log('chain broken at the platform; resent from its head', { expectedSequence: outcome.expectedSequence, how: outcome.resent, count: outcome.count, droppedAsOlderThanHead: outcome.dropped, pending: outcome.pending });
         return;
       case 'refused':
         log('heartbeats refused; kept on disk', { status: outcome.status, code: outcome.code, detail: outcome.detail, pending: outcome.pending });

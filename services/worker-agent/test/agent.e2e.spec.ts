@@ -196,7 +196,11 @@ describe('ionet-agent against the running platform', () => {
     expect(lastJournalSequence(main.dir)).toBeLessThan(platformHead);
     main.agent = run(main.dir);
     const repaired = await main.agent.line('the chain repaired', (l) => l.message === 'chain broken at the platform; resent from its head', 30_000);
+    // The restored journal's undelivered heartbeats are older than the platform's head: dropped;
+    // the ones written since the restart are re-signed onto the head.
     expect(repaired).toMatchObject({ expectedSequence: platformHead + 1, how: 'resigned' });
+    expect(repaired.droppedAsOlderThanHead).toBeGreaterThanOrEqual(0);
+    expect(main.agent.lines.filter((l) => l.message === 'heartbeats refused; kept on disk')).toEqual([]);
     await sentAtLeast(main.agent, platformHead + 3);
     const view = await verificationView(main.dir);
     expect(view.chain).toMatchObject({ chainNumber: 1, heartbeatCount: view.chain!.lastSequence + 1 });

@@ -64,7 +64,7 @@ describe('the heartbeat journal', () => {
     const written = write(journal, 4);
     journal.markAcked(written[1]);
     const platformHead = { sequence: 9, hash: 'ab'.repeat(32) };
-    expect(journal.rechain(platformHead, sign)).toBe(2);
+    expect(journal.rechain(platformHead, sign)).toEqual({ rechained: 2, dropped: 0 });
     const pending = journal.pending();
     expect(pending.map((h) => h.sequence)).toEqual([10, 11]);
     expect(pending[0].previousHash).toBe(platformHead.hash);
@@ -76,6 +76,15 @@ describe('the heartbeat journal', () => {
     expect(reopened.ackedPoint()).toEqual(platformHead);
     expect(reopened.head()?.sequence).toBe(11);
     reopened.close();
+  });
+
+  it('drops the unacknowledged heartbeats stamped before the platform\'s head when it re-chains', () => {
+    const journal = HeartbeatJournal.open(dir);
+    const written = write(journal, 4);
+    journal.markAcked(written[0]);
+    expect(journal.rechain({ sequence: 20, hash: 'cd'.repeat(32) }, sign, Date.parse(written[2].at))).toEqual({ rechained: 2, dropped: 1 });
+    expect(journal.pending().map((h) => [h.sequence, h.at])).toEqual([[21, written[2].at], [22, written[3].at]]);
+    journal.close();
   });
 
   it('compacts acknowledged heartbeats away and keeps the pending ones', () => {

@@ -112,13 +112,16 @@ export class HeartbeatJournal {
   /**
    * The platform's chain ends at `anchor`, which is not in this journal (the journal was lost or is
    * from before a restore): the heartbeats not yet acknowledged are re-signed onto the platform's
-   * head, keeping their times and observations, so nothing they say is lost. Returns how many.
+   * head, keeping their times and observations. Those stamped before the platform's head (`notBeforeMs`)
+   * can never follow it (a chain's times only go forward) and are dropped: the platform already holds
+   * heartbeats for that time.
    */
-  rechain(anchor: ChainPoint, sign: (previous: ChainPoint, body: HeartbeatBody) => SignedHeartbeat): number {
+  rechain(anchor: ChainPoint, sign: (previous: ChainPoint, body: HeartbeatBody) => SignedHeartbeat, notBeforeMs = -Infinity): { rechained: number; dropped: number } {
     const pending = this.pending();
     let previous = anchor;
     const rechained: SignedHeartbeat[] = [];
     for (const hb of pending) {
+      if (Date.parse(hb.at) < notBeforeMs) continue;
       const { sequence: _s, previousHash: _p, hash: _h, signature: _sig, ...body } = hb;
       const next = sign(previous, body);
       rechained.push(next);
@@ -127,7 +130,7 @@ export class HeartbeatJournal {
     this.rewrite(rechained);
     writeFileAtomic(this.ackedPath, JSON.stringify(anchor));
     this.acked = anchor;
-    return rechained.length;
+    return { rechained: rechained.length, dropped: pending.length - rechained.length };
   }
 
   /** Starts over (a new device id for this key): the old journal is kept beside, renamed. */

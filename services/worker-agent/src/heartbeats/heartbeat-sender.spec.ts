@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlatformError } from '../platform/api-client';
 import { HeartbeatJournal, type HeartbeatBody } from './heartbeat-journal';
-import { HeartbeatSender, expectedHead } from './heartbeat-sender';
+import { HeartbeatSender, expectedHead, fitBytes } from './heartbeat-sender';
 
 const key = generateAgentKey();
 const body = (i: number): HeartbeatBody => ({ deviceId: 'dev-1', at: new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(), leaseId: null, gpus: [], processDigest: processDigest([]), foreignProcessCount: 0 });
@@ -88,10 +88,27 @@ describe('sending heartbeats', () => {
     platform.stored = previousLife.stored;
     beat(10);
     beat(11);
-    expect(await sender.flush()).toMatchObject({ kind: 'rechained', expectedSequence: 3, resent: 'resigned', count: 2, pending: 0 });
+    expect(await sender.flush()).toMatchObject({ kind: 'rechained', expectedSequence: 3, resent: 'resigned', count: 2, dropped: 0, pending: 0 });
     expect(platform.stored.map((h) => h.sequence)).toEqual([0, 1, 2, 3, 4]);
     expect(platform.stored[3].at).toBe(body(10).at);
     expect(journal.head()).toEqual({ sequence: 4, hash: platform.stored[4].hash });
+  });
+
+  it('halves its batches when the service answers 413 (its body limit), and still delivers every heartbeat in order', async () => {
+    for (let i = 0; i < 300; i++) beat(i);
+    const limitBytes = 64 * 1024;
+    // At least one heartbeat per batch, however small the limit; 300 of them do not fit in 64 KiB.
+    expect(fitBytes(journal.pending(), 1)).toHaveLength(1);
+    expect(fitBytes(journal.pending(), limitBytes).length).toBeLessThan(300);
+    const limited = new HeartbeatSender(journal, {
+      post: async (b) => {
+        if (Buffer.byteLength(JSON.stringify(b)) > limitBytes) throw new PlatformError(413, 'HTTP_413', 'Request body is too large');
+        return platform.post(b);
+      },
+    }, (p, b) => chainHeartbeat(p, b, key));
+    expect(await limited.flush()).toMatchObject({ kind: 'sent', accepted: 300, pending: 0 });
+    expect(platform.stored.map((h) => h.sequence)).toEqual([...Array(300).keys()]);
+    expect(Math.max(...platform.batches.map((b) => b.length))).toBeLessThan(300);
   });
 
   it('keeps heartbeats the platform refuses for another reason, and does not loop on a chain it cannot repair', async () => {

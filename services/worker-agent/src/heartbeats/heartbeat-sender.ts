@@ -5,6 +5,9 @@ import type { ChainPoint, HeartbeatBody, HeartbeatJournal } from './heartbeat-jo
 export const CHAIN_BROKEN_CODE = 'VERIFICATION.CHAIN_BROKEN';
 /** Batches sent in one flush: a long outage's backlog goes out over a few flushes, not one burst. */
 const BATCHES_PER_FLUSH_MAX = 20;
+/** A batch's body stays under the gateway's 1 MiB for heartbeats; a service that answers 413 halves it. */
+const BATCH_BYTES_MAX = 900 * 1024;
+const BATCH_BYTES_MIN = 4 * 1024;
 
 export interface HeartbeatPoster {
   post(body: { heartbeats: SignedHeartbeat[] }): Promise<HeartbeatBatchResponse>;
@@ -13,7 +16,7 @@ export interface HeartbeatPoster {
 export type FlushOutcome =
   | { kind: 'sent'; accepted: number; duplicates: number; lastSequence: number; pending: number }
   | { kind: 'nothing' }
-  | { kind: 'rechained'; expectedSequence: number; resent: 'from_journal' | 'resigned'; count: number; pending: number }
+  | { kind: 'rechained'; expectedSequence: number; resent: 'from_journal' | 'resigned'; count: number; dropped: number; pending: number }
   | { kind: 'unreachable'; pending: number; error: string }
   | { kind: 'refused'; pending: number; status: number; code: string; detail: string };
 
@@ -37,10 +40,14 @@ export function expectedHead(error: PlatformError): ChainPoint | undefined {
  *    kept, so the chain continues and the hours they cover are not lost.
  */
 export class HeartbeatSender {
+  private batchBytesMax = BATCH_BYTES_MAX;
+
   constructor(
     private readonly journal: HeartbeatJournal,
     private readonly poster: HeartbeatPoster,
     private readonly resign: (previous: ChainPoint, body: HeartbeatBody) => SignedHeartbeat,
+    /** When the platform's last stored heartbeat was stamped (ms), if it can say. */
+    private readonly platformHeadAtMs: () => Promise<number | undefined> = async () => undefined,
   ) {}
 
   /** Sends what is pending; after a re-chain, sends once more (and never re-chains twice in a row). */
@@ -49,7 +56,7 @@ export class HeartbeatSender {
     let duplicates = 0;
     let lastSequence = -1;
     for (let batch = 0; batch < BATCHES_PER_FLUSH_MAX; batch++) {
-      const heartbeats = this.journal.pending(HEARTBEAT_BATCH_MAX);
+      const heartbeats = fitBytes(this.journal.pending(HEARTBEAT_BATCH_MAX), this.batchBytesMax);
       if (heartbeats.length === 0) break;
       try {
         const answer = await this.poster.post({ heartbeats });
@@ -61,6 +68,10 @@ export class HeartbeatSender {
       } catch (err) {
         if (!(err instanceof PlatformError)) throw err;
         const pending = this.journal.pendingCount();
+        if (err.status === 413 && heartbeats.length > 1) {
+          this.batchBytesMax = Math.max(BATCH_BYTES_MIN, Math.floor(bytesOf(heartbeats) / 2));
+          continue;
+        }
         if (err.unreachable || err.status === 429) return { kind: 'unreachable', pending, error: err.message };
         const expected = err.status === 409 && err.code === CHAIN_BROKEN_CODE ? expectedHead(err) : undefined;
         if (!expected || !allowRechain) return { kind: 'refused', pending, status: err.status, code: err.code, detail: err.detail };
@@ -70,11 +81,12 @@ export class HeartbeatSender {
           this.journal.markAcked(expected);
           const count = this.journal.pendingCount();
           const after = await this.flush(false);
-          return { kind: 'rechained', expectedSequence: expected.sequence + 1, resent: 'from_journal', count, pending: pendingOf(after, this.journal) };
+          return { kind: 'rechained', expectedSequence: expected.sequence + 1, resent: 'from_journal', count, dropped: 0, pending: pendingOf(after, this.journal) };
         }
-        const count = this.journal.rechain(expected, this.resign);
+        const headAtMs = await this.platformHeadAtMs().catch(() => undefined);
+        const { rechained, dropped } = this.journal.rechain(expected, this.resign, headAtMs);
         const after = await this.flush(false);
-        return { kind: 'rechained', expectedSequence: expected.sequence + 1, resent: 'resigned', count, pending: pendingOf(after, this.journal) };
+        return { kind: 'rechained', expectedSequence: expected.sequence + 1, resent: 'resigned', count: rechained, dropped, pending: pendingOf(after, this.journal) };
       }
     }
     const pending = this.journal.pendingCount();
@@ -84,4 +96,18 @@ export class HeartbeatSender {
 
 function pendingOf(outcome: FlushOutcome, journal: HeartbeatJournal): number {
   return 'pending' in outcome ? outcome.pending : journal.pendingCount();
+}
+
+function bytesOf(heartbeats: SignedHeartbeat[]): number {
+  return heartbeats.reduce((n, h) => n + Buffer.byteLength(JSON.stringify(h)) + 1, 16);
+}
+
+/** The longest prefix whose JSON stays within `bytesMax` (at least one heartbeat). */
+export function fitBytes(heartbeats: SignedHeartbeat[], bytesMax: number): SignedHeartbeat[] {
+  let bytes = 16;
+  for (let i = 0; i < heartbeats.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(heartbeats[i])) + 1;
+    if (bytes > bytesMax) return heartbeats.slice(0, Math.max(1, i));
+  }
+  return heartbeats;
 }
