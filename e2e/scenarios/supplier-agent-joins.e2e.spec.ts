@@ -63,14 +63,14 @@ describe('a supplier\'s agent joins and its device becomes cluster-ready', () =>
     const device = async () => (await supplierApi.call('GET', `/v1/devices/${deviceId}`)).body as { status: string; statusReason: string; simulated: boolean; gpu: { model: string; count: number } };
     const pending = await device();
     expect(pending).toMatchObject({ status: 'pending', simulated: true, gpu: { model: 'H100-80GB', count: 8 } });
-    seen.push(`${pending.status}: ${pending.statusReason}`);
+    seen.push(`${pending.status} (${pending.statusReason})`);
 
     agent = RunningAgent.start(['--dir', dir, '--heartbeat-interval', '1', '--work-wait-ms', '5000']);
     transcript(`$ ionet-agent run --dir ${dir} --heartbeat-interval 1   (JSON lines, first ones)\n`);
     await agent.line('a passed proof of work', (l) => l.message === 'proof of work: passed', CLUSTER_READY_WITHIN_MS);
     const ready = await waitFor('the device cluster_ready through the gateway', async () => {
       const d = await device();
-      if (seen[seen.length - 1] !== `${d.status}: ${d.statusReason}`) seen.push(`${d.status}: ${d.statusReason}`);
+      if (seen[seen.length - 1] !== `${d.status} (${d.statusReason})`) seen.push(`${d.status} (${d.statusReason})`);
       return d.status === 'cluster_ready' ? d : undefined;
     }, CLUSTER_READY_WITHIN_MS, 500);
     expect(ready).toMatchObject({ status: 'cluster_ready', simulated: true });
