@@ -69,6 +69,8 @@ for (const name of services) {
     OPS_BOOTSTRAP_API_KEY: opsKey,
     // The gateway runs here and says who the caller is; each caller then has its own limits.
     HTTP_TRUSTED_PROXIES: '127.0.0.1',
+    // The demo's agents run with --simulate-gpus; a deployment leaves this off (the default).
+    ALLOW_SIMULATED_DEVICES: 'true',
     ...clockEnv,
   });
 }

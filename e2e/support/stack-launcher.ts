@@ -107,6 +107,8 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
         KAFKA_TOPIC_PREFIX: ns.topicPrefix,
         OPS_BOOTSTRAP_API_KEY: TEST_OPS_KEY,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        // e2e agents declare simulated GPUs, as under npm start.
+        ALLOW_SIMULATED_DEVICES: 'true',
         ...options.env,
       };
       urls[name] = `http://127.0.0.1:${port}`;

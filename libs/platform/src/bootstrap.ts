@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
 import { serializeReply } from './http/reply-serializer';
+import { KafkaBatchTransport } from '@ionet/eventing';
 
 export { VALIDATION_ERRORS_REPORTED_MAX } from './http/reply-serializer';
 
@@ -97,8 +98,23 @@ export async function createServiceApp<C extends BaseConfig>(
   // Ops routes are documented at OPS_OPENAPI_PATH, for ops keys only; the public docs omit them.
   serveOpsDocument(fastify, app, document);
   SwaggerModule.setup('docs', app, publicDocument(document), { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  // A service that declared a consumer (EventingModule's `consumer`) in a process with the consumer
+  // role gets its @EventPattern handlers connected; the transport is null otherwise.
+  const transport = consumerTransportOf(app);
+  if (transport) app.connectMicroservice({ strategy: transport });
   await app.init();
+  if (transport) await app.startAllMicroservices();
   return { app, config, logger };
+}
+
+function consumerTransportOf(app: NestFastifyApplication): KafkaBatchTransport | null {
+  // Through ModuleRef: the application's own `get` aborts the process on an unknown provider.
+  try {
+    return app.get(ModuleRef).get(KafkaBatchTransport, { strict: false }) as KafkaBatchTransport | null;
+  } catch {
+    // A service without the eventing module has no consumer to connect.
+    return null;
+  }
 }
 
 /** Served by every process whatever its roles: probes, metrics, and the ops API (a redrive or a

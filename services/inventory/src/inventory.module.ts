@@ -5,8 +5,14 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { DevicesController } from './api/http/devices.controller';
+import { AgentController } from './api/http/agent.controller';
+import { EnrollmentTokensController } from './api/http/enrollment.controller';
+import { PartnerNetworksController } from './api/http/partner-networks.controller';
+import { EnrollmentService } from './application/enrollment.service';
+import { PartnerNetworksService } from './application/partner-networks.service';
 import { SuppliersController } from './api/http/suppliers.controller';
 import { DevicesService } from './application/devices.service';
+import { DeviceLifecycleConsumer } from './application/consumers/device-lifecycle.consumer';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
 import { SuppliersService } from './application/suppliers.service';
 import { inventoryConfigSchema, type InventoryConfig } from './inventory.config';
@@ -33,11 +39,12 @@ export class InventoryModule {
             relay: c.SERVICE_ROLES.includes('consumer') ? {} : false,
             metrics: createEventingMetrics(registry),
             projections: [inventoryCatalogProjection],
+            consumer: { groupId: `${c.KAFKA_TOPIC_PREFIX}inventory.lifecycle`, contexts: ['verification', 'leasing'] },
           }),
         }),
       ],
-      controllers: [SuppliersController, DevicesController],
-      providers: [SuppliersService, DevicesService],
+      controllers: [SuppliersController, DevicesController, EnrollmentTokensController, AgentController, PartnerNetworksController, DeviceLifecycleConsumer],
+      providers: [SuppliersService, DevicesService, EnrollmentService, PartnerNetworksService],
     };
   }
 }

@@ -5,6 +5,8 @@ import { EventStore } from '@ionet/eventing';
 import { ApiKeyService } from '@ionet/platform';
 import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
+import { NO_AGENT_DETAILS } from '../src/domain/device/device.decider';
+import { inventoryCatalogProjection } from '../src/application/projections/inventory-catalog.projection';
 import { deviceEventCodec } from '../src/infrastructure/messaging/inventory-event-codec';
 import { inventoryService } from '../src/inventory.module';
 import type { InventoryConfig } from '../src/inventory.config';
@@ -90,6 +92,11 @@ describe('inventory: projections owned by the eventing kit (poison events, bad e
           source: 'individual',
           askPricePerGpuHour: { amountBaseUnits: 1n, asset: 'USDC' },
           payoutWallet: WALLET,
+          simulated: false,
+          enrollmentTokenId: null,
+          partner: null,
+          agent: NO_AGENT_DETAILS,
+          statusReason: 'pending',
           at,
         }),
       ],
@@ -139,7 +146,7 @@ describe('inventory: projections owned by the eventing kit (poison events, bad e
       },
       40_000,
     );
-    expect(done).toMatchObject({ name: 'inventory_catalog', version: 1, generation: 2, rebuild: { state: 'succeeded', generation: 2 } });
+    expect(done).toMatchObject({ name: 'inventory_catalog', version: inventoryCatalogProjection.version, generation: 2, rebuild: { state: 'succeeded', generation: 2 } });
     expect((await call(a, 'GET', '/v1/ops/projections/inventory_catalog', a.opsKey)).body).toMatchObject({ generation: 2, rebuild: { state: 'succeeded' } });
     const list = await call(a, 'GET', '/v1/ops/projections', a.opsKey);
     expect((list.body.items as Json[]).map((p) => p.name)).toEqual(['inventory_catalog']);

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
 import { CommandHandlers, type CommandCause } from '@ionet/eventing';
 import { DataSource } from 'typeorm';
-import { type ConnectivityTier, type DeviceClass, type DeviceEvent, type DeviceSpec, type SecurityTier } from '../domain/device/device.decider';
+import { resolveGpuModel } from '@ionet/tokenomics';
+import { type ConnectivityTier, type DeviceClass, type DeviceCommand, type DeviceEvent, type DeviceSpec, type DeviceStatus, type SecurityTier } from '../domain/device/device.decider';
 import type { SupplierSource } from '../domain/supplier/supplier.decider';
 import { catalogPage } from './catalog-query';
 import { deviceAggregate, supplierAggregate } from './inventory-aggregates';
@@ -20,6 +21,14 @@ export interface Device {
   registeredAt: Date;
   updatedAt: Date;
   version: bigint;
+  status: DeviceStatus;
+  statusReason: string;
+  statusSince: Date;
+  simulated: boolean;
+  enrollmentTokenId: string | null;
+  partner: { network: string; externalId: string } | null;
+  leaseId: string | null;
+  agent: { gpuUuids: string[]; reportedGpuModel: string; hostname: string; agentVersion: string };
 }
 
 export interface RegisterDeviceInput {
@@ -31,11 +40,12 @@ export interface RegisterDeviceInput {
 
 export interface DeviceFilter {
   supplierId?: string;
+  status?: DeviceStatus;
   gpuModel?: string;
   countryCode?: string;
 }
 
-interface DeviceRow {
+export interface DeviceRow {
   device_id: string;
   supplier_id: string;
   tenant_id: string;
@@ -57,6 +67,18 @@ interface DeviceRow {
   registered_at: Date;
   updated_at: Date;
   version: string;
+  status: DeviceStatus;
+  status_reason: string;
+  status_since: Date;
+  simulated: boolean;
+  enrollment_token_id: string | null;
+  partner_network: string | null;
+  partner_external_id: string | null;
+  lease_id: string | null;
+  gpu_uuids: string[];
+  reported_gpu_model: string;
+  hostname: string;
+  agent_version: string;
 }
 
 @Injectable()
@@ -98,6 +120,14 @@ export class DevicesService {
       registeredAt: registered.at,
       updatedAt: registered.at,
       version: result.version,
+      status: 'pending',
+      statusReason: registered.statusReason,
+      statusSince: registered.at,
+      simulated: registered.simulated,
+      enrollmentTokenId: registered.enrollmentTokenId,
+      partner: registered.partner,
+      leaseId: null,
+      agent: registered.agent,
     };
   }
 
@@ -115,6 +145,29 @@ export class DevicesService {
     return { deviceId, version: result.version, changed: result.events.length > 0 };
   }
 
+  /** Pause or resume by the supplier (ADR 0401): a pause never cuts a lease, a blocked device stays blocked. */
+  async setPaused(caller: AuthContext, deviceId: string, paused: boolean, cause: CommandCause, at: Date): Promise<{ deviceId: string; status: DeviceStatus; statusReason: string; version: bigint; changed: boolean }> {
+    const result = await this.handlers.for(deviceAggregate).handle(
+      deviceId,
+      (state): DeviceCommand => {
+        if (state.status === 'registered' && !canAccessTenant(caller, state.tenantId)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
+        return { type: paused ? 'PauseDevice' : 'ResumeDevice', deviceId, at };
+      },
+      cause,
+    );
+    if (result.state.status !== 'registered') throw new Error('a decided pause leaves a registered device');
+    const { lifecycle } = result.state;
+    return { deviceId, status: lifecycle.status, statusReason: lifecycle.statusReason, version: result.version, changed: result.events.length > 0 };
+  }
+
+  /** The device an agent key enrolled (GET /v1/agent/device). */
+  async getByAgentKey(agentPublicKey: string): Promise<Device> {
+    const [row] = (await this.dataSource.query(`select * from devices where agent_public_key = $1 order by registered_at limit 1`, [agentPublicKey])) as DeviceRow[];
+    // The agent protocol's answer for a valid signature by a key no device holds (ADR 0400).
+    if (!row) throw new DomainError('AGENT.UNKNOWN_DEVICE', 'No device is enrolled with this agent key: run `ionet-agent join --token <token>` first.', {}, 'forbidden');
+    return toDevice(row);
+  }
+
   async get(caller: AuthContext, deviceId: string): Promise<Device> {
     const [row] = (await this.dataSource.query(`select * from devices where device_id = $1`, [deviceId])) as DeviceRow[];
     if (!row || !canAccessTenant(caller, row.tenant_id)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
@@ -125,7 +178,9 @@ export class DevicesService {
     const filters: [string, unknown][] = [];
     if (!caller.scopes.includes('ops')) filters.push(['tenant_id', caller.tenantId]);
     if (filter.supplierId) filters.push(['supplier_id', filter.supplierId]);
-    if (filter.gpuModel) filters.push(['gpu_model', filter.gpuModel]);
+    if (filter.status) filters.push(['status', filter.status]);
+    // "H100", "NVIDIA H100 80GB HBM3" and "H100-80GB" find the same devices.
+    if (filter.gpuModel) filters.push(['gpu_model', resolveGpuModel(filter.gpuModel)?.name ?? filter.gpuModel]);
     if (filter.countryCode) filters.push(['country_code', filter.countryCode.toUpperCase()]);
     return catalogPage<DeviceRow, Device>(
       this.dataSource,
@@ -136,7 +191,7 @@ export class DevicesService {
   }
 }
 
-function toDevice(row: DeviceRow): Device {
+export function toDevice(row: DeviceRow): Device {
   return {
     deviceId: row.device_id,
     supplierId: row.supplier_id,
@@ -159,5 +214,13 @@ function toDevice(row: DeviceRow): Device {
     registeredAt: row.registered_at,
     updatedAt: row.updated_at,
     version: BigInt(row.version),
+    status: row.status,
+    statusReason: row.status_reason,
+    statusSince: row.status_since,
+    simulated: row.simulated,
+    enrollmentTokenId: row.enrollment_token_id,
+    partner: row.partner_network ? { network: row.partner_network, externalId: row.partner_external_id ?? '' } : null,
+    leaseId: row.lease_id,
+    agent: { gpuUuids: row.gpu_uuids, reportedGpuModel: row.reported_gpu_model, hostname: row.hostname, agentVersion: row.agent_version },
   };
 }

@@ -1,10 +1,10 @@
 import { deciderSpec } from '@ionet/testing';
-import type { DeviceEvent } from '../domain/device/device.decider';
+import { NO_AGENT_DETAILS, type DeviceEvent } from '../domain/device/device.decider';
 import { deviceAggregate } from './inventory-aggregates';
 
 const at = new Date('2026-11-25T10:00:00Z');
 const WALLET = '11111111111111111111111111111111';
-const registered: DeviceEvent = {
+const registered: Extract<DeviceEvent, { type: 'DeviceRegistered' }> = {
   type: 'DeviceRegistered',
   deviceId: 'd-1',
   supplierId: 's-1',
@@ -14,6 +14,11 @@ const registered: DeviceEvent = {
   source: 'individual',
   askPricePerGpuHour: { amountBaseUnits: 100n, asset: 'USDC' },
   payoutWallet: WALLET,
+  simulated: false,
+  enrollmentTokenId: null,
+  partner: null,
+  agent: NO_AGENT_DETAILS,
+  statusReason: 'pending',
   at,
 };
 const price = (amountBaseUnits: bigint) => ({ type: 'SetDevicePrice' as const, deviceId: 'd-1', askPricePerGpuHour: { amountBaseUnits, asset: 'USDC' as const }, at });

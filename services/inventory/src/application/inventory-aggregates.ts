@@ -1,7 +1,8 @@
 import { defineAggregate } from '@ionet/eventing';
 import { decideDevice, evolveDevice, initialDeviceState } from '../domain/device/device.decider';
 import { decideSupplier, evolveSupplier, initialSupplierState } from '../domain/supplier/supplier.decider';
-import { deviceEventCodec, supplierEventCodec } from '../infrastructure/messaging/inventory-event-codec';
+import { decideEnrollmentToken, evolveEnrollmentToken, initialEnrollmentTokenState } from '../domain/enrollment/enrollment-token.decider';
+import { deviceEventCodec, enrollmentTokenEventCodec, supplierEventCodec } from '../infrastructure/messaging/inventory-event-codec';
 
 /** Inventory's registrations with the kit's command handler: a new aggregate is one more entry. */
 export const supplierAggregate = defineAggregate({
@@ -14,4 +15,10 @@ export const deviceAggregate = defineAggregate({
   streamType: 'device',
   decider: { decide: decideDevice, evolve: evolveDevice, initialState: initialDeviceState },
   codec: deviceEventCodec,
+});
+
+export const enrollmentTokenAggregate = defineAggregate({
+  streamType: 'enrollment-token',
+  decider: { decide: decideEnrollmentToken, evolve: evolveEnrollmentToken, initialState: initialEnrollmentTokenState },
+  codec: enrollmentTokenEventCodec,
 });

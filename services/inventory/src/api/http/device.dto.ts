@@ -5,7 +5,22 @@ import { IsUuid, PageQueryDto } from '@ionet/platform';
 import type { Device } from '../../application/devices.service';
 // The edge refuses what the decider would (the same bounds), so no value reaches an event that a
 // read model's integer column cannot hold (the cpuCores: 3,000,000,000 poison).
-import { CONNECTIVITY_TIERS, CPU_CORES_MAX, DEVICE_CLASSES, DISK_GIB_MAX, GPU_COUNT_MAX, RAM_MIB_MAX, SECURITY_TIERS, VRAM_MIB_MAX, type ConnectivityTier, type DeviceClass, type SecurityTier } from '../../domain/device/device.decider';
+import {
+  CONNECTIVITY_TIERS,
+  CPU_CORES_MAX,
+  DEVICE_CLASSES,
+  DEVICE_STATUSES,
+  DISK_GIB_MAX,
+  GPU_COUNT_MAX,
+  RAM_MIB_MAX,
+  SECURITY_TIERS,
+  VRAM_MIB_MAX,
+  type ConnectivityTier,
+  type DeviceClass,
+  type DeviceStatus,
+  type SecurityTier,
+} from '../../domain/device/device.decider';
+import { multiplierText } from '../../inventory.config';
 import { SUPPLIER_SOURCES, type SupplierSource } from '../../domain/supplier/supplier.decider';
 
 const BASE_UNITS = /^[1-9][0-9]{0,29}$/;
@@ -73,6 +88,7 @@ export class SetPriceDto {
 
 export class DeviceQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUuid() supplierId?: string;
+  @ApiPropertyOptional({ enum: DEVICE_STATUSES }) @IsOptional() @IsIn(DEVICE_STATUSES) status?: DeviceStatus;
   @ApiPropertyOptional({ example: 'H100' }) @IsOptional() @IsString() @Length(1, 64) gpuModel?: string;
   @ApiPropertyOptional({ example: 'DE' }) @IsOptional() @Matches(/^[A-Za-z]{2}$/) countryCode?: string;
 }
@@ -97,8 +113,21 @@ export class DeviceDto {
   @ApiProperty({ format: 'date-time' }) registeredAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ description: 'Version of the device stream this view reflects' }) version!: string;
+  @ApiProperty({ enum: DEVICE_STATUSES }) status!: DeviceStatus;
+  @ApiProperty({ description: 'Why the device has this status, in words a supplier can act on', example: 'pending: waiting for verification (a passed proof of work after the required uptime)' })
+  statusReason!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the device entered this status' }) statusSince!: string;
+  @ApiProperty({ description: 'The GPUs were declared (ionet-agent --simulate-gpus), not detected' }) simulated!: boolean;
+  @ApiProperty({ description: 'Reward and stake multiplier of the GPU model (configuration table), as a decimal', example: '10' }) multiplier!: string;
+  @ApiProperty({ description: 'The same multiplier in basis points', example: 100000 }) multiplierBps!: number;
+  @ApiPropertyOptional({ nullable: true, description: 'The lease holding the device' }) leaseId!: string | null;
+  @ApiPropertyOptional({ nullable: true, format: 'uuid' }) enrollmentTokenId!: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'render' }) partnerNetwork!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: "The device's id in its partner network" }) partnerExternalId!: string | null;
+  @ApiProperty({ description: 'What the agent reported at enrollment', example: { hostname: 'rig-1', agentVersion: '0.1.0', reportedGpuModel: 'NVIDIA H100 80GB HBM3', gpuUuids: ['GPU-...'] } })
+  agent!: { hostname: string; agentVersion: string; reportedGpuModel: string; gpuUuids: string[] };
 
-  static of(d: Device): DeviceDto {
+  static of(d: Device, multiplierBps: number): DeviceDto {
     return {
       deviceId: d.deviceId,
       supplierId: d.supplierId,
@@ -119,8 +148,27 @@ export class DeviceDto {
       registeredAt: d.registeredAt.toISOString(),
       updatedAt: d.updatedAt.toISOString(),
       version: d.version.toString(),
+      status: d.status,
+      statusReason: d.statusReason,
+      statusSince: d.statusSince.toISOString(),
+      simulated: d.simulated,
+      multiplier: multiplierText(multiplierBps),
+      multiplierBps,
+      leaseId: d.leaseId,
+      enrollmentTokenId: d.enrollmentTokenId,
+      partnerNetwork: d.partner?.network ?? null,
+      partnerExternalId: d.partner?.externalId ?? null,
+      agent: { hostname: d.agent.hostname, agentVersion: d.agent.agentVersion, reportedGpuModel: d.agent.reportedGpuModel, gpuUuids: d.agent.gpuUuids },
     };
   }
+}
+
+export class DeviceStatusChangeDto {
+  @ApiProperty({ format: 'uuid' }) deviceId!: string;
+  @ApiProperty({ enum: DEVICE_STATUSES }) status!: DeviceStatus;
+  @ApiProperty() statusReason!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ description: 'False when the device was already so (nothing was appended)' }) changed!: boolean;
 }
 
 export class DevicePageDto {

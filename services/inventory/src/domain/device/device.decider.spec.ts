@@ -24,7 +24,7 @@ const WALLET = '11111111111111111111111111111111';
 const supplier = { supplierId: 'sup-1', tenantId: 'tenant-a', source: 'mining_farm' as const, payoutWallet: WALLET };
 const spec: DeviceSpec = {
   deviceClass: 'gpu',
-  gpu: { model: 'H100', vramMib: 81_920, count: 8 },
+  gpu: { model: 'H100-80GB', vramMib: 81_920, count: 8 },
   cpuCores: 64,
   ramMib: 1_048_576,
   diskGib: 4_000,

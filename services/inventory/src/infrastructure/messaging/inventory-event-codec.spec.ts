@@ -25,7 +25,7 @@ describe('inventory event codec', () => {
   });
 
   it('round-trips GPU and CPU device registrations and a price change, amounts exact past 2^53', () => {
-    const gpu: DeviceEvent = {
+    const gpu: Extract<DeviceEvent, { type: 'DeviceRegistered' }> = {
       type: 'DeviceRegistered',
       deviceId: 'd-1',
       supplierId: 's-1',
@@ -35,6 +35,11 @@ describe('inventory event codec', () => {
       source: 'individual',
       askPricePerGpuHour: { amountBaseUnits: 9_007_199_254_740_993n, asset: 'USDC' },
       payoutWallet: '11111111111111111111111111111111',
+      simulated: true,
+      enrollmentTokenId: '0193a000-0000-7000-8000-000000000001',
+      partner: null,
+      agent: { gpuUuids: ['GPU-1', 'GPU-2'], reportedGpuModel: 'NVIDIA GeForce RTX 4090', hostname: 'rig-1', agentVersion: '0.1.0' },
+      statusReason: 'pending: waiting for verification',
       at,
     };
     const cpu: DeviceEvent = { ...gpu, deviceId: 'd-2', spec: { ...gpu.spec, deviceClass: 'cpu', gpu: null } };

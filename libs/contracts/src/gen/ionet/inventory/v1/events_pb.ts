@@ -10,13 +10,15 @@ import type { ConnectivityTier, DeviceClass, GpuSpec, SecurityTier, SupplySource
 import { file_ionet_common_v1_device } from "../../common/v1/device_pb";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
+import type { DeviceStatus } from "./types_pb";
+import { file_ionet_inventory_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file ionet/inventory/v1/events.proto.
  */
 export const file_ionet_inventory_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9pb25ldC9pbnZlbnRvcnkvdjEvZXZlbnRzLnByb3RvEhJpb25ldC5pbnZlbnRvcnkudjEi5AEKElN1cHBsaWVyUmVnaXN0ZXJlZBITCgtzdXBwbGllcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSLQoGc291cmNlGAMgASgOMh0uaW9uZXQuY29tbW9uLnYxLlN1cHBseVNvdXJjZRIXCg9wYXJ0bmVyX25ldHdvcmsYBCABKAkSFQoNcGF5b3V0X3dhbGxldBgFIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0ZW5hbnRfaWQYByABKAkieQobU3VwcGxpZXJQYXlvdXRXYWxsZXRDaGFuZ2VkEhMKC3N1cHBsaWVyX2lkGAEgASgJEhUKDXBheW91dF93YWxsZXQYAiABKAkSLgoKY2hhbmdlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8AUKEERldmljZVJlZ2lzdGVyZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhgKEGFnZW50X3B1YmxpY19rZXkYAyABKAkSMgoMZGV2aWNlX2NsYXNzGAQgASgOMhwuaW9uZXQuY29tbW9uLnYxLkRldmljZUNsYXNzEioKA2dwdRgFIAEoCzIYLmlvbmV0LmNvbW1vbi52MS5HcHVTcGVjSACIAQESEQoJY3B1X2NvcmVzGAYgASgNEg8KB3JhbV9taWIYByABKA0SEAoIZGlza19naWIYCCABKA0SFAoMY291bnRyeV9jb2RlGAkgASgJEg4KBnJlZ2lvbhgKIAEoCRI8ChFjb25uZWN0aXZpdHlfdGllchgLIAEoDjIhLmlvbmV0LmNvbW1vbi52MS5Db25uZWN0aXZpdHlUaWVyEjQKDXNlY3VyaXR5X3RpZXIYDCABKA4yHS5pb25ldC5jb21tb24udjEuU2VjdXJpdHlUaWVyEi0KBnNvdXJjZRgNIAEoDjIdLmlvbmV0LmNvbW1vbi52MS5TdXBwbHlTb3VyY2USNgoWYXNrX3ByaWNlX3Blcl9ncHVfaG91chgOIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIVCg1wYXlvdXRfd2FsbGV0GA8gASgJEjEKDXJlZ2lzdGVyZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRlbmFudF9pZBgRIAEoCRIRCglzaW11bGF0ZWQYEiABKAgSIAoTZW5yb2xsbWVudF90b2tlbl9pZBgTIAEoCUgBiAEBEhcKD3BhcnRuZXJfbmV0d29yaxgUIAEoCRIgChNwYXJ0bmVyX2V4dGVybmFsX2lkGBUgASgJSAKIAQFCBgoEX2dwdUIWChRfZW5yb2xsbWVudF90b2tlbl9pZEIWChRfcGFydG5lcl9leHRlcm5hbF9pZCJwChhEZXZpY2VCZWNhbWVDbHVzdGVyUmVhZHkSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEiwKCHJlYWR5X2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJlCgxEZXZpY2VMaXN0ZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEi0KCWxpc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiaQoORGV2aWNlVW5saXN0ZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEi8KC3VubGlzdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKcAQoORGV2aWNlUHJpY2VTZXQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEjYKFmFza19wcmljZV9wZXJfZ3B1X2hvdXIYAyABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKgoGc2V0X2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAQoRRGV2aWNlV2VudE9mZmxpbmUSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEjAKDGxhc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGV0ZWN0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImkKEERldmljZUNhbWVPbmxpbmUSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEi0KCW9ubGluZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirgEKDURldmljZUJsb2NrZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEjUKBnJlYXNvbhgDIAEoDjIlLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VCbG9ja1JlYXNvbhIOCgZkZXRhaWwYBCABKAkSLgoKYmxvY2tlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq6AEKEURldmljZUJsb2NrUmVhc29uEiMKH0RFVklDRV9CTE9DS19SRUFTT05fVU5TUEVDSUZJRUQQABIoCiRERVZJQ0VfQkxPQ0tfUkVBU09OX0ZPUkVJR05fV09SS0xPQUQQARIqCiZERVZJQ0VfQkxPQ0tfUkVBU09OX1VTQUdFX0NBUF9FWENFRURFRBACEi4KKkRFVklDRV9CTE9DS19SRUFTT05fUkVQRUFURURfUFJPT0ZfRkFJTFVSRRADEigKJERFVklDRV9CTE9DS19SRUFTT05fU1BPT0ZFRF9IQVJEV0FSRRAEYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money]);
+  fileDesc("Ch9pb25ldC9pbnZlbnRvcnkvdjEvZXZlbnRzLnByb3RvEhJpb25ldC5pbnZlbnRvcnkudjEi5AEKElN1cHBsaWVyUmVnaXN0ZXJlZBITCgtzdXBwbGllcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSLQoGc291cmNlGAMgASgOMh0uaW9uZXQuY29tbW9uLnYxLlN1cHBseVNvdXJjZRIXCg9wYXJ0bmVyX25ldHdvcmsYBCABKAkSFQoNcGF5b3V0X3dhbGxldBgFIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0ZW5hbnRfaWQYByABKAkieQobU3VwcGxpZXJQYXlvdXRXYWxsZXRDaGFuZ2VkEhMKC3N1cHBsaWVyX2lkGAEgASgJEhUKDXBheW91dF93YWxsZXQYAiABKAkSLgoKY2hhbmdlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi3wYKEERldmljZVJlZ2lzdGVyZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhgKEGFnZW50X3B1YmxpY19rZXkYAyABKAkSMgoMZGV2aWNlX2NsYXNzGAQgASgOMhwuaW9uZXQuY29tbW9uLnYxLkRldmljZUNsYXNzEioKA2dwdRgFIAEoCzIYLmlvbmV0LmNvbW1vbi52MS5HcHVTcGVjSACIAQESEQoJY3B1X2NvcmVzGAYgASgNEg8KB3JhbV9taWIYByABKA0SEAoIZGlza19naWIYCCABKA0SFAoMY291bnRyeV9jb2RlGAkgASgJEg4KBnJlZ2lvbhgKIAEoCRI8ChFjb25uZWN0aXZpdHlfdGllchgLIAEoDjIhLmlvbmV0LmNvbW1vbi52MS5Db25uZWN0aXZpdHlUaWVyEjQKDXNlY3VyaXR5X3RpZXIYDCABKA4yHS5pb25ldC5jb21tb24udjEuU2VjdXJpdHlUaWVyEi0KBnNvdXJjZRgNIAEoDjIdLmlvbmV0LmNvbW1vbi52MS5TdXBwbHlTb3VyY2USNgoWYXNrX3ByaWNlX3Blcl9ncHVfaG91chgOIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIVCg1wYXlvdXRfd2FsbGV0GA8gASgJEjEKDXJlZ2lzdGVyZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRlbmFudF9pZBgRIAEoCRIRCglzaW11bGF0ZWQYEiABKAgSIAoTZW5yb2xsbWVudF90b2tlbl9pZBgTIAEoCUgBiAEBEhcKD3BhcnRuZXJfbmV0d29yaxgUIAEoCRIgChNwYXJ0bmVyX2V4dGVybmFsX2lkGBUgASgJSAKIAQESFQoNc3RhdHVzX3JlYXNvbhgWIAEoCRIRCglncHVfdXVpZHMYFyADKAkSGgoScmVwb3J0ZWRfZ3B1X21vZGVsGBggASgJEhAKCGhvc3RuYW1lGBkgASgJEhUKDWFnZW50X3ZlcnNpb24YGiABKAlCBgoEX2dwdUIWChRfZW5yb2xsbWVudF90b2tlbl9pZEIWChRfcGFydG5lcl9leHRlcm5hbF9pZCLfAQoYRGV2aWNlQmVjYW1lQ2x1c3RlclJlYWR5EhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIsCghyZWFkeV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoGc3RhdHVzGAQgASgOMiAuaW9uZXQuaW52ZW50b3J5LnYxLkRldmljZVN0YXR1c0gAiAEBEhUKDXN0YXR1c19yZWFzb24YBSABKAkSFAoMY2hhbGxlbmdlX2lkGAYgASgJQgkKB19zdGF0dXMiZQoMRGV2aWNlTGlzdGVkEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRItCglsaXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImkKDkRldmljZVVubGlzdGVkEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIvCgt1bmxpc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinAEKDkRldmljZVByaWNlU2V0EhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRI2ChZhc2tfcHJpY2VfcGVyX2dwdV9ob3VyGAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EioKBnNldF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi9wEKEURldmljZVdlbnRPZmZsaW5lEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIwCgxsYXN0X3NlZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RldGVjdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1CgZzdGF0dXMYBSABKA4yIC5pb25ldC5pbnZlbnRvcnkudjEuRGV2aWNlU3RhdHVzSACIAQESFQoNc3RhdHVzX3JlYXNvbhgGIAEoCUIJCgdfc3RhdHVzIsIBChBEZXZpY2VDYW1lT25saW5lEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRItCglvbmxpbmVfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKBnN0YXR1cxgEIAEoDjIgLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VTdGF0dXNIAIgBARIVCg1zdGF0dXNfcmVhc29uGAUgASgJQgkKB19zdGF0dXMihwIKDURldmljZUJsb2NrZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEjUKBnJlYXNvbhgDIAEoDjIlLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VCbG9ja1JlYXNvbhIOCgZkZXRhaWwYBCABKAkSLgoKYmxvY2tlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoGc3RhdHVzGAYgASgOMiAuaW9uZXQuaW52ZW50b3J5LnYxLkRldmljZVN0YXR1c0gAiAEBEhUKDXN0YXR1c19yZWFzb24YByABKAlCCQoHX3N0YXR1cyKNBAoVRW5yb2xsbWVudFRva2VuSXNzdWVkEhsKE2Vucm9sbG1lbnRfdG9rZW5faWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSEQoJdGVuYW50X2lkGAMgASgJEhUKDXNlY3JldF9zaGEyNTYYBCABKAwSLgoKZXhwaXJlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJaXNzdWVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI7ChZhc2tfcHJpY2VfcGVyX2dwdV9ob3VyGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SACIAQESQQoRY29ubmVjdGl2aXR5X3RpZXIYCCABKA4yIS5pb25ldC5jb21tb24udjEuQ29ubmVjdGl2aXR5VGllckgBiAEBEjkKDXNlY3VyaXR5X3RpZXIYCSABKA4yHS5pb25ldC5jb21tb24udjEuU2VjdXJpdHlUaWVySAKIAQESFQoNcGF5b3V0X3dhbGxldBgKIAEoCRIWCglkZXZpY2VfaWQYCyABKAlIA4gBAUIZChdfYXNrX3ByaWNlX3Blcl9ncHVfaG91ckIUChJfY29ubmVjdGl2aXR5X3RpZXJCEAoOX3NlY3VyaXR5X3RpZXJCDAoKX2RldmljZV9pZCKpAQoXRW5yb2xsbWVudFRva2VuUmVkZWVtZWQSGwoTZW5yb2xsbWVudF90b2tlbl9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSGAoQYWdlbnRfcHVibGljX2tleRgEIAEoCRIvCgtyZWRlZW1lZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirgEKDERldmljZVBhdXNlZBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSLQoJcGF1c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgZzdGF0dXMYBCABKA4yIC5pb25ldC5pbnZlbnRvcnkudjEuRGV2aWNlU3RhdHVzEhUKDXN0YXR1c19yZWFzb24YBSABKAkisAEKDURldmljZVJlc3VtZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEi4KCnJlc3VtZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKBnN0YXR1cxgEIAEoDjIgLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VTdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgFIAEoCSLAAQoMRGV2aWNlTGVhc2VkEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIQCghsZWFzZV9pZBgDIAEoCRItCglsZWFzZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKBnN0YXR1cxgFIAEoDjIgLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VTdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgGIAEoCSLEAQoORGV2aWNlUmVsZWFzZWQSEQoJZGV2aWNlX2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEhAKCGxlYXNlX2lkGAMgASgJEi8KC3JlbGVhc2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgZzdGF0dXMYBSABKA4yIC5pb25ldC5pbnZlbnRvcnkudjEuRGV2aWNlU3RhdHVzEhUKDXN0YXR1c19yZWFzb24YBiABKAkiowMKEURldmljZVNwZWNVcGRhdGVkEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIyCgxkZXZpY2VfY2xhc3MYAyABKA4yHC5pb25ldC5jb21tb24udjEuRGV2aWNlQ2xhc3MSKgoDZ3B1GAQgASgLMhguaW9uZXQuY29tbW9uLnYxLkdwdVNwZWNIAIgBARIRCgljcHVfY29yZXMYBSABKA0SDwoHcmFtX21pYhgGIAEoDRIQCghkaXNrX2dpYhgHIAEoDRIUCgxjb3VudHJ5X2NvZGUYCCABKAkSDgoGcmVnaW9uGAkgASgJEjwKEWNvbm5lY3Rpdml0eV90aWVyGAogASgOMiEuaW9uZXQuY29tbW9uLnYxLkNvbm5lY3Rpdml0eVRpZXISNAoNc2VjdXJpdHlfdGllchgLIAEoDjIdLmlvbmV0LmNvbW1vbi52MS5TZWN1cml0eVRpZXISLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBgoEX2dwdSLZAgoTRGV2aWNlQWdlbnRBdHRhY2hlZBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSGAoQYWdlbnRfcHVibGljX2tleRgDIAEoCRIbChNlbnJvbGxtZW50X3Rva2VuX2lkGAQgASgJEhEKCXNpbXVsYXRlZBgFIAEoCBIRCglncHVfdXVpZHMYBiADKAkSGgoScmVwb3J0ZWRfZ3B1X21vZGVsGAcgASgJEhAKCGhvc3RuYW1lGAggASgJEhUKDWFnZW50X3ZlcnNpb24YCSABKAkSLwoLYXR0YWNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKBnN0YXR1cxgLIAEoDjIgLmlvbmV0LmludmVudG9yeS52MS5EZXZpY2VTdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgMIAEoCSqVAgoRRGV2aWNlQmxvY2tSZWFzb24SIwofREVWSUNFX0JMT0NLX1JFQVNPTl9VTlNQRUNJRklFRBAAEigKJERFVklDRV9CTE9DS19SRUFTT05fRk9SRUlHTl9XT1JLTE9BRBABEioKJkRFVklDRV9CTE9DS19SRUFTT05fVVNBR0VfQ0FQX0VYQ0VFREVEEAISLgoqREVWSUNFX0JMT0NLX1JFQVNPTl9SRVBFQVRFRF9QUk9PRl9GQUlMVVJFEAMSKAokREVWSUNFX0JMT0NLX1JFQVNPTl9TUE9PRkVEX0hBUkRXQVJFEAQSKwonREVWSUNFX0JMT0NLX1JFQVNPTl9USU1FX0xPQ0tfVklPTEFUSU9OEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money, file_ionet_inventory_v1_types]);
 
 /**
  * @generated from message ionet.inventory.v1.SupplierRegistered
@@ -224,6 +226,37 @@ export type DeviceRegistered = Message<"ionet.inventory.v1.DeviceRegistered"> & 
    * @generated from field: optional string partner_external_id = 21;
    */
   partnerExternalId?: string | undefined;
+
+  /**
+   * Why the device is pending, in words a supplier understands (empty in events before it existed).
+   *
+   * @generated from field: string status_reason = 22;
+   */
+  statusReason: string;
+
+  /**
+   * What the agent detected: GPU UUIDs (nvidia-smi), the model name as reported before it was
+   * normalised to the catalogue's, the host name and the agent's version. Empty for devices
+   * registered through the API or a partner network until an agent attaches.
+   *
+   * @generated from field: repeated string gpu_uuids = 23;
+   */
+  gpuUuids: string[];
+
+  /**
+   * @generated from field: string reported_gpu_model = 24;
+   */
+  reportedGpuModel: string;
+
+  /**
+   * @generated from field: string hostname = 25;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: string agent_version = 26;
+   */
+  agentVersion: string;
 };
 
 /**
@@ -253,6 +286,25 @@ export type DeviceBecameClusterReady = Message<"ionet.inventory.v1.DeviceBecameC
    * @generated from field: google.protobuf.Timestamp ready_at = 3;
    */
   readyAt?: Timestamp | undefined;
+
+  /**
+   * The status after this fact (a blocked or offline device stays so) and why.
+   *
+   * @generated from field: optional ionet.inventory.v1.DeviceStatus status = 4;
+   */
+  status?: DeviceStatus | undefined;
+
+  /**
+   * @generated from field: string status_reason = 5;
+   */
+  statusReason: string;
+
+  /**
+   * Verification's qualifying challenge.
+   *
+   * @generated from field: string challenge_id = 6;
+   */
+  challengeId: string;
 };
 
 /**
@@ -371,6 +423,16 @@ export type DeviceWentOffline = Message<"ionet.inventory.v1.DeviceWentOffline"> 
    * @generated from field: google.protobuf.Timestamp detected_at = 4;
    */
   detectedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional ionet.inventory.v1.DeviceStatus status = 5;
+   */
+  status?: DeviceStatus | undefined;
+
+  /**
+   * @generated from field: string status_reason = 6;
+   */
+  statusReason: string;
 };
 
 /**
@@ -398,6 +460,16 @@ export type DeviceCameOnline = Message<"ionet.inventory.v1.DeviceCameOnline"> & 
    * @generated from field: google.protobuf.Timestamp online_at = 3;
    */
   onlineAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional ionet.inventory.v1.DeviceStatus status = 4;
+   */
+  status?: DeviceStatus | undefined;
+
+  /**
+   * @generated from field: string status_reason = 5;
+   */
+  statusReason: string;
 };
 
 /**
@@ -435,6 +507,16 @@ export type DeviceBlocked = Message<"ionet.inventory.v1.DeviceBlocked"> & {
    * @generated from field: google.protobuf.Timestamp blocked_at = 5;
    */
   blockedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional ionet.inventory.v1.DeviceStatus status = 6;
+   */
+  status?: DeviceStatus | undefined;
+
+  /**
+   * @generated from field: string status_reason = 7;
+   */
+  statusReason: string;
 };
 
 /**
@@ -443,6 +525,434 @@ export type DeviceBlocked = Message<"ionet.inventory.v1.DeviceBlocked"> & {
  */
 export const DeviceBlockedSchema: GenMessage<DeviceBlocked> = /*@__PURE__*/
   messageDesc(file_ionet_inventory_v1_events, 9);
+
+/**
+ * A supplier (or a partner network) issued a single-use enrollment token for `ionet-agent join`.
+ * The token itself is never stored: only the SHA-256 of its secret part.
+ *
+ * @generated from message ionet.inventory.v1.EnrollmentTokenIssued
+ */
+export type EnrollmentTokenIssued = Message<"ionet.inventory.v1.EnrollmentTokenIssued"> & {
+  /**
+   * @generated from field: string enrollment_token_id = 1;
+   */
+  enrollmentTokenId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: bytes secret_sha256 = 4;
+   */
+  secretSha256: Uint8Array;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp issued_at = 6;
+   */
+  issuedAt?: Timestamp | undefined;
+
+  /**
+   * Defaults for the device the token enrolls (ADR 0400); absent: the platform's defaults.
+   *
+   * @generated from field: optional ionet.common.v1.Money ask_price_per_gpu_hour = 7;
+   */
+  askPricePerGpuHour?: Money | undefined;
+
+  /**
+   * @generated from field: optional ionet.common.v1.ConnectivityTier connectivity_tier = 8;
+   */
+  connectivityTier?: ConnectivityTier | undefined;
+
+  /**
+   * @generated from field: optional ionet.common.v1.SecurityTier security_tier = 9;
+   */
+  securityTier?: SecurityTier | undefined;
+
+  /**
+   * Empty: the supplier's payout wallet.
+   *
+   * @generated from field: string payout_wallet = 10;
+   */
+  payoutWallet: string;
+
+  /**
+   * Set when the token is bound to a device that exists already (a partner network's device):
+   * enrolling attaches the agent's key to it instead of registering a new device.
+   *
+   * @generated from field: optional string device_id = 11;
+   */
+  deviceId?: string | undefined;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.EnrollmentTokenIssued.
+ * Use `create(EnrollmentTokenIssuedSchema)` to create a new message.
+ */
+export const EnrollmentTokenIssuedSchema: GenMessage<EnrollmentTokenIssued> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 10);
+
+/**
+ * An agent redeemed the token: it is used up, by this key, for this device.
+ *
+ * @generated from message ionet.inventory.v1.EnrollmentTokenRedeemed
+ */
+export type EnrollmentTokenRedeemed = Message<"ionet.inventory.v1.EnrollmentTokenRedeemed"> & {
+  /**
+   * @generated from field: string enrollment_token_id = 1;
+   */
+  enrollmentTokenId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string agent_public_key = 4;
+   */
+  agentPublicKey: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp redeemed_at = 5;
+   */
+  redeemedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.EnrollmentTokenRedeemed.
+ * Use `create(EnrollmentTokenRedeemedSchema)` to create a new message.
+ */
+export const EnrollmentTokenRedeemedSchema: GenMessage<EnrollmentTokenRedeemed> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 11);
+
+/**
+ * @generated from message ionet.inventory.v1.DevicePaused
+ */
+export type DevicePaused = Message<"ionet.inventory.v1.DevicePaused"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp paused_at = 3;
+   */
+  pausedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.inventory.v1.DeviceStatus status = 4;
+   */
+  status: DeviceStatus;
+
+  /**
+   * @generated from field: string status_reason = 5;
+   */
+  statusReason: string;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DevicePaused.
+ * Use `create(DevicePausedSchema)` to create a new message.
+ */
+export const DevicePausedSchema: GenMessage<DevicePaused> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 12);
+
+/**
+ * @generated from message ionet.inventory.v1.DeviceResumed
+ */
+export type DeviceResumed = Message<"ionet.inventory.v1.DeviceResumed"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp resumed_at = 3;
+   */
+  resumedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.inventory.v1.DeviceStatus status = 4;
+   */
+  status: DeviceStatus;
+
+  /**
+   * @generated from field: string status_reason = 5;
+   */
+  statusReason: string;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DeviceResumed.
+ * Use `create(DeviceResumedSchema)` to create a new message.
+ */
+export const DeviceResumedSchema: GenMessage<DeviceResumed> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 13);
+
+/**
+ * A lease that holds the device became active (leasing's LeaseActivated, with the device named by
+ * the lease's slots).
+ *
+ * @generated from message ionet.inventory.v1.DeviceLeased
+ */
+export type DeviceLeased = Message<"ionet.inventory.v1.DeviceLeased"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: string lease_id = 3;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp leased_at = 4;
+   */
+  leasedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.inventory.v1.DeviceStatus status = 5;
+   */
+  status: DeviceStatus;
+
+  /**
+   * @generated from field: string status_reason = 6;
+   */
+  statusReason: string;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DeviceLeased.
+ * Use `create(DeviceLeasedSchema)` to create a new message.
+ */
+export const DeviceLeasedSchema: GenMessage<DeviceLeased> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 14);
+
+/**
+ * The lease ended or moved to another device: the device is free again.
+ *
+ * @generated from message ionet.inventory.v1.DeviceReleased
+ */
+export type DeviceReleased = Message<"ionet.inventory.v1.DeviceReleased"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: string lease_id = 3;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp released_at = 4;
+   */
+  releasedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.inventory.v1.DeviceStatus status = 5;
+   */
+  status: DeviceStatus;
+
+  /**
+   * @generated from field: string status_reason = 6;
+   */
+  statusReason: string;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DeviceReleased.
+ * Use `create(DeviceReleasedSchema)` to create a new message.
+ */
+export const DeviceReleasedSchema: GenMessage<DeviceReleased> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 15);
+
+/**
+ * A partner network changed what it declares about one device of its fleet.
+ *
+ * @generated from message ionet.inventory.v1.DeviceSpecUpdated
+ */
+export type DeviceSpecUpdated = Message<"ionet.inventory.v1.DeviceSpecUpdated"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.DeviceClass device_class = 3;
+   */
+  deviceClass: DeviceClass;
+
+  /**
+   * @generated from field: optional ionet.common.v1.GpuSpec gpu = 4;
+   */
+  gpu?: GpuSpec | undefined;
+
+  /**
+   * @generated from field: uint32 cpu_cores = 5;
+   */
+  cpuCores: number;
+
+  /**
+   * @generated from field: uint32 ram_mib = 6;
+   */
+  ramMib: number;
+
+  /**
+   * @generated from field: uint32 disk_gib = 7;
+   */
+  diskGib: number;
+
+  /**
+   * @generated from field: string country_code = 8;
+   */
+  countryCode: string;
+
+  /**
+   * @generated from field: string region = 9;
+   */
+  region: string;
+
+  /**
+   * @generated from field: ionet.common.v1.ConnectivityTier connectivity_tier = 10;
+   */
+  connectivityTier: ConnectivityTier;
+
+  /**
+   * @generated from field: ionet.common.v1.SecurityTier security_tier = 11;
+   */
+  securityTier: SecurityTier;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 12;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DeviceSpecUpdated.
+ * Use `create(DeviceSpecUpdatedSchema)` to create a new message.
+ */
+export const DeviceSpecUpdatedSchema: GenMessage<DeviceSpecUpdated> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 16);
+
+/**
+ * An agent enrolled with a token bound to an existing device (a partner network's): the device
+ * now has the agent's key and is verified like any other.
+ *
+ * @generated from message ionet.inventory.v1.DeviceAgentAttached
+ */
+export type DeviceAgentAttached = Message<"ionet.inventory.v1.DeviceAgentAttached"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: string agent_public_key = 3;
+   */
+  agentPublicKey: string;
+
+  /**
+   * @generated from field: string enrollment_token_id = 4;
+   */
+  enrollmentTokenId: string;
+
+  /**
+   * @generated from field: bool simulated = 5;
+   */
+  simulated: boolean;
+
+  /**
+   * @generated from field: repeated string gpu_uuids = 6;
+   */
+  gpuUuids: string[];
+
+  /**
+   * @generated from field: string reported_gpu_model = 7;
+   */
+  reportedGpuModel: string;
+
+  /**
+   * @generated from field: string hostname = 8;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: string agent_version = 9;
+   */
+  agentVersion: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp attached_at = 10;
+   */
+  attachedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.inventory.v1.DeviceStatus status = 11;
+   */
+  status: DeviceStatus;
+
+  /**
+   * @generated from field: string status_reason = 12;
+   */
+  statusReason: string;
+};
+
+/**
+ * Describes the message ionet.inventory.v1.DeviceAgentAttached.
+ * Use `create(DeviceAgentAttachedSchema)` to create a new message.
+ */
+export const DeviceAgentAttachedSchema: GenMessage<DeviceAgentAttached> = /*@__PURE__*/
+  messageDesc(file_ionet_inventory_v1_events, 17);
 
 /**
  * @generated from enum ionet.inventory.v1.DeviceBlockReason
@@ -472,6 +982,11 @@ export enum DeviceBlockReason {
    * @generated from enum value: DEVICE_BLOCK_REASON_SPOOFED_HARDWARE = 4;
    */
   SPOOFED_HARDWARE = 4,
+
+  /**
+   * @generated from enum value: DEVICE_BLOCK_REASON_TIME_LOCK_VIOLATION = 5;
+   */
+  TIME_LOCK_VIOLATION = 5,
 }
 
 /**
