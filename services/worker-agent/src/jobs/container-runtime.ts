@@ -43,8 +43,8 @@ export function dockerRunArgs(job: JobAssignment): string[] | { error: string } 
 }
 
 /** Whether a Docker engine answers here (`docker info`). */
-export async function dockerAvailable(run: CommandRunner = runCommand): Promise<boolean> {
-  return (await run('docker', ['info', '--format', '{{.ServerVersion}}'])).ok;
+export async function dockerAvailable(run: CommandRunner = runCommand, docker = 'docker'): Promise<boolean> {
+  return (await run(docker, ['info', '--format', '{{.ServerVersion}}'])).ok;
 }
 
 /**
@@ -54,15 +54,19 @@ export async function dockerAvailable(run: CommandRunner = runCommand): Promise<
 export class ContainerRuntime implements JobRuntime {
   readonly kind = 'container' as const;
 
-  constructor(private readonly run: CommandRunner = runCommand) {}
+  constructor(
+    private readonly run: CommandRunner = runCommand,
+    /** The Docker CLI (a path, or a name on PATH). */
+    private readonly docker = 'docker',
+  ) {}
 
   async start(record: JobRecord, paths: JobPaths): Promise<StartResult> {
     const args = dockerRunArgs(record.job);
     if (!Array.isArray(args)) return { ok: false, reason: args.error };
     const name = containerName(record.job.jobId);
     // A container of this name left by an earlier attempt is replaced, not reused blindly.
-    await this.run('docker', ['rm', '--force', name]);
-    const result = await this.run('docker', args);
+    await this.run(this.docker, ['rm', '--force', name]);
+    const result = await this.run(this.docker, args);
     if (!result.ok) return { ok: false, reason: `docker run failed: ${result.stderr.trim().split('\n').slice(-1)[0] ?? ''}` };
     this.followLogs(name, paths, false);
     return { ok: true, containerName: name, containerId: result.stdout.trim() };
@@ -70,14 +74,14 @@ export class ContainerRuntime implements JobRuntime {
 
   async status(record: JobRecord): Promise<RuntimeStatus> {
     const name = record.containerName ?? containerName(record.job.jobId);
-    const result = await this.run('docker', ['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', name]);
+    const result = await this.run(this.docker, ['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', name]);
     if (!result.ok) return { state: 'exited', exitCode: null, detail: `container ${name} is gone` };
     const [running, code] = result.stdout.trim().split(' ');
     return running === 'true' ? { state: 'running' } : { state: 'exited', exitCode: Number.isInteger(Number(code)) ? Number(code) : null };
   }
 
   async stop(record: JobRecord, graceMs: number): Promise<void> {
-    await this.run('docker', ['stop', '--time', String(Math.ceil(graceMs / 1000)), record.containerName ?? containerName(record.job.jobId)]);
+    await this.run(this.docker, ['stop', '--time', String(Math.ceil(graceMs / 1000)), record.containerName ?? containerName(record.job.jobId)]);
   }
 
   async reattach(record: JobRecord, paths: JobPaths): Promise<void> {
@@ -91,7 +95,7 @@ export class ContainerRuntime implements JobRuntime {
     const out = openSync(paths.stdout, 'a', 0o600);
     const err = openSync(paths.stderr, 'a', 0o600);
     try {
-      const follower = spawn('docker', ['logs', '--follow', ...(fromNow ? ['--since', new Date().toISOString()] : []), name], { detached: true, stdio: ['ignore', out, err] });
+      const follower = spawn(this.docker, ['logs', '--follow', ...(fromNow ? ['--since', new Date().toISOString()] : []), name], { detached: true, stdio: ['ignore', out, err] });
       follower.on('error', () => undefined);
       follower.unref();
     } finally {
