@@ -131,9 +131,9 @@ export class Agent {
   private async beat(): Promise<void> {
     try {
       const sample = await sampleGpus({ detected: this.config.gpus, simulated: this.config.simulated, own: this.jobs.ownWork() });
-      const last = this.journal.lastHeartbeat();
-      const at = new Date(this.clock.stampMs(last ? Date.parse(last.at) : -Infinity)).toISOString();
-      const heartbeat = chainHeartbeat(this.journal.head(), {
+      const at = new Date(this.clock.stampMs(this.journal.lastStampMs())).toISOString();
+      const head = this.journal.head();
+      const heartbeat = chainHeartbeat(head && { sequence: head.sequence, hash: head.hash }, {
         deviceId: this.config.enrollment.deviceId,
         at,
         leaseId: this.jobs.activeLeaseId(),

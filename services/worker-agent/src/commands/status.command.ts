@@ -20,9 +20,11 @@ export async function statusCommand(state: StateDir, options: AgentOptions, out:
   const local = localState(state);
   const [device, verification] = await Promise.all([fetchOrProblem(api, AGENT_PATHS.device), fetchOrProblem(api, AGENT_PATHS.verification)]);
   const reachable = !('problem' in device && device.problem.status === 0);
+  // Non-zero when the platform did not say what the device is (unreachable, or it refused us).
+  const code = 'problem' in device ? 1 : 0;
   if (options.json) {
     out(JSON.stringify({ deviceId: enrollment.deviceId, address: key.address, apiUrl: api.apiUrl, device, verification, local }, null, 2));
-    return reachable ? 0 : 1;
+    return code;
   }
   out(`device ${enrollment.deviceId}  (address ${key.address}, platform ${api.apiUrl})`);
   if ('problem' in device) {
@@ -43,7 +45,7 @@ export async function statusCommand(state: StateDir, options: AgentOptions, out:
   }
   out(`  this agent    chain at #${local.chainHead ?? '-'}, ${local.pendingHeartbeats} heartbeat(s) not yet delivered, ${local.jobs.length} job(s)`);
   for (const j of local.jobs) out(`  job           ${j.jobId} (${j.role}, lease ${j.leaseId}): ${j.phase}${j.exitCode !== undefined && j.exitCode !== null ? `, exit ${j.exitCode}` : ''}${j.unsentEvents ? `, ${j.unsentEvents} event(s) to send` : ''}`);
-  return reachable ? 0 : 1;
+  return code;
 }
 
 function localState(state: StateDir) {

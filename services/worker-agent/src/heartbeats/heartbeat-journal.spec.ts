@@ -84,6 +84,10 @@ describe('the heartbeat journal', () => {
     journal.markAcked(written[0]);
     expect(journal.rechain({ sequence: 20, hash: 'cd'.repeat(32) }, sign, Date.parse(written[2].at))).toEqual({ rechained: 2, dropped: 1 });
     expect(journal.pending().map((h) => [h.sequence, h.at])).toEqual([[21, written[2].at], [22, written[3].at]]);
+    // Nothing left to resend: the next heartbeat is stamped no earlier than the platform's head.
+    expect(journal.rechain({ sequence: 40, hash: 'ef'.repeat(32) }, sign, Date.parse('2027-01-01T00:00:00.000Z'))).toEqual({ rechained: 0, dropped: 2 });
+    expect(journal.lastStampMs()).toBe(Date.parse('2027-01-01T00:00:00.000Z'));
+    expect(journal.head()).toEqual({ sequence: 40, hash: 'ef'.repeat(32), at: '2027-01-01T00:00:00.000Z' });
     journal.close();
   });
 

@@ -6,6 +6,8 @@ import { fsyncDir, readJsonFile, writeFileAtomic } from '../state/files';
 export interface ChainPoint {
   sequence: number;
   hash: string;
+  /** When the heartbeat at this point was stamped (RFC 3339), where known: the next one is not earlier. */
+  at?: string;
 }
 
 export type HeartbeatBody = Omit<Heartbeat, 'sequence' | 'previousHash'>;
@@ -60,6 +62,14 @@ export class HeartbeatJournal {
 
   lastHeartbeat(): SignedHeartbeat | undefined {
     return this.entries[this.entries.length - 1];
+  }
+
+  /** The time the next heartbeat must not precede: the last one written, or the platform's head
+   *  after a re-chain that left nothing to resend. */
+  lastStampMs(): number {
+    const last = this.entries[this.entries.length - 1];
+    if (last) return Date.parse(last.at);
+    return this.acked?.at ? Date.parse(this.acked.at) : -Infinity;
   }
 
   ackedPoint(): ChainPoint | undefined {
@@ -128,8 +138,9 @@ export class HeartbeatJournal {
       previous = { sequence: next.sequence, hash: next.hash };
     }
     this.rewrite(rechained);
-    writeFileAtomic(this.ackedPath, JSON.stringify(anchor));
-    this.acked = anchor;
+    const point = Number.isFinite(notBeforeMs) ? { ...anchor, at: new Date(notBeforeMs).toISOString() } : anchor;
+    writeFileAtomic(this.ackedPath, JSON.stringify(point));
+    this.acked = point;
     return { rechained: rechained.length, dropped: pending.length - rechained.length };
   }
 
