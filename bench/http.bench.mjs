@@ -4,17 +4,16 @@
 // three runs each. `--profile` also writes CPU profiles of inventory and the gateway during one extra
 // run and summarises where their time goes.
 //   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile]
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { benchDatabase, freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
-const { Client } = require('pg');
 const { Kafka, logLevel } = require('kafkajs');
 const bs58 = require('bs58').default;
 const { ensureTopics } = require('@ionet/eventing');
@@ -37,15 +36,7 @@ export async function run({ root, flags }) {
   const uptimeAtStart = uptime();
   const schema = `bench_http_${runId}`;
   const topicPrefix = `bench.${runId}.`;
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = '/ionet_bench';
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  if (!(await admin.query("select 1 from pg_database where datname = 'ionet_bench'")).rowCount) await admin.query('create database ionet_bench');
-  await admin.end();
-  const db = new Client({ connectionString: dbUrl.toString() });
-  await db.connect();
-  await db.query(`create schema "${schema}"`);
+  const { db, dbUrl } = await benchDatabase(ADMIN_URL, schema);
 
   const profileDir = path.join(root, 'bench', 'results', `profile-${runId}.tmp`);
   const children = [];
@@ -222,14 +213,6 @@ export async function run({ root, flags }) {
   }
 }
 
-function uptime() {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
-  }
-}
-
 async function cannon(target, connections, durationS) {
   const result = await autocannon({ url: target.url, connections, duration: durationS, headers: target.headers, pipelining: 1 });
   return {
@@ -239,16 +222,6 @@ async function cannon(target, connections, durationS) {
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
-}
-
-function start(root, name, args, env) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
-  child.on('exit', (code) => {
-    if (code && !child.stopping) console.error(`${name} exited with ${code}: ${stderr}`);
-  });
-  return child;
 }
 
 /** A bare Fastify app returning the same JSON the real read returns: the floor of this machine. */
@@ -261,47 +234,6 @@ function startBare(root, port, body) {
     process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
   `;
   return spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.stopping = true;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function post(url, headers, body) {
-  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (res.status !== 201) throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function waitReady(url, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */

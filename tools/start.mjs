@@ -72,6 +72,8 @@ for (const name of services) {
     // The demo's agents run with --simulate-gpus; a deployment leaves this off (the default).
     ALLOW_SIMULATED_DEVICES: 'true',
     ...clockEnv,
+    // A local stack posts webhooks to local receivers; production refuses private targets (ADR 0340).
+    ...(name === 'webhooks' ? { WEBHOOKS_ALLOW_PRIVATE_TARGETS: process.env.WEBHOOKS_ALLOW_PRIVATE_TARGETS ?? 'true' } : {}),
   });
 }
 start('gateway', join('services', 'gateway', 'dist', 'main.js'), {

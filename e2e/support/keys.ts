@@ -19,6 +19,7 @@ export interface KeyIssuer {
 const KEY_PROBES: Record<string, string> = {
   inventory: '/v1/devices?limit=1',
   billing: '/v1/me',
+  webhooks: '/v1/webhook-endpoints?limit=1',
 };
 /** Keys are issued as events; each service's projection learns them within seconds. */
 const KEY_PROPAGATION_MS = 20_000;

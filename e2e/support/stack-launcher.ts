@@ -109,6 +109,8 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
         // e2e agents declare simulated GPUs, as under npm start.
         ALLOW_SIMULATED_DEVICES: 'true',
+        // The scenarios' webhook receivers listen on 127.0.0.1.
+        ...(name === 'webhooks' ? { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } : {}),
         ...options.env,
       };
       urls[name] = `http://127.0.0.1:${port}`;

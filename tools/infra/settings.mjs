@@ -1,5 +1,5 @@
 // Addresses of the local stack. The same variables reach the tests (libs/testing) and `npm start`.
-export const SERVICES = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'ledger'];
+export const SERVICES = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'ledger', 'webhooks'];
 export const SERVICE_DATABASES = SERVICES.map((s) => `ionet_${s}`);
 
 export function infraSettings(env) {
@@ -30,4 +30,5 @@ export const SERVICE_PORTS = {
   tokenomics: 4106,
   governance: 4107,
   ledger: 4108,
+  webhooks: 4109,
 };

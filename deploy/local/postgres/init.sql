@@ -7,4 +7,5 @@ create database ionet_billing;
 create database ionet_tokenomics;
 create database ionet_governance;
 create database ionet_ledger;
+create database ionet_webhooks;
 create database ionet_test;

@@ -6,6 +6,7 @@ import { file_ionet_leasing_v1_events } from './gen/ionet/leasing/v1/events_pb';
 import { file_ionet_billing_v1_events } from './gen/ionet/billing/v1/events_pb';
 import { file_ionet_tokenomics_v1_events } from './gen/ionet/tokenomics/v1/events_pb';
 import { file_ionet_governance_v1_events } from './gen/ionet/governance/v1/events_pb';
+import { file_ionet_webhooks_v1_events } from './gen/ionet/webhooks/v1/events_pb';
 import { CONTRACT_ERROR_CODES, ContractError } from './contract-error';
 import { topicName, type EventContext } from './topics';
 
@@ -28,6 +29,7 @@ export const EVENT_FILES: ReadonlyArray<{ context: EventContext; file: DescFile 
   { context: 'billing', file: file_ionet_billing_v1_events },
   { context: 'tokenomics', file: file_ionet_tokenomics_v1_events },
   { context: 'governance', file: file_ionet_governance_v1_events },
+  { context: 'webhooks', file: file_ionet_webhooks_v1_events },
 ];
 
 /** Maps an event type to its context, topic and schema. */

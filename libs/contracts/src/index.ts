@@ -6,6 +6,7 @@ export * as leasingV1 from './packages/leasing-v1';
 export * as billingV1 from './packages/billing-v1';
 export * as tokenomicsV1 from './packages/tokenomics-v1';
 export * as governanceV1 from './packages/governance-v1';
+export * as webhooksV1 from './packages/webhooks-v1';
 export * as ledgerV1 from './packages/ledger-v1';
 export * as dlqV1 from './packages/dlq-v1';
 export { Asset, MoneySchema, type Money } from './gen/ionet/common/v1/money_pb';

@@ -1,6 +1,6 @@
 /** The one registry of Kafka topics: names, partition counts and configuration. Production names
  *  have no prefix; tests pass their namespace's prefix so files never share a topic. */
-export const EVENT_CONTEXTS = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance'] as const;
+export const EVENT_CONTEXTS = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'webhooks'] as const;
 export type EventContext = (typeof EVENT_CONTEXTS)[number];
 export type TopicKey = EventContext | 'dlq';
 
@@ -21,6 +21,7 @@ const PARTITIONS: Readonly<Record<TopicKey, number>> = {
   billing: 24,
   tokenomics: 6,
   governance: 3,
+  webhooks: 6,
   dlq: 3,
 };
 

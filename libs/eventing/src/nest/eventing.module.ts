@@ -4,7 +4,7 @@ import type { ClientConfig, Pool } from 'pg';
 import { EventRegistry, topicName, type EventContext } from '@ionet/contracts';
 import { EventStore, type EventStoreOptions } from '../store/event-store';
 import { CommandHandlers } from '../command/command-handlers';
-import { ProjectionManager } from '../replay/projection-manager';
+import { ProjectionManager, type ProjectionManagerOptions } from '../replay/projection-manager';
 import { ProjectionsService } from '../projections/projections.service';
 import { ProjectionsController } from '../projections/projections.controller';
 import type { ProjectionSpec } from '../projections/projection-spec';
@@ -54,6 +54,8 @@ export interface EventingModuleOptions {
   runConsumers?: boolean;
   /** Readiness fails while a consumer retries one batch for longer than this (default 60 s). */
   consumerStuckAfterMs?: number;
+  /** Consumer settings of the projections' live and rebuild consumers (e.g. more partitions at once). */
+  projectionConsumer?: ProjectionManagerOptions['consumer'];
 }
 
 export interface EventingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -153,6 +155,7 @@ export class EventingModule {
               registry: o.registry,
               upcasters: o.upcasters,
               metrics: o.metrics,
+              ...(o.projectionConsumer ? { consumer: o.projectionConsumer } : {}),
             }),
         },
         {

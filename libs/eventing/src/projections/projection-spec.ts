@@ -13,6 +13,19 @@ export function on<Desc extends DescMessage>(schema: Desc, apply: (event: Domain
   return { schema, apply: apply as ProjectionHandler['apply'] };
 }
 
+/** Event types a projection applies a whole batch at a time: after the batch's per-event handlers
+ *  ran, in the batch's transaction, with the batch's events of these types in their order. For
+ *  work that one statement per batch does better than one per event (ADR 0340); the same rules
+ *  hold: idempotent per event, any order across aggregates. */
+export interface ProjectionBatchHandler {
+  schemas: DescMessage[];
+  applyAll(events: Array<{ event: unknown; metadata: EventMetadata; schema: DescMessage }>, ctx: ProjectionContext): Promise<void>;
+}
+
+export function onBatch(schemas: DescMessage[], applyAll: ProjectionBatchHandler['applyAll']): ProjectionBatchHandler {
+  return { schemas, applyAll };
+}
+
 /** A read model as a service declares it; EventingModule runs it (live in the consumer role,
  *  rebuilt on ops request or when `version` changes). */
 export interface ProjectionSpec {
@@ -28,13 +41,16 @@ export interface ProjectionSpec {
   /** Every event type it applies; any other event on its topics is skipped. Each handler must be
    *  idempotent per event and tolerate events of different aggregates in any order. */
   handlers: ProjectionHandler[];
+  /** Types applied a batch at a time (none by default). */
+  batchHandlers?: ProjectionBatchHandler[];
 }
 
 export function defineProjection(spec: ProjectionSpec): ProjectionSpec {
   const seen = new Set<string>();
-  for (const handler of spec.handlers) {
-    if (seen.has(handler.schema.typeName)) throw new Error(`projection ${spec.name} handles ${handler.schema.typeName} twice`);
-    seen.add(handler.schema.typeName);
+  const typeNames = [...spec.handlers.map((h) => h.schema.typeName), ...(spec.batchHandlers ?? []).flatMap((h) => h.schemas.map((schema) => schema.typeName))];
+  for (const typeName of typeNames) {
+    if (seen.has(typeName)) throw new Error(`projection ${spec.name} handles ${typeName} twice`);
+    seen.add(typeName);
   }
   return spec;
 }
@@ -42,6 +58,7 @@ export function defineProjection(spec: ProjectionSpec): ProjectionSpec {
 /** The runnable definition of a spec in a topic namespace (empty in production). */
 export function projectionDefinition(spec: ProjectionSpec, topicPrefix = ''): ProjectionDefinition {
   const handlers = new Map(spec.handlers.map((h) => [h.schema.typeName, h]));
+  const batchHandlers = new Map((spec.batchHandlers ?? []).flatMap((h) => h.schemas.map((schema) => [schema.typeName, { handler: h, schema }] as const)));
   return {
     name: spec.name,
     version: spec.version,
@@ -49,11 +66,20 @@ export function projectionDefinition(spec: ProjectionSpec, topicPrefix = ''): Pr
     topics: spec.contexts.map((c) => topicName(c, topicPrefix)),
     tables: spec.tables,
     async apply(events, ctx) {
+      const batched = new Map<ProjectionBatchHandler, Array<{ event: unknown; metadata: EventMetadata; schema: DescMessage }>>();
       for (const consumed of events) {
         const handler = handlers.get(consumed.event.$typeName);
-        if (!handler) continue;
-        await handler.apply(toDomain(handler.schema, consumed.event), consumed.metadata, ctx);
+        if (handler) {
+          await handler.apply(toDomain(handler.schema, consumed.event), consumed.metadata, ctx);
+          continue;
+        }
+        const batch = batchHandlers.get(consumed.event.$typeName);
+        if (!batch) continue;
+        const list = batched.get(batch.handler) ?? [];
+        list.push({ event: toDomain(batch.schema, consumed.event), metadata: consumed.metadata, schema: batch.schema });
+        batched.set(batch.handler, list);
       }
+      for (const [handler, list] of batched) await handler.applyAll(list, ctx);
     },
   };
 }

@@ -25,6 +25,9 @@ describe('route table', () => {
     ['/v1/epochs/12', 'tokenomics'],
     ['/v1/proposals/p-1/votes', 'governance'],
     ['/v1/ledger/state-hash', 'ledger'],
+    ['/v1/webhook-endpoints', 'webhooks'],
+    ['/v1/webhook-endpoints/e-1/deliveries', 'webhooks'],
+    ['/v1/webhook-deliveries/d-1/redeliver', 'webhooks'],
   ])('%s belongs to %s', (path, service) => {
     expect(resolveRoute(path)?.service).toBe(service);
     expect(resolveRoute(path)?.upstreamPath).toBe(path);
@@ -37,6 +40,7 @@ describe('route table', () => {
       bodyLimitBytes: undefined,
     });
     expect(resolveRoute('/v1/ops/ledger/dead-letters')?.service).toBe('ledger');
+    expect(resolveRoute('/v1/ops/webhooks/queues')?.service).toBe('webhooks');
   });
 
   it.each(['/v1/unknown', '/v1/', '/v1', '/health/ready', '/v1/ops/nobody/projections', '/v1/ops/inventory', '/v1/ops/inventory/'])('%s belongs to no service', (path) => {

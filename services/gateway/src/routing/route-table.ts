@@ -1,5 +1,5 @@
 /** The services behind the gateway: every context of ARCHITECTURE.md that answers HTTP. */
-export const UPSTREAM_SERVICES = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'ledger'] as const;
+export const UPSTREAM_SERVICES = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'ledger', 'webhooks'] as const;
 export type UpstreamService = (typeof UPSTREAM_SERVICES)[number];
 
 export function isUpstreamService(value: string): value is UpstreamService {
@@ -30,8 +30,6 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { segments: ['transactions'], service: 'billing' },
   { segments: ['invoices'], service: 'billing' },
   { segments: ['payouts'], service: 'billing' },
-  { segments: ['webhook-endpoints'], service: 'billing' },
-  { segments: ['webhook-deliveries'], service: 'billing' },
   { segments: ['clusters', '*', 'cost-report'], service: 'billing' },
   // Supply (inventory)
   { segments: ['suppliers'], service: 'inventory' },
@@ -66,6 +64,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { segments: ['parameters'], service: 'governance' },
   // Ledger
   { segments: ['ledger'], service: 'ledger' },
+  // Webhooks (their own service: billing stays the money writer; ADR 0340)
+  { segments: ['webhook-endpoints'], service: 'webhooks' },
+  { segments: ['webhook-deliveries'], service: 'webhooks' },
 ];
 
 /** Ops routes exist in every service; through the gateway they are `/v1/ops/{service}/...`. */

@@ -1,0 +1,1 @@
+export * from '../gen/ionet/webhooks/v1/events_pb';
