@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { createTopicWithLeaders, median, rawConsume, sleep, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -51,12 +52,6 @@ export async function run({ root, flags }) {
   console.log(`\nwrote bench/results/eventing.json`);
 }
 
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 10) / 10;
-}
 
 async function runOnce({ flags }) {
   const opts = {
@@ -113,20 +108,7 @@ async function runOnce({ flags }) {
     return { schema, config, pool };
   };
   const topicPrefix = `bench.${runId}.`;
-  const createTopic = async (topic, partitions) => {
-    await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
-    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while the broker is still
-    // creating the topic (a loaded broker): wait for the leaders here.
-    for (let i = 0; ; i++) {
-      const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
-        (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
-        () => false,
-      );
-      if (ready) return;
-      if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
-      await sleep(100);
-    }
-  };
+  const createTopic = (topic, partitions) => createTopicWithLeaders(kafkaAdmin, topic, partitions);
 
   try {
     const sync = (await admin.query('show synchronous_commit')).rows[0].synchronous_commit;
@@ -559,9 +541,6 @@ async function inParallel(count, concurrency, task) {
   }));
 }
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -647,35 +626,4 @@ async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   return { sent, measured: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 };
-}
-
-async function rawConsume(kafka, topic, groupId, count) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1_048_576 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let firstAt;
-  // Measured from the group join (after Kafka's initial rebalance delay) to the last message.
-  consumer.on(consumer.events.GROUP_JOIN, () => (firstAt = performance.now()));
-  let done;
-  const finished = new Promise((r) => (done = r));
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: 4,
-    eachBatch: async ({ batch }) => {
-      seen += batch.messages.length;
-      if (seen >= count) done(performance.now());
-    },
-  });
-  const endAt = await finished;
-  await consumer.disconnect();
-  return { rate: count / ((endAt - firstAt) / 1000) };
-}
-
-function table(rows) {
-  const header = ['group', 'measure', 'value', 'unit', 'target'];
-  const lines = rows.map((r) => [r.group, r.name, String(r.value), r.unit, r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
 }
