@@ -17,6 +17,8 @@ export function uptime() {
 
 export function start(root, name, args, env) {
   const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // How the http bench names the process in its CPU-per-request figures.
+  child.benchName = name;
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
   child.on('exit', (code) => {

@@ -16,6 +16,9 @@ export interface ProjectionTable {
   /** Column definitions, e.g. "device_id text not null, price bigint not null". */
   columnsSql: string;
   primaryKey: string[];
+  /** Secondary indexes, each its columns in order (a read's filter, then its sort), built with every
+   *  generation's table; an installed generation gets a new one at the next start. */
+  indexes?: string[][];
 }
 
 export interface ProjectionContext extends BatchContext {
@@ -343,7 +346,14 @@ export class ProjectionManager {
 
   private async createTable(tx: SqlExecutor, table: ProjectionTable, generation: number): Promise<void> {
     table.primaryKey.forEach(assertIdentifier);
-    await tx.query(`create table if not exists ${ProjectionManager.physicalTable(table.name, generation)} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+    const physical = ProjectionManager.physicalTable(table.name, generation);
+    await tx.query(`create table if not exists ${physical} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+    for (const columns of table.indexes ?? []) {
+      columns.forEach(assertIdentifier);
+      const named = `${physical}__${columns.join('__')}`;
+      const name = named.length <= 63 ? named : `${physical}__i${createHash('sha256').update(columns.join(',')).digest('hex').slice(0, 12)}`;
+      await tx.query(`create index if not exists ${assertIdentifier(name)} on ${physical} (${columns.join(', ')})`);
+    }
   }
 
   private consumerBase(definition: ProjectionDefinition): Omit<ConsumerRunnerOptions, 'groupId' | 'handleBatch'> {
