@@ -42,3 +42,4 @@ export * from './queues/job-effects';
 export * from './queues/queues.module';
 export * from './auth/ops-scope.guard';
 export * from './agent-auth/agent-auth.guard';
+export * from './agent-work/agent-work-mailbox';

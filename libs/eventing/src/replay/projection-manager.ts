@@ -73,8 +73,8 @@ export interface ProjectionManagerOptions {
   registry?: EventRegistry;
   upcasters?: UpcasterRegistry;
   logger?: EventingLogger;
-  /** Extra consumer settings for the live and rebuild consumers. */
-  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently'>>;
+  /** Extra consumer settings for the live and rebuild consumers (fetchAhead: the live one only). */
+  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
   /** Metrics of the live and rebuild consumers (no-op by default); rebuilds report under the
    *  group label `<groupId>.rebuild` (their Kafka group id changes per attempt). */
   metrics?: EventingMetrics;
@@ -207,6 +207,7 @@ export class ProjectionManager {
         metricsGroup: `${definition.groupId}.rebuild`,
         fromBeginning: true,
         resolveScope: async () => scope,
+        fetchAhead: false,
         inbox,
         tracing: 'batch',
         handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) }),
@@ -365,6 +366,9 @@ export class ProjectionManager {
       registry: this.options.registry,
       upcasters: this.options.upcasters,
       metrics: this.options.metrics,
+      // A projection only derives state from events: appending in it would append again at every
+      // rebuild. Declared, so the relay of the same database does not wait for its batches (ADR 0221).
+      appendsEvents: false,
       ...this.options.consumer,
     };
   }
