@@ -36,6 +36,8 @@ export interface ProjectionDefinition {
   groupId: string;
   topics: string[];
   tables: ProjectionTable[];
+  /** Whether its batches append events (process managers); false unless declared (ADR 0221). */
+  appendsEvents?: boolean;
   apply(events: ConsumedEvent[], ctx: ProjectionContext): Promise<void>;
 }
 
@@ -367,8 +369,9 @@ export class ProjectionManager {
       upcasters: this.options.upcasters,
       metrics: this.options.metrics,
       // A projection only derives state from events: appending in it would append again at every
-      // rebuild. Declared, so the relay of the same database does not wait for its batches (ADR 0221).
-      appendsEvents: false,
+      // rebuild. Declared, so the relay of the same database does not wait for its batches (ADR 0221);
+      // a process manager that appends idempotently declares appendsEvents (the ledger's).
+      appendsEvents: definition.appendsEvents ?? false,
       ...this.options.consumer,
     };
   }

@@ -90,6 +90,9 @@ export function ledgerProjection(options: LedgerProjectionOptions) {
     version: 1,
     consumerGroup: 'ledger.journal',
     contexts: ['billing', 'tokenomics'],
+    // Its process managers append their decisions in the batch's transaction (ids derived from the
+    // cause and looked up first, so a rebuild appends nothing again).
+    appendsEvents: true,
     tables: [
       {
         name: LEDGER_TABLES.entries,
