@@ -61,7 +61,12 @@ describe('a supplier\'s agent joins and its device becomes cluster-ready', () =>
 
     const seen: string[] = [];
     const device = async () => (await supplierApi.call('GET', `/v1/devices/${deviceId}`)).body as { status: string; statusReason: string; simulated: boolean; gpu: { model: string; count: number } };
-    const pending = await device();
+    // The device view is inventory's catalogue projection: it shows the device once the
+    // registration has travelled through Kafka, a moment after the enrollment's answer.
+    const pending = await waitFor('the enrolled device in the catalogue', async () => {
+      const res = await supplierApi.call('GET', `/v1/devices/${deviceId}`);
+      return res.status === 200 ? (res.body as Awaited<ReturnType<typeof device>>) : undefined;
+    }, 30_000, 200);
     expect(pending).toMatchObject({ status: 'pending', simulated: true, gpu: { model: 'H100-80GB', count: 8 } });
     seen.push(`${pending.status} (${pending.statusReason})`);
 
