@@ -73,7 +73,7 @@ function requestToWire(e: Extract<QuoteEvent, { type: 'QuoteHeld' }>): WireReque
     supplySources: r.sources,
     durationHours: r.durationHours,
     ...(r.maxPricePerGpuHour !== undefined ? { maxPricePerGpuHour: money(r.maxPricePerGpuHour, r.maxPriceAsset ?? r.paymentAsset) } : {}),
-    paymentAsset: r.paymentAsset,
+    paymentAsset: r.paymentAsset.toLowerCase(),
     requestedAt: e.at,
   } as WireRequest;
 }
@@ -89,7 +89,7 @@ function requestFromWire(w: WireRequest): QuoteRequest {
     sources: w.supplySources as QuoteRequest['sources'],
     durationHours: w.durationHours,
     ...(w.maxPricePerGpuHour ? { maxPricePerGpuHour: w.maxPricePerGpuHour.amountBaseUnits, maxPriceAsset: w.maxPricePerGpuHour.asset as PaymentAsset } : {}),
-    paymentAsset: w.paymentAsset as PaymentAsset,
+    paymentAsset: w.paymentAsset.toUpperCase() as PaymentAsset,
   };
 }
 
@@ -114,7 +114,8 @@ export const quoteEventCodec = eventCodec<QuoteEvent>()({
         quoteExpiresAt: e.expiresAt,
         matchedAt: e.at,
         clusterType: e.request.clusterType,
-        paymentAsset: asset,
+        // The Asset enum's domain names are lower case; Money's asset is the upper-case name.
+        paymentAsset: asset.toLowerCase(),
         request: requestToWire(e),
       };
     },
@@ -137,8 +138,8 @@ export const quoteEventCodec = eventCodec<QuoteEvent>()({
   },
   ReservationReleased: {
     schema: matchingV1.ReservationReleasedSchema,
-    toWire: (e) => ({ requestId: e.requestId, quoteId: e.quoteId, deviceIds: e.deviceIds, reason: e.reason, releasedAt: e.at, leaseId: e.leaseId }),
-    fromWire: (w) => ({ type: 'ReservationReleased', requestId: w.requestId, quoteId: w.quoteId, deviceIds: w.deviceIds, reason: w.reason as ReleaseReason, leaseId: w.leaseId, at: w.releasedAt! }),
+    toWire: (e) => ({ requestId: e.requestId, quoteId: e.quoteId, deviceIds: e.deviceIds, reason: e.reason, releasedAt: e.at, ...(e.leaseId ? { leaseId: e.leaseId } : {}) }),
+    fromWire: (w) => ({ type: 'ReservationReleased', requestId: w.requestId, quoteId: w.quoteId, deviceIds: w.deviceIds, reason: w.reason as ReleaseReason, leaseId: w.leaseId ?? '', at: w.releasedAt! }),
   },
   ReplacementMatched: {
     schema: matchingV1.ReplacementMatchedSchema,
