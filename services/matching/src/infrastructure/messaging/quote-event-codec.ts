@@ -138,7 +138,7 @@ export const quoteEventCodec = eventCodec<QuoteEvent>()({
   },
   ReservationReleased: {
     schema: matchingV1.ReservationReleasedSchema,
-    toWire: (e) => ({ requestId: e.requestId, quoteId: e.quoteId, deviceIds: e.deviceIds, reason: e.reason, releasedAt: e.at, ...(e.leaseId ? { leaseId: e.leaseId } : {}) }),
+    toWire: (e) => ({ requestId: e.requestId, quoteId: e.quoteId, deviceIds: e.deviceIds, reason: e.reason, releasedAt: e.at, leaseId: e.leaseId || undefined }),
     fromWire: (w) => ({ type: 'ReservationReleased', requestId: w.requestId, quoteId: w.quoteId, deviceIds: w.deviceIds, reason: w.reason as ReleaseReason, leaseId: w.leaseId ?? '', at: w.releasedAt! }),
   },
   ReplacementMatched: {
