@@ -63,8 +63,7 @@ export class QuotesService {
           const existing = await this.handlers.for(quoteAggregate).load(input.quoteId, tx);
           if (existing.state.status !== 'none') return this.resultOf(existing.state);
           await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [`matching:${gpuFamily(request.gpuModel)}`]);
-          const candidates = await loadCandidates(tx, request.gpuModel);
-          const decision = place(candidates, placement);
+          const decision = place(await loadCandidates(tx, placement), placement, { ranked: true });
           if (!decision.placed) throw await this.unmatchable(tx, placement);
           const now = this.clock.now();
           const devices = decision.devices.map((d) => this.priced(d, request.paymentAsset));
@@ -186,8 +185,8 @@ export class QuotesService {
     const placement = { ...this.placementRequest(s.request), clusterType: 'container' as const, gpuCount: failed.gpuCount };
     const inQuote = new Set(s.devices.map((d) => d.deviceId));
     for (let attempt = 0; attempt < this.config.QUOTE_ATTEMPTS_MAX; attempt++) {
-      const candidates = (await loadCandidates(tx, s.request.gpuModel)).filter((c) => !inQuote.has(c.deviceId));
-      const decision = place(candidates, placement);
+      const candidates = (await loadCandidates(tx, placement)).filter((c) => !inQuote.has(c.deviceId));
+      const decision = place(candidates, placement, { ranked: true });
       let outcome: { replacement: HeldDevice } | { explain: Explain };
       if (decision.placed) {
         const chosen = decision.devices[0]!;
@@ -200,7 +199,7 @@ export class QuotesService {
         if (!inserted.rowCount) continue;
         outcome = { replacement: { ...this.priced(chosen, s.request.paymentAsset), role: failed.role } };
       } else {
-        outcome = { explain: explain(candidates, placement) };
+        outcome = { explain: explain((await loadCandidates(tx)).filter((c) => !inQuote.has(c.deviceId)), placement) };
       }
       const res = await handler.handle(quoteId, { type: 'RecordReplacement', leaseId, failedDeviceId, outcome, at }, cause, { tx });
       await this.afterEvents(tx, quoteId, res.events);

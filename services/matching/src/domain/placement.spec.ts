@@ -1,4 +1,4 @@
-import { explain, place, type Candidate, type PlacementRequest } from './placement';
+import { explain, place, rankOrder, type Candidate, type PlacementRequest } from './placement';
 
 let seq = 0;
 const device = (o: Partial<Candidate> = {}): Candidate => ({
@@ -132,5 +132,28 @@ describe('placement', () => {
     expect(secure.alternatives).toContainEqual({ change: 'securityTier', value: 'standard', gpusAvailable: 16 });
     const sourced = explain([device({ source: 'individual' }), device({ source: 'individual' })], request({ sources: ['data_center'] }));
     expect(sourced.alternatives).toContainEqual({ change: 'sources', value: [], gpusAvailable: 16 });
+  });
+});
+
+describe('placement on a ranked index', () => {
+  it('given candidates already in rank order, when placed with ranked, then the result is the unranked placement', () => {
+    const countries = ['DE', 'NL', 'US'];
+    for (let round = 0; round < 50; round++) {
+      const all = Array.from({ length: 60 }, (_, i) =>
+        device({
+          gpuCount: [1, 2, 4, 8][(i * 7 + round) % 4]!,
+          countryCode: countries[(i + round) % 3]!,
+          region: `r${(i * 5 + round) % 2}`,
+          connectivity: 1 + ((i * 3 + round) % 4),
+          priceUsdMicros: BigInt(1_000_000 + ((i * 7919 + round * 104_729) % 50) * 10_000),
+          held: (i + round) % 11 === 0,
+        }),
+      );
+      for (const clusterType of ['ray', 'container', 'mega_ray'] as const) {
+        const r = request({ clusterType, gpuCount: 5 + (round % 40), connectivityMin: round % 3 });
+        const ranked = [...all].sort(rankOrder(clusterType));
+        expect(place(ranked, r, { ranked: true })).toEqual(place(all, r));
+      }
+    }
   });
 });

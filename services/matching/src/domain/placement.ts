@@ -122,26 +122,46 @@ function rankOf(type: ClusterType): (a: Candidate, b: Candidate) => number {
   return (a, b) => byPrice(a, b) || b.connectivity - a.connectivity || tail(a, b);
 }
 
-/** Candidates passing every filter, in no particular order. */
+/** One predicate for every filter (the model match is cached per model name: a few models, many devices). */
+export function eligibility(r: PlacementRequest): (c: Candidate) => boolean {
+  const models = new Map<string, boolean>();
+  const countries = r.countryCodes.length ? new Set(r.countryCodes.map((c) => c.toUpperCase())) : undefined;
+  const sources = r.sources.length ? new Set<string>(r.sources) : undefined;
+  const cap = r.maxPriceUsdMicros;
+  return (c) => {
+    if (c.held || c.connectivity < r.connectivityMin || c.security < r.securityMin) return false;
+    if (cap !== undefined && c.priceUsdMicros > cap) return false;
+    if (sources && !sources.has(c.source)) return false;
+    if (countries && !countries.has(c.countryCode.toUpperCase())) return false;
+    let model = models.get(c.gpuModel);
+    if (model === undefined) models.set(c.gpuModel, (model = matchesModel(r.gpuModel, c.gpuModel)));
+    return model;
+  };
+}
+
+/** Candidates passing every filter, in their given order. */
 export function eligible(candidates: readonly Candidate[], r: PlacementRequest): Candidate[] {
-  const checks = filtersOf(r).map(([, check]) => check);
-  const out: Candidate[] = [];
-  outer: for (const c of candidates) {
-    for (const check of checks) if (!check(c)) continue outer;
-    out.push(c);
-  }
-  return out;
+  return candidates.filter(eligibility(r));
 }
 
 /**
  * Places the request on the candidates. Whole devices are held (a device is in one reservation);
  * a device larger than what is still missing is taken only when nothing smaller completes the
- * request. Ray and Kubernetes and containers prefer one location (country and region): the best
- * ranked location that holds the whole request wins, else the best devices anywhere.
+ * request. Ray, Kubernetes and containers prefer one location (country and region): scanning the
+ * devices in rank order, the first location whose best devices make up the request exactly wins;
+ * else exactly across locations; else the smallest overshoot. `ranked: true` says the candidates
+ * are already in the cluster type's rank order (an in-memory index): the scan then stops early.
  */
-export function place(candidates: readonly Candidate[], r: PlacementRequest): PlacementDecision {
-  const ok = eligible(candidates, r).sort(rankOf(r.clusterType));
-  const devices = r.clusterType === 'mega_ray' ? megaRay(ok, r.gpuCount) : oneLocationFirst(ok, r.gpuCount);
+export function place(candidates: readonly Candidate[], r: PlacementRequest, options: { ranked?: boolean } = {}): PlacementDecision {
+  let devices: Candidate[] | undefined;
+  if (r.clusterType === 'mega_ray') {
+    const ok = eligible(candidates, r);
+    devices = megaRay(options.ranked ? ok : ok.sort(rankOf(r.clusterType)), r.gpuCount);
+  } else if (options.ranked) {
+    devices = oneLocationFirst(candidates, eligibility(r), r.gpuCount);
+  } else {
+    devices = oneLocationFirst(eligible(candidates, r).sort(rankOf(r.clusterType)), () => true, r.gpuCount);
+  }
   if (devices) return { placed: true, devices: withRoles(devices, r.clusterType) };
   return { placed: false, explain: explain(candidates, r) };
 }
@@ -151,31 +171,47 @@ function megaRay(ranked: Candidate[], minimum: number): Candidate[] | undefined 
   return ranked.length > 0 && gpus >= Math.max(1, minimum) ? ranked : undefined;
 }
 
-function oneLocationFirst(ranked: Candidate[], wanted: number): Candidate[] | undefined {
-  const byLocation = new Map<string, Candidate[]>();
+/** Early exact fills per location before the scan moves on (bounds the work on a location that cannot be exact). */
+const EARLY_FILLS_PER_LOCATION = 4;
+
+function oneLocationFirst(ranked: readonly Candidate[], check: (c: Candidate) => boolean, wanted: number): Candidate[] | undefined {
+  const byLocation = new Map<string, { list: Candidate[]; gpus: number; tries: number }>();
+  const all: Candidate[] = [];
   for (const c of ranked) {
+    if (!check(c)) continue;
+    all.push(c);
     const key = `${c.countryCode}/${c.region}`;
-    const list = byLocation.get(key);
-    if (list) list.push(c);
-    else byLocation.set(key, [c]);
+    let at = byLocation.get(key);
+    if (!at) byLocation.set(key, (at = { list: [], gpus: 0, tries: 0 }));
+    at.list.push(c);
+    at.gpus += c.gpuCount;
+    if (at.gpus >= wanted && at.tries < EARLY_FILLS_PER_LOCATION) {
+      at.tries++;
+      const chosen = fill(at.list, wanted);
+      if (chosen && gpusOf(chosen) === wanted) return chosen;
+    }
   }
-  // Locations in the rank order of their best device. Exact in one location, then exact across
-  // locations, then the smallest overshoot in one location, then across locations.
+  // Every candidate seen: exact in one location, exact across locations, then the smallest overshoot.
   let overshoot: Candidate[] | undefined;
-  for (const list of byLocation.values()) {
-    if (gpusOf(list) < wanted) continue;
+  for (const { list, gpus } of byLocation.values()) {
+    if (gpus < wanted) continue;
     const chosen = fill(list, wanted);
     if (!chosen) continue;
     if (gpusOf(chosen) === wanted) return chosen;
     if (!overshoot || gpusOf(chosen) < gpusOf(overshoot)) overshoot = chosen;
   }
-  const anywhere = fill(ranked, wanted);
+  const anywhere = fill(all, wanted);
   if (anywhere && gpusOf(anywhere) === wanted) return anywhere;
   return overshoot ?? anywhere;
 }
 
+/** The rank order of a cluster type, for callers that keep an index sorted by it. */
+export function rankOrder(type: ClusterType): (a: Candidate, b: Candidate) => number {
+  return rankOf(type);
+}
+
 /** Takes devices in rank order without overshooting; the last gap is closed by the smallest device that covers it. */
-function fill(ranked: Candidate[], wanted: number): Candidate[] | undefined {
+function fill(ranked: readonly Candidate[], wanted: number): Candidate[] | undefined {
   const chosen: Candidate[] = [];
   let missing = wanted;
   for (const c of ranked) {
