@@ -8,6 +8,7 @@ const benches = {
   eventing: { build: ['libs/eventing'], module: './eventing.bench.mjs' },
   http: { build: ['libs/eventing', 'services/inventory', 'services/billing', 'services/gateway'], module: './http.bench.mjs' },
   webhooks: { build: ['libs/eventing', 'services/webhooks'], module: './webhooks.bench.mjs' },
+  matching: { build: ['libs/eventing', 'services/matching'], module: './matching.bench.mjs' },
 };
 const [name, ...rest] = process.argv.slice(2);
 if (!benches[name]) {

@@ -27,6 +27,13 @@ export function modelPattern(gpuModel: string): string {
  *  filters (ADR 0500); the explain of a refusal reads every cluster-ready device. */
 export const CANDIDATES_MAX = 5_000;
 
+/** The first window a placement reads: Ray looks wider (it prefers one location), the others need
+ *  little more than one device per GPU. A window that comes back full and cannot place the request
+ *  is read again without a limit before the request is refused. */
+export function candidateWindow(request: PlacementRequest): number {
+  return Math.min(CANDIDATES_MAX, 32 + request.gpuCount * (request.clusterType === 'ray' ? 16 : 4));
+}
+
 /**
  * Cluster-ready GPU devices with their reputation and whether a live reservation holds them.
  * With a request: only free devices passing its filters, in the cluster type's rank order (best

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { connectivityRank, explain, place, securityRank, type ConnectivityTier, type Explain, type Placed, type PlacementRequest, type SecurityTier } from '../domain/placement';
 import { MatchingError, type HeldDevice, type PaymentAsset, type QuoteEvent, type QuotePrice, type QuoteRequest, type QuoteState } from '../domain/quote.decider';
 import type { MatchingConfig } from '../matching.config';
-import { loadCandidates } from './candidates';
+import { CANDIDATES_MAX, candidateWindow, loadCandidates } from './candidates';
 import { quoteAggregate } from './matching-aggregates';
 
 export interface QuoteResult {
@@ -63,7 +63,7 @@ export class QuotesService {
           const existing = await this.handlers.for(quoteAggregate).load(input.quoteId, tx);
           if (existing.state.status !== 'none') return this.resultOf(existing.state);
           await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [`matching:${gpuFamily(request.gpuModel)}`]);
-          const decision = place(await loadCandidates(tx, placement), placement, { ranked: true });
+          const decision = await this.placeFrom(tx, placement);
           if (!decision.placed) throw await this.unmatchable(tx, placement);
           const now = this.clock.now();
           const devices = decision.devices.map((d) => this.priced(d, request.paymentAsset));
@@ -94,6 +94,17 @@ export class QuotesService {
     }
     // Every attempt lost its devices to concurrent quotes: explain what is left now.
     throw await this.unmatchable(this.pool, placement, 'every placement attempt lost its devices to concurrent quotes');
+  }
+
+  /** Places on the best ranked window of free candidates; a full window that cannot place it is
+   *  widened to every free candidate before the answer is no. */
+  private async placeFrom(tx: SqlExecutor, placement: PlacementRequest, exclude?: Set<string>): Promise<ReturnType<typeof place>> {
+    const window = candidateWindow(placement);
+    const read = async (limit: number) => (await loadCandidates(tx, placement, limit)).filter((c) => !exclude?.has(c.deviceId));
+    const first = await read(window);
+    const decision = place(first, placement, { ranked: true });
+    if (decision.placed || first.length < window) return decision;
+    return place(await read(CANDIDATES_MAX), placement, { ranked: true });
   }
 
   /** Inserts the holds; a device another quote holds refuses the whole placement (decide again). */
@@ -185,8 +196,7 @@ export class QuotesService {
     const placement = { ...this.placementRequest(s.request), clusterType: 'container' as const, gpuCount: failed.gpuCount };
     const inQuote = new Set(s.devices.map((d) => d.deviceId));
     for (let attempt = 0; attempt < this.config.QUOTE_ATTEMPTS_MAX; attempt++) {
-      const candidates = (await loadCandidates(tx, placement)).filter((c) => !inQuote.has(c.deviceId));
-      const decision = place(candidates, placement, { ranked: true });
+      const decision = await this.placeFrom(tx, placement, inQuote);
       let outcome: { replacement: HeldDevice } | { explain: Explain };
       if (decision.placed) {
         const chosen = decision.devices[0]!;
