@@ -23,8 +23,6 @@ const TARGET_P99_MS = 2;
 const TARGET_DECISIONS_PER_S = 2_000;
 const MODELS = ['H100-80GB', 'A100-80GB', 'L40S', 'RTX-4090', 'H200', 'A100-40GB', 'RTX-3090', 'L4', 'A6000', 'V100'];
 const COUNTRIES = ['DE', 'NL', 'US', 'FR', 'GB', 'SE', 'PL', 'CA', 'JP', 'SG', 'IN', 'BR'];
-const TIERS = ['low', 'medium', 'high', 'ultra_high'];
-const SECURITY = ['standard', 'secure', 'compliant'];
 const SOURCES = ['data_center', 'mining_farm', 'individual', 'partner_network'];
 
 export async function run({ root, flags }) {
