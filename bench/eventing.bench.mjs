@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { createTopicWithLeaders, median, rawConsume, sleep, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -51,12 +52,6 @@ export async function run({ root, flags }) {
   console.log(`\nwrote bench/results/eventing.json`);
 }
 
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 10) / 10;
-}
 
 async function runOnce({ flags }) {
   const opts = {
@@ -75,6 +70,13 @@ async function runOnce({ flags }) {
     latencyFetchWaitMs: Number(flags['latency-fetch-wait'] ?? 10),
     // The generator's event store wakes the relay by NOTIFY after commits (ADR 0207); off: polling.
     latencyCommitNotify: flags['latency-commit-notify'] !== 'false',
+    // The consumer declares that it never appends (a projection: ADR 0221), so the relay of the same
+    // database does not wait for its batches; true: it may append, and holds the relay back.
+    latencyConsumerAppends: flags['latency-consumer-appends'] === 'true',
+    // The consumer lets kafkajs fetch while it applies a batch (ConsumerRunner fetchAhead, ADR 0221).
+    latencyFetchAhead: flags['latency-fetch-ahead'] === 'true',
+    // A second consumer group beside the first, the other way for fetchAhead (a paired comparison).
+    latencyPair: flags['latency-pair'] === 'true',
     // Groups: append, relay (beside ProducerPerformance), contention (the relay beside a second
     // workload), latency (with the raw kafkajs round trip), replay. A quick run:
     // --only=relay,contention,latency --relay-events=50000 (about 2 minutes).
@@ -82,7 +84,11 @@ async function runOnce({ flags }) {
   };
   const want = (section) => opts.only.includes(section);
   const runId = `b${Date.now().toString(36)}`;
-  const dbName = 'ionet_bench';
+  // A database of its own, as each service has: the relay's horizon is per database (ADR 0220), so
+  // another bench's transaction in a shared database (ionet_bench: the http, ledger and
+  // verification benches) holds its relay back, correctly: that transaction could append to any
+  // schema's events table. One such wait stalled the relay for 5 s in a run (ADR 0221).
+  const dbName = 'ionet_bench_eventing';
   const emmettDb = `ionet_bench_emmett_${runId}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -113,20 +119,7 @@ async function runOnce({ flags }) {
     return { schema, config, pool };
   };
   const topicPrefix = `bench.${runId}.`;
-  const createTopic = async (topic, partitions) => {
-    await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
-    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while the broker is still
-    // creating the topic (a loaded broker): wait for the leaders here.
-    for (let i = 0; ; i++) {
-      const ready = await kafkaAdmin.fetchTopicMetadata({ topics: [topic] }).then(
-        (m) => m.topics[0].partitions.length === partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
-        () => false,
-      );
-      if (ready) return;
-      if (i > 300) throw new Error(`topic ${topic} has no leaders after 30 s`);
-      await sleep(100);
-    }
-  };
+  const createTopic = (topic, partitions) => createTopicWithLeaders(kafkaAdmin, topic, partitions);
 
   try {
     const sync = (await admin.query('show synchronous_commit')).rows[0].synchronous_commit;
@@ -211,7 +204,9 @@ async function runOnce({ flags }) {
       );
     };
     await fill(relayStore, opts.relayEvents, 'relay');
-    const sampleEvents = await relayStore.readAll(ev.GLOBAL_CURSOR_START, 200);
+    // Read directly (the backlog has committed): readAll's cluster-wide horizon returns nothing while
+    // any database of the cluster has a transaction open (ADR 0220), and the machine is shared.
+    const sampleEvents = (await relayDb.pool.query(`select ${ev.EVENT_COLUMNS} from events order by transaction_id, position limit 200`)).rows.map(ev.toStoredEvent);
     const messageBytes = Math.round(sampleEvents.reduce((s, e) => s + ct.encodeEnvelope(e.metadata, e.payload).length, 0) / sampleEvents.length);
     const relayRun = async (db, label, count, { horizon = 'database', deadlineMs = 120_000 } = {}) => {
       const prefix = `${topicPrefix}relay-${label}.`;
@@ -292,6 +287,35 @@ async function runOnce({ flags }) {
         await elsewhere.query('rollback').catch(() => undefined);
         await elsewhere.end();
       }
+
+      // Consumer batch transactions of the same database, begun before the events committed: one
+      // marked as never appending (ConsumerRunner appendsEvents: false, ADR 0221), which the relay
+      // leaves out of its horizon, and one that is not, which holds every later event back.
+      const markDb = await newSchema('relaymark');
+      pools.push(markDb.pool);
+      const markedTx = new Client(markDb.config);
+      const unmarkedTx = new Client(markDb.config);
+      await markedTx.connect();
+      await unmarkedTx.connect();
+      try {
+        await markedTx.query('begin');
+        await markedTx.query(`select set_config('application_name', $1, true)`, [ev.noAppendMarker('bench-projection')]);
+        await markedTx.query('select pg_current_xact_id()');
+        await unmarkedTx.query('begin');
+        await unmarkedTx.query('select pg_current_xact_id()');
+        const markEvents = Math.min(opts.relayEvents, 20_000);
+        await fill(new ev.EventStore({ pool: markDb.pool, producer: 'bench', commitNotify: false }), markEvents, 'mark');
+        const held = await relayRun(markDb, 'unmarked-consumer', markEvents, { deadlineMs: 3_000 });
+        add('contention', `outbox relay, a consumer transaction of its database open, may append (${held.relayed} published in ${held.seconds.toFixed(1)} s)`, held.rate, 'msg/s');
+        await unmarkedTx.query('rollback');
+        const marked = await relayRun(markDb, 'marked-consumer', markEvents);
+        add('contention', `outbox relay, a consumer transaction of its database open, marked never appending (${markEvents} events)`, marked.rate, 'msg/s');
+      } finally {
+        await markedTx.query('rollback').catch(() => undefined);
+        await unmarkedTx.query('rollback').catch(() => undefined);
+        await markedTx.end();
+        await unmarkedTx.end();
+      }
     }
     }
 
@@ -308,7 +332,6 @@ async function runOnce({ flags }) {
     const now = () => performance.timeOrigin + performance.now();
     const committedAt = new Map();
     const appliedAt = new Map();
-    let pending = [];
     // When the consumer's handler got each event (fetched, transaction begun, event id claimed).
     const handledAt = new Map();
     const fetchedAt = new Map();
@@ -345,43 +368,71 @@ async function runOnce({ flags }) {
     });
     // The inline generator appends through latencyStore in this process: wake the relay directly.
     latencyStore.onCommitted(() => latencyRelay.wake());
-    const consumer = new ev.ConsumerRunner({
-      kafka,
+    // A projection of the prices into `table`; `applied` gets each event's time once its batch's
+    // transaction committed (batches of other partitions commit on their own).
+    const latencyConsumer = ({ groupId, table, fetchAhead, applied, onBatch }) =>
+      new ev.ConsumerRunner({
+        kafka,
+        groupId,
+        topics: [ct.topicName('inventory', latencyPrefix)],
+        transactions: new ev.PgTransactionRunner(latencyDb.pool),
+        deadLetterTopic: ct.topicName('dlq', latencyPrefix),
+        fetchWaitMsMax: opts.latencyFetchWaitMs,
+        partitionsConsumedConcurrently: 4,
+        appendsEvents: opts.latencyConsumerAppends,
+        fetchAhead,
+        logger: quietLogger,
+        handleBatch: async (events, ctx) => {
+          onBatch?.(events, ctx);
+          await ctx.tx.query(
+            `insert into ${table} (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
+             on conflict (device_id) do update set price = excluded.price, version = excluded.version where ${table}.version < excluded.version`,
+            [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
+          );
+          ctx.tx.afterCommit(() => {
+            const at = now();
+            for (const e of events) applied.set(e.metadata.eventId, at);
+          });
+        },
+      });
+    const consumer = latencyConsumer({
       groupId: `${latencyPrefix}projection`,
-      topics: [ct.topicName('inventory', latencyPrefix)],
-      transactions: new ev.PgTransactionRunner(latencyDb.pool),
-      deadLetterTopic: ct.topicName('dlq', latencyPrefix),
-      fetchWaitMsMax: opts.latencyFetchWaitMs,
-      partitionsConsumedConcurrently: 4,
-      logger: quietLogger,
-      handleBatch: async (events, ctx) => {
+      table: 'device_prices',
+      fetchAhead: opts.latencyFetchAhead,
+      applied: appliedAt,
+      onBatch: (events, ctx) => {
         const entered = now();
         for (const e of events) handledAt.set(e.metadata.eventId, entered);
-        const startedAt = batchStartedAt?.get(`${ctx.partition}:${events.at(-1).offset}`);
-        if (startedAt) for (const e of events) fetchedAt.set(e.metadata.eventId, startedAt);
-        await ctx.tx.query(
-          `insert into device_prices (device_id, price, version) select * from unnest($1::text[], $2::bigint[], $3::bigint[])
-           on conflict (device_id) do update set price = excluded.price, version = excluded.version where device_prices.version < excluded.version`,
-          [events.map((e) => e.event.deviceId), events.map((e) => e.event.askPricePerGpuHour.amountBaseUnits), events.map((e) => e.metadata.aggregateVersion.toString())],
-        );
-        pending.push(...events.map((e) => e.metadata.eventId));
-      },
-      onProgress: () => {
-        const at = now();
-        for (const id of pending) appliedAt.set(id, at);
-        pending = [];
+        // When kafkajs handed over the fetch each event came in (with fetchAhead, one batch can
+        // merge several fetches).
+        for (const e of events) {
+          const startedAt = batchStartedAt?.get(`${ctx.partition}:${e.offset}`);
+          if (startedAt) fetchedAt.set(e.metadata.eventId, startedAt);
+        }
       },
     });
+    // --latency-pair: a second consumer group beside the first, the other way for fetchAhead, on
+    // the same events at the same time: a paired comparison that the machine's load affects alike.
+    const pairedAt = new Map();
+    const paired = opts.latencyPair
+      ? latencyConsumer({ groupId: `${latencyPrefix}projection-paired`, table: 'device_prices_paired', fetchAhead: !opts.latencyFetchAhead, applied: pairedAt })
+      : undefined;
+    if (paired) await latencyDb.pool.query('create table device_prices_paired (like device_prices including all)');
     await latencyRelay.start();
     await consumer.start();
-    // When kafkajs handed each batch over (after its fetch), by partition and last offset.
+    await paired?.start();
+    // When kafkajs handed each batch over (after its fetch), by partition and offset.
     batchStartedAt = new Map();
-    consumer.consumer.on('consumer.start_batch_process', (e) => batchStartedAt.set(`${e.payload.partition}:${e.payload.lastOffset}`, now()));
+    consumer.consumer.on('consumer.start_batch_process', (e) => {
+      const at = now();
+      for (let o = BigInt(e.payload.firstOffset); o <= BigInt(e.payload.lastOffset); o++) batchStartedAt.set(`${e.payload.partition}:${o}`, at);
+    });
     // Warm-up: the group has joined and one event went the whole way before measuring.
     const warmupId = ct.newEventId();
     await latencyStore.append(undefined, { streamId: 'lat-warmup', streamType: 'device', expectedVersion: 'any', events: [{ ...priceEvent(0), eventId: warmupId }] });
-    for (let i = 0; i < 600 && !appliedAt.has(warmupId); i++) await sleep(50);
+    for (let i = 0; i < 600 && !(appliedAt.has(warmupId) && (!paired || pairedAt.has(warmupId))); i++) await sleep(50);
     appliedAt.clear();
+    pairedAt.clear();
     publishedAt.clear();
     handledAt.clear();
     sendStartedAt.clear();
@@ -389,6 +440,7 @@ async function runOnce({ flags }) {
     const latencyCommands = opts.latencyRatePerS * opts.latencySeconds;
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
+    const cpuBefore = process.cpuUsage();
     let achievedRate;
     if (opts.latencyGenerator === 'worker') {
       const worker = new Worker(new URL('./latency-load.worker.mjs', import.meta.url), {
@@ -423,6 +475,7 @@ async function runOnce({ flags }) {
     const deadline = Date.now() + 30_000;
     while (appliedAt.size < latencyCommands && Date.now() < deadline) await sleep(50);
     loopDelay.disable();
+    const cpu = process.cpuUsage(cpuBefore);
     const latencies = [];
     const publishLatencies = [];
     const handledLatencies = [];
@@ -443,7 +496,14 @@ async function runOnce({ flags }) {
       if (handledAt.has(id)) handledLatencies.push(handledAt.get(id) - at);
     }
     latencies.sort((a, b) => a - b);
-    const setup = `${opts.latencyGenerator} generator, fetch wait ${opts.latencyFetchWaitMs} ms, ${opts.latencyCommitNotify ? 'NOTIFY after commit' : 'relay polls'}`;
+    if (paired) {
+      for (let i = 0; i < 200 && pairedAt.size < latencyCommands; i++) await sleep(50);
+      const pairedLatencies = [...committedAt].filter(([id]) => pairedAt.has(id)).map(([id, at]) => pairedAt.get(id) - at).sort((a, b) => a - b);
+      const way = opts.latencyFetchAhead ? 'without' : 'with';
+      add('latency', `  paired: a second group ${way} fetchAhead, same events, same time, p50`, percentile(pairedLatencies, 0.5), 'ms');
+      add('latency', `  paired: a second group ${way} fetchAhead, same events, same time, p99`, percentile(pairedLatencies, 0.99), 'ms');
+    }
+    const setup = `${opts.latencyGenerator} generator, fetch wait ${opts.latencyFetchWaitMs} ms, ${opts.latencyCommitNotify ? 'NOTIFY after commit' : 'relay polls'}, consumer ${opts.latencyConsumerAppends ? 'may append' : 'never appends'}${opts.latencyFetchAhead ? ', fetch ahead' : ''}`;
     add('latency', `commit -> projection applied p50 at ${opts.latencyRatePerS}/s (achieved ${Math.round(achievedRate)}/s)`, percentile(latencies, 0.5), 'ms', '', { setup });
     add('latency', `commit -> projection applied p99 at ${opts.latencyRatePerS}/s (${setup})`, percentile(latencies, 0.99), 'ms', '<= 25');
     publishLatencies.sort((a, b) => a - b);
@@ -452,6 +512,7 @@ async function runOnce({ flags }) {
     handledLatencies.sort((a, b) => a - b);
     add('latency', `  of which commit -> in the consumer's handler p50`, percentile(handledLatencies, 0.5), 'ms');
     add('latency', `  of which commit -> in the consumer's handler p99`, percentile(handledLatencies, 0.99), 'ms');
+    add('latency', `  CPU of the bench process per event (generator, relay, consumer${paired ? ', paired consumer' : ''})`, (cpu.user + cpu.system) / latencyCommands, 'µs');
     add('latency', `  consumer event loop delay p99 (max ${Math.round(loopDelay.max / 1e6)} ms)`, loopDelay.percentile(99) / 1e6, 'ms', '', { maxMs: loopDelay.max / 1e6 });
     // The path step by step (each step's own distribution; they do not add up to the total's
     // percentiles): commit -> the relay's send starts -> Kafka acknowledged -> the relay's
@@ -466,6 +527,7 @@ async function runOnce({ flags }) {
     if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p999/max', [0.9, 0.95, 0.999, 1].map((p) => Math.round(percentile(latencies, p))));
     if (latencies.length < latencyCommands) notes.push(`latency: only ${latencies.length} of ${latencyCommands} events were measured`);
     await consumer.stop();
+    await paired?.stop();
     await latencyRelay.stop();
 
     // The limit: a raw kafkajs produce -> consume round trip at the same rate, same settings
@@ -491,6 +553,12 @@ async function runOnce({ flags }) {
     const rawLoaded = await rawRoundTrip(kafka, `${latencyPrefix}raw-loaded`, createTopic, opts, generatorAlone);
     add('latency', `raw kafkajs produce -> consume p50, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p50, 'ms');
     add('latency', `raw kafkajs produce -> consume p99, ${opts.latencyRatePerS} appends/s beside it`, rawLoaded.p99, 'ms');
+    // The floor of this design on this machine: the same, and the consumer commits each batch in
+    // one durable PostgreSQL transaction (BEGIN, one upsert, COMMIT) before it counts as applied.
+    await latencyDb.pool.query('create table raw_floor (k text primary key, n bigint not null)');
+    const rawTx = await rawRoundTrip(kafka, `${latencyPrefix}raw-tx`, createTopic, opts, generatorAlone, latencyDb.pool);
+    add('latency', `raw kafkajs produce -> one durable pg transaction per batch p50, appends beside it (the floor)`, rawTx.p50, 'ms');
+    add('latency', `raw kafkajs produce -> one durable pg transaction per batch p99, appends beside it (the floor)`, rawTx.p99, 'ms');
     }
 
     if (want('replay')) {
@@ -559,9 +627,6 @@ async function inParallel(count, concurrency, task) {
   }));
 }
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -588,7 +653,7 @@ async function produceReplayTopic(kafka, topic, count) {
   await producer.disconnect();
 }
 
-async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
+async function rawRoundTrip(kafka, topic, createTopic, opts, background, consumerPool) {
   await createTopic(topic, 3);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: `${topic}.group`, maxWaitTimeInMs: opts.latencyFetchWaitMs, allowAutoTopicCreation: false });
@@ -603,6 +668,18 @@ async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
     autoCommit: false,
     partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch }) => {
+      // The floor of a consumer that applies each batch in one durable transaction: BEGIN, one
+      // statement, COMMIT (no inbox, no offsets, no library).
+      if (consumerPool) {
+        const client = await consumerPool.connect();
+        try {
+          await client.query('begin');
+          await client.query('insert into raw_floor (k, n) select unnest($1::text[]), 1 on conflict (k) do update set n = raw_floor.n + 1', [batch.messages.map((m) => m.key.toString())]);
+          await client.query('commit');
+        } finally {
+          client.release();
+        }
+      }
       const at = now();
       for (const m of batch.messages) {
         const key = m.key.toString();
@@ -647,35 +724,4 @@ async function rawRoundTrip(kafka, topic, createTopic, opts, background) {
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   return { sent, measured: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 };
-}
-
-async function rawConsume(kafka, topic, groupId, count) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1_048_576 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let seen = 0;
-  let firstAt;
-  // Measured from the group join (after Kafka's initial rebalance delay) to the last message.
-  consumer.on(consumer.events.GROUP_JOIN, () => (firstAt = performance.now()));
-  let done;
-  const finished = new Promise((r) => (done = r));
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: 4,
-    eachBatch: async ({ batch }) => {
-      seen += batch.messages.length;
-      if (seen >= count) done(performance.now());
-    },
-  });
-  const endAt = await finished;
-  await consumer.disconnect();
-  return { rate: count / ((endAt - firstAt) / 1000) };
-}
-
-function table(rows) {
-  const header = ['group', 'measure', 'value', 'unit', 'target'];
-  const lines = rows.map((r) => [r.group, r.name, String(r.value), r.unit, r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
 }

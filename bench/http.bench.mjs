@@ -1,10 +1,12 @@
 // The HTTP bench: an authenticated indexed read (`GET /v1/devices?limit=20` with a supplier key issued
-// by billing) through the gateway, the same read straight at inventory, and a
-// bare Fastify route returning the same JSON, in one run: autocannon, 32 connections, the median of
-// three runs each. `--profile` also writes CPU profiles of inventory and the gateway during one extra
-// run and summarises where their time goes.
-//   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile]
-import { spawn } from 'node:child_process';
+// by billing) through the gateway, the same read straight at inventory (by its fast read and through
+// Nest's chain), the gateway in front of a bare Fastify route, and that bare route returning the same
+// JSON, in one run: autocannon, 32 connections, the median of three runs each. Beside each row, the
+// CPU time per request of every process on the path (less its idle background) and the ceiling that
+// sum allows on this machine's cores. `--profile` also writes CPU profiles of inventory and the
+// gateway during one extra run and summarises where their time goes.
+//   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile [--keep-profiles]] [--only=<part of a row's name>]
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,7 +59,8 @@ export async function run({ root, flags }) {
     const billingUrl = `http://127.0.0.1:${billingPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const bareUrl = `http://127.0.0.1:${barePort}`;
-    const nodeArgs = (name) => (opts.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
+    // `--perf-map`: the processes write /tmp/perf-<pid>.map, so `perf record -e cpu-clock -p <pid>` names JavaScript frames.
+    const nodeArgs = (name) => [...(opts.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(profileDir, name)}`] : []), ...(flags['perf-map'] === 'true' ? ['--perf-basic-prof'] : [])];
     const serviceEnv = (name, port, serviceSchema) => ({
       NODE_ENV: 'production',
       SERVICE_NAME: name,
@@ -149,22 +152,63 @@ export async function run({ root, flags }) {
     const targets = [
       { name: 'gateway -> inventory: GET /v1/devices?limit=20 (supplier key)', url: `${gatewayUrl}${path20}`, headers: auth },
       { name: 'inventory direct: GET /v1/devices?limit=20 (supplier key)', url: `${inventoryUrl}${path20}`, headers: auth },
+      // The same page through Nest's guard/pipe/interceptor chain: `limit=020` is valid, but the fast
+      // read (ADR 0314) takes only canonical values and leaves the rest to the Nest route.
+      { name: 'inventory direct, Nest chain: ?limit=020 (not a fast read)', url: `${inventoryUrl}/v1/devices?limit=020`, headers: auth },
       { name: 'gateway -> bare Fastify: the gateway alone (supplier key)', url: `${gatewayToBareUrl}${path20}`, headers: auth },
       { name: 'bare Fastify: the same JSON from a constant', url: `${bareUrl}${path20}`, headers: {} },
     ];
     console.log(`\nhttp bench: ${opts.connections} connections, ${opts.durationS} s per run, median of ${opts.runs} runs; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    // CPU time per request of every process on the path (user + system, from /proc, less each
+    // process's idle background): it depends far less than requests/s on what else the machine
+    // runs, and the sum over a row's processes bounds that row on these cores (cores / CPU per request).
+    const processes = [
+      ...children.map((c) => ({ name: c.benchName, pids: async () => [c.pid] })),
+      { name: 'postgres (the services\' backends)', pids: () => postgresBackendsOf(db, children.map((c) => c.pid)) },
+    ];
     const rows = [];
-    for (const target of targets) {
+    // `--only=direct` (a part of a row's name) measures only the rows that name, while iterating.
+    const selected = flags.only ? targets.filter((t) => t.name.includes(flags.only)) : targets;
+    for (const target of selected) {
       const runs = [];
+      let cpuBefore;
+      let idleUsPerMs;
+      let measuredFrom;
       for (let i = 0; i < opts.runs; i++) {
         // warm-up: JIT, connection pools, the database's buffers
-        if (i === 0) await cannon(target, opts.connections, 2);
+        if (i === 0) {
+          await cannon(target, opts.connections, 2);
+          // Each process's own background (consumers polling, the relay, key refreshes) while no
+          // request arrives, subtracted below: it is not a cost of the requests.
+          const idleFrom = await cpuSnapshot(processes);
+          const idleStart = performance.now();
+          await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+          const idleTo = await cpuSnapshot(processes);
+          idleUsPerMs = Object.fromEntries(Object.keys(idleTo).map((n) => [n, (idleTo[n] - (idleFrom[n] ?? 0)) / (performance.now() - idleStart)]));
+          cpuBefore = await cpuSnapshot(processes);
+          measuredFrom = performance.now();
+        }
         runs.push(await cannon(target, opts.connections, opts.durationS));
       }
+      const cpuAfter = await cpuSnapshot(processes);
+      const measuredMs = performance.now() - measuredFrom;
+      const requests = runs.reduce((n, r) => n + r.requests, 0);
+      const cpuUsPerRequest = Object.fromEntries(
+        Object.keys(cpuAfter)
+          .map((name) => [name, Math.round((Math.max(0, cpuAfter[name] - (cpuBefore[name] ?? 0) - (idleUsPerMs[name] ?? 0) * measuredMs) / requests) * 10) / 10])
+          .filter(([, us]) => us >= 1),
+      );
+      const cpuUsTotal = Math.round(Object.values(cpuUsPerRequest).reduce((a, b) => a + b, 0));
       const median = [...runs].sort((a, b) => a.requestsPerS - b.requestsPerS)[Math.floor(runs.length / 2)];
-      rows.push({ name: target.name, ...median, runs: runs.map((r) => r.requestsPerS) });
+      const { requests: _n, ...shown } = median;
+      const idleCpuPercent = Object.fromEntries(Object.entries(idleUsPerMs).map(([n, usPerMs]) => [n, Math.round(usPerMs / 10 * 10) / 10]).filter(([, p]) => p > 0));
+      if (flags.debug) console.log({ idleCpuPercent, before: cpuBefore, after: cpuAfter, measuredMs, requests });
+      rows.push({ name: target.name, ...shown, runs: runs.map((r) => r.requestsPerS), cpuUsPerRequest, cpuUsTotal, idleCpuPercent, ceilingRequestsPerS: Math.round((os.cpus().length * 1e6) / cpuUsTotal) });
       console.log(
         `  ${target.name.padEnd(64)} ${String(median.requestsPerS).padStart(7)} req/s   p50 ${String(median.p50Ms).padStart(4)} ms   p99 ${String(median.p99Ms).padStart(4)} ms   non-2xx ${median.non2xx}   errors ${median.errors}   (runs: ${runs.map((r) => r.requestsPerS).join(', ')})`,
+      );
+      console.log(
+        `  ${''.padEnd(64)} CPU per request ${cpuUsTotal} us (${Object.entries(cpuUsPerRequest).map(([n, us]) => `${n} ${us}`).join(', ')}): at most ${rows.at(-1).ceilingRequestsPerS} req/s on ${os.cpus().length} cores`,
       );
     }
 
@@ -172,7 +216,7 @@ export async function run({ root, flags }) {
     if (opts.profile) {
       // One more run of the read through the gateway (inventory's profile) and of the gateway alone.
       await cannon(targets[0], opts.connections, opts.durationS);
-      await cannon(targets[2], opts.connections, opts.durationS);
+      await cannon(targets.find((t) => t.name.startsWith('gateway -> bare')), opts.connections, opts.durationS);
       await Promise.all(children.map((c) => stopChild(c)));
       profile = {
         inventory: summariseProfiles(path.join(profileDir, 'inventory')),
@@ -184,7 +228,8 @@ export async function run({ root, flags }) {
         console.log(`  the functions with the most self time:`);
         for (const row of summary.byFunction.slice(0, 12)) console.log(`    ${row.function.slice(0, 90).padEnd(90)} ${String(row.percent).padStart(5)} %`);
       }
-      rmSync(profileDir, { recursive: true, force: true });
+      if (flags['keep-profiles'] === 'true') console.log(`\n  profiles kept in ${profileDir}`);
+      else rmSync(profileDir, { recursive: true, force: true });
     }
 
     const result = {
@@ -201,13 +246,17 @@ export async function run({ root, flags }) {
         uptimeAtEnd: uptime(),
       },
       options: opts,
-      target: { requestsPerS: 5_000, p99Ms: 20, through: 'gateway', met: rows[0].requestsPerS >= 5_000 && rows[0].p99Ms <= 20 },
+      target: { requestsPerS: 5_000, p99Ms: 20, through: 'gateway', met: rows[0]?.name === targets[0].name && rows[0].requestsPerS >= 5_000 && rows[0].p99Ms <= 20 },
       rows,
       ...(profile ? { profile } : {}),
     };
-    mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench', 'results', 'http.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\nwritten to bench/results/http.json`);
+    if (flags.only) {
+      console.log(`\n--only: a partial run, bench/results/http.json is left as it was`);
+    } else {
+      mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+      writeFileSync(path.join(root, 'bench', 'results', 'http.json'), `${JSON.stringify(result, null, 2)}\n`);
+      console.log(`\nwritten to bench/results/http.json`);
+    }
   } finally {
     await cleanup();
   }
@@ -217,6 +266,7 @@ async function cannon(target, connections, durationS) {
   const result = await autocannon({ url: target.url, connections, duration: durationS, headers: target.headers, pipelining: 1 });
   return {
     requestsPerS: Math.round(result.requests.average),
+    requests: result.requests.total,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -233,7 +283,50 @@ function startBare(root, port, body) {
     app.listen({ host: '127.0.0.1', port: ${port} });
     process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
   `;
-  return spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: 'ignore' });
+  child.benchName = 'bare Fastify';
+  return child;
+}
+
+const IDLE_SAMPLE_MS = 3_000;
+
+/** The PostgreSQL backends serving these processes' connections (other benches may share the database). */
+async function postgresBackendsOf(db, pids) {
+  let ports = [];
+  try {
+    const wanted = new Set(pids.map(String));
+    ports = execFileSync('ss', ['-tnpH', 'dport', '= :5432'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => wanted.has(m[1])))
+      .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').pop()))
+      .filter((port) => port > 0);
+  } catch {
+    return [];
+  }
+  if (!ports.length) return [];
+  return (await db.query('select pid from pg_stat_activity where client_port = any($1::int[])', [ports])).rows.map((r) => r.pid);
+}
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+/** User + system CPU microseconds so far of each named process (and of this one, which runs autocannon). */
+async function cpuSnapshot(processes) {
+  const out = {};
+  for (const p of processes) {
+    let us = 0;
+    for (const pid of await p.pids()) {
+      try {
+        // Fields 14 and 15 (utime, stime) after the parenthesised command name.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        us += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+      } catch {
+        // gone: a pool connection closed
+      }
+    }
+    out[p.name] = us;
+  }
+  const self = process.cpuUsage();
+  out['autocannon (the bench process)'] = self.user + self.system;
+  return out;
 }
 
 /** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */

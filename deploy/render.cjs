@@ -19,6 +19,7 @@ const SERVICES = [
   { name: 'gateway', localPort: 4000, roles: ['api'], database: false, replicas: { api: 2 }, env: { TRUST_PROXY: 'true' }, composeEnv: { TRUST_PROXY: 'false' } },
   { name: 'inventory', localPort: 4101, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
   { name: 'billing', localPort: 4105, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
+  { name: 'ledger', localPort: 4108, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
   // Delivery attempts run in the worker role (BullMQ), apart from the API and the fan-out consumer.
   { name: 'webhooks', localPort: 4109, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2, consumer: 1, worker: 2 } },
 ];

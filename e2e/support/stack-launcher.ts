@@ -35,6 +35,9 @@ export interface RunningStack {
   /** Schema of each service in the test database. */
   schemas: Record<string, string>;
   opsKey: string;
+  /** The Kafka topic prefix the whole stack shares (a scenario may publish a context's facts there
+   *  itself, standing in for a service that does not exist yet). */
+  topicPrefix: string;
   has(service: string): boolean;
   /** The output of every process, for a failing test's message. */
   logs(): string;
@@ -138,6 +141,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
       services: urls,
       schemas,
       opsKey: TEST_OPS_KEY,
+      topicPrefix: ns.topicPrefix,
       has: (service) => services.includes(service),
       logs: () => processes.map((p) => `--- ${p.name}\n${p.output.join('\n')}`).join('\n'),
       stop,

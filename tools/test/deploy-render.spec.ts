@@ -104,11 +104,11 @@ describe('deployment from one template (deploy/render.cjs)', () => {
     expect(leasing.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['leasing-api', 'leasing-consumer', 'leasing-worker']);
     expect(withLeasing['deploy/k8s/kustomization.yaml']).toContain('leasing.yaml');
     const gatewayConfig = (yaml.loadAll(withLeasing['deploy/k8s/gateway.yaml']!) as Obj[]).find((m) => m.kind === 'ConfigMap')!;
-    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,billing=http://billing,webhooks=http://webhooks,leasing=http://leasing');
+    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,billing=http://billing,ledger=http://ledger,webhooks=http://webhooks,leasing=http://leasing');
   });
 
   it('the gateway reaches every service that exists, and services trust its X-Forwarded-For', () => {
-    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,billing=http://billing:3000,webhooks=http://webhooks:3000');
+    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,billing=http://billing:3000,ledger=http://ledger:3000,webhooks=http://webhooks:3000');
     const platform = yaml.load(files['deploy/k8s/platform.yaml']!) as Obj;
     expect(platform.data.HTTP_TRUSTED_PROXIES).toBeTruthy();
     for (const s of render.SERVICES.filter((x) => x.database)) expect(compose.services[s.name].environment.HTTP_TRUSTED_PROXIES).toBeTruthy();

@@ -3,3 +3,4 @@ export * from './request-signing';
 export * from './heartbeat';
 export * from './proof-of-work';
 export * from './messages';
+export * from './merkle';

@@ -14,6 +14,7 @@ const REQUIRED_EVENTS = [
   'tokenomics.BuybackExecuted', 'tokenomics.TokensBurned',
   'governance.ProposalCreated', 'governance.VoteCast', 'governance.ProposalExecuted', 'governance.ParameterChanged',
   'webhooks.WebhookEndpointCreated', 'webhooks.WebhookEndpointSecretRotated', 'webhooks.WebhookEndpointDeleted', 'webhooks.WebhookEndpointDisabled',
+  'ledger.LeaseFunded', 'ledger.PayoutAccrued', 'ledger.BuybackRequested', 'ledger.EmissionMintRequested',
 ];
 
 describe('EventRegistry.catalogue', () => {
@@ -44,7 +45,7 @@ describe('EventRegistry.catalogue', () => {
     const specs = allTopicSpecs();
     expect(specs.map((s) => s.name)).toEqual([
       'ionet.inventory.v1', 'ionet.verification.v1', 'ionet.matching.v1', 'ionet.leasing.v1', 'ionet.billing.v1',
-      'ionet.tokenomics.v1', 'ionet.governance.v1', 'ionet.webhooks.v1', 'ionet.dlq.v1',
+      'ionet.tokenomics.v1', 'ionet.governance.v1', 'ionet.webhooks.v1', 'ionet.ledger.v1', 'ionet.dlq.v1',
     ]);
     for (const spec of specs) expect(spec.config).toEqual({ 'retention.ms': '-1', 'cleanup.policy': 'delete' });
     expect(allTopicSpecs({ replicationFactor: 3 })[0].config).toMatchObject({ 'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false' });

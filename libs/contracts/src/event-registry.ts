@@ -7,6 +7,7 @@ import { file_ionet_billing_v1_events } from './gen/ionet/billing/v1/events_pb';
 import { file_ionet_tokenomics_v1_events } from './gen/ionet/tokenomics/v1/events_pb';
 import { file_ionet_governance_v1_events } from './gen/ionet/governance/v1/events_pb';
 import { file_ionet_webhooks_v1_events } from './gen/ionet/webhooks/v1/events_pb';
+import { file_ionet_ledger_v1_events } from './gen/ionet/ledger/v1/events_pb';
 import { CONTRACT_ERROR_CODES, ContractError } from './contract-error';
 import { topicName, type EventContext } from './topics';
 
@@ -30,6 +31,7 @@ export const EVENT_FILES: ReadonlyArray<{ context: EventContext; file: DescFile 
   { context: 'tokenomics', file: file_ionet_tokenomics_v1_events },
   { context: 'governance', file: file_ionet_governance_v1_events },
   { context: 'webhooks', file: file_ionet_webhooks_v1_events },
+  { context: 'ledger', file: file_ionet_ledger_v1_events },
 ];
 
 /** Maps an event type to its context, topic and schema. */

@@ -1,6 +1,6 @@
 /** The one registry of Kafka topics: names, partition counts and configuration. Production names
  *  have no prefix; tests pass their namespace's prefix so files never share a topic. */
-export const EVENT_CONTEXTS = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'webhooks'] as const;
+export const EVENT_CONTEXTS = ['inventory', 'verification', 'matching', 'leasing', 'billing', 'tokenomics', 'governance', 'webhooks', 'ledger'] as const;
 export type EventContext = (typeof EVENT_CONTEXTS)[number];
 export type TopicKey = EventContext | 'dlq';
 
@@ -22,6 +22,7 @@ const PARTITIONS: Readonly<Record<TopicKey, number>> = {
   tokenomics: 6,
   governance: 3,
   webhooks: 6,
+  ledger: 12,
   dlq: 3,
 };
 

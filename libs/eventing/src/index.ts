@@ -25,4 +25,5 @@ export * from './support/eventing-logger';
 export * from './support/eventing-metrics';
 export * from './support/sql-executor';
 export * from './support/transient-errors';
+export * from './support/no-append';
 export * from './support/tracing';

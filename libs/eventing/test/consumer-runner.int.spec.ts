@@ -2,14 +2,16 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { Pool } from 'pg';
 import { dlqV1 } from '@ionet/contracts';
 import { createTestTopics, waitFor } from '@ionet/testing';
-import { ConsumerRunner, ContractViolation, PgTransactionRunner, tableStateHash, type BatchHandler, type ConsumerRunnerOptions } from '../src';
-import { eventingTestKit, listedMessage, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
+import { ConsumerRunner, ContractViolation, EventStore, EVENTING_ERROR_CODES, NO_APPEND_APPLICATION_NAME, PgTransactionRunner, tableStateHash, type BatchHandler, type ConsumerRunnerOptions } from '../src';
+import { deviceListed, eventingTestKit, listedMessage, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
 import { TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(90_000);
 
-describe('ConsumerRunner', () => {
+// Every case both ways: kafkajs fetching only between batches, and fetching ahead while batches
+// are applied (ADR 0221).
+describe.each([false, true])('ConsumerRunner (fetchAhead: %s)', (fetchAhead) => {
   let kit: EventingTestKit;
   const running = new Set<ConsumerRunner>();
   let groupSeq = 0;
@@ -25,6 +27,7 @@ describe('ConsumerRunner', () => {
       handleBatch: (events, ctx) => applyToTestProjection(events, ctx.tx),
       backoff: { initialDelayMs: 50, delayMsMax: 400, jitterRatio: 0 },
       logger: process.env.EVENTING_TEST_LOGS ? console : memoryLogger(),
+      fetchAhead,
       ...overrides,
     });
     running.add(r);
@@ -40,7 +43,7 @@ describe('ConsumerRunner', () => {
   };
   const offsetsSum = async (groupId: string) =>
     Number((await kit.pool.query<{ n: string }>(`select coalesce(sum(next_offset), 0) as n from consumer_offsets where group_id = $1`, [groupId])).rows[0].n);
-  const send = async (messages: Array<{ key: string; value: Buffer; headers?: Record<string, string> }>) => {
+  const send = async (messages: Array<{ key: string; value: Buffer; headers?: Record<string, string>; partition?: number }>) => {
     const producer = await kit.producer();
     await producer.send({ topic, acks: -1, messages });
   };
@@ -48,7 +51,16 @@ describe('ConsumerRunner', () => {
     const admin = kit.kafka.admin();
     await admin.connect();
     try {
-      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+      // The case's topic was just created: on a busy broker its leader can still be moving
+      // (NOT_LEADER_FOR_PARTITION, retriable); ask again for a while.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+        } catch (err) {
+          if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     } finally {
       await admin.disconnect();
     }
@@ -154,6 +166,95 @@ describe('ConsumerRunner', () => {
     const { rows } = await kit.pool.query<{ device_id: string }>(`select device_id from device_state where device_id like 'late-%' order by device_id`);
     expect(rows.map((r) => r.device_id)).toEqual(['late-0', 'late-1']);
     await stop(again);
+  });
+
+  it('marks the batch transactions of a consumer that never appends, refuses an append in them, and rolls back the offset written up front when the handler fails (ADR 0221)', async () => {
+    const groupId = `${kit.ns.topicPrefix}no-append-${groupSeq}`;
+    const start = await topicEnd();
+    const store = new EventStore({ pool: kit.pool, producer: 'inventory', commitNotify: false });
+    const seen: Array<{ applicationName: string; appendError: string }> = [];
+    let failuresLeft = 1;
+    const r = runner({
+      groupId,
+      appendsEvents: false,
+      handleBatch: async (events, ctx) => {
+        const { rows } = await ctx.tx.query<{ name: string }>(`select current_setting('application_name') as name`);
+        const appendError = await store.append(ctx.tx, { streamId: `refused-${events[0].offset}`, streamType: 'device', expectedVersion: 'any', events: [deviceListed('refused')] }).then(
+          () => 'appended',
+          (err: { code?: string }) => String(err.code),
+        );
+        seen.push({ applicationName: rows[0].name, appendError });
+        await applyToTestProjection(events, ctx.tx);
+        // A fault after the offset was already written with the row lock: the retry must apply
+        // the batch again (a kept offset would skip it).
+        if (events.some((e) => e.key?.toString() === 'dev-fails-once') && failuresLeft-- > 0) throw new Error('fault after the offset write');
+      },
+    });
+    await r.start();
+    // One partition throughout: its second batch takes the usual path (lock, claim and offset in one
+    // statement).
+    await send([{ ...listedMessage({ deviceId: 'dev-first', version: 1n }), partition: 0 }]);
+    await waitFor('the first batch (the offset row is created)', async () => ((await offsetsSum(groupId)) >= start + 1 ? true : undefined), 30_000);
+    await send([{ ...listedMessage({ deviceId: 'dev-fails-once', version: 1n }), partition: 0 }, { ...listedMessage({ deviceId: 'dev-after', version: 1n }), partition: 0 }]);
+    await waitFor('the later batches', async () => ((await offsetsSum(groupId)) >= start + 3 ? true : undefined), 30_000);
+    await stop(r);
+    const applied = await kit.pool.query<{ device_id: string; n: number }>(`select device_id, count(*)::int as n from applied_events group by device_id order by device_id`);
+    expect(applied.rows).toEqual([{ device_id: 'dev-after', n: 1 }, { device_id: 'dev-fails-once', n: 1 }, { device_id: 'dev-first', n: 1 }]);
+    expect(failuresLeft).toBe(-1);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const batch of seen) {
+      expect(batch.applicationName.startsWith(`${NO_APPEND_APPLICATION_NAME} `)).toBe(true);
+      expect(batch.appendError).toBe(EVENTING_ERROR_CODES.appendRefused);
+    }
+    expect((await kit.pool.query(`select count(*)::int as n from events where stream_id like 'refused-%'`)).rows[0].n).toBe(0);
+    // The mark lasted only for the transactions: no pooled connection keeps it.
+    const marked = await kit.pool.query(`select count(*)::int as n from pg_stat_activity where starts_with(application_name, $1)`, [NO_APPEND_APPLICATION_NAME]);
+    expect(marked.rows[0].n).toBe(0);
+    // Without the option the same connections append (the refusal is per transaction).
+    await kit.transactions.transaction((tx) => store.append(tx, { streamId: 'allowed-after', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('allowed')] }));
+  });
+
+  it('with fetchAhead, fetches a partition\'s next batch while the current one is applied, applies in order, and loses nothing when stopped midway (ADR 0221)', async () => {
+    const groupId = `${kit.ns.topicPrefix}ahead-${groupSeq}`;
+    const start = await topicEnd();
+    const appliedOffsets: Array<{ partition: number; offset: bigint }> = [];
+    // When a batch's handler ended, and when kafkajs handed over each batch, per partition.
+    const handlerEnds: Array<{ partition: number; at: number }> = [];
+    const handedOver: Array<{ partition: number; at: number }> = [];
+    const slowHandler: BatchHandler = async (events, ctx) => {
+      await applyToTestProjection(events, ctx.tx);
+      await new Promise((r) => setTimeout(r, 40));
+      ctx.tx.afterCommit?.(() => appliedOffsets.push(...events.map((e) => ({ partition: e.partition, offset: e.offset }))));
+      handlerEnds.push({ partition: ctx.partition, at: performance.now() });
+    };
+    const first = runner({ groupId, fetchAhead: true, handleBatch: slowHandler, maxBytesPerPartition: 2_048 });
+    await first.start();
+    (first as unknown as { consumer: { on(event: string, listener: (e: { payload: { partition: number } }) => void): void } }).consumer.on('consumer.start_batch_process', (e) =>
+      handedOver.push({ partition: e.payload.partition, at: performance.now() }),
+    );
+    // Ten sends: ten record batches per partition, so kafkajs fetches them in several batches.
+    for (let j = 0; j < 10; j++) await send(Array.from({ length: 6 }, (_, k) => ({ ...listedMessage({ deviceId: `ahead-${j * 6 + k}`, version: 1n }), partition: k % 2 })));
+    await waitFor('some batches applied', () => (appliedOffsets.length >= 20 ? true : undefined), 30_000);
+    await stop(first);
+    // Every hand-over but a partition's first came before the previous batch's handler ended there.
+    const early = handedOver.filter((h, i) => {
+      const before = handedOver.slice(0, i).filter((x) => x.partition === h.partition);
+      const ends = handlerEnds.filter((x) => x.partition === h.partition);
+      return before.length > 0 && ends.length >= before.length && ends[before.length - 1].at > h.at;
+    });
+    expect(early.length).toBeGreaterThan(0);
+    const second = runner({ groupId, fetchAhead: true, handleBatch: slowHandler, maxBytesPerPartition: 2_048 });
+    await second.start();
+    await waitFor('the 60 events consumed after the restart', async () => ((await offsetsSum(groupId)) >= start + 60 ? true : undefined), 60_000);
+    await stop(second);
+    const applied = await kit.pool.query<{ n: string; d: string }>(`select count(*) as n, count(distinct device_id) as d from applied_events where device_id like 'ahead-%'`);
+    expect(applied.rows[0]).toEqual({ n: '60', d: '60' });
+    // In offset order within each partition, each offset once.
+    for (const partition of [0, 1]) {
+      const offsets = appliedOffsets.filter((a) => a.partition === partition).map((a) => a.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(offsets).size).toBe(offsets.length);
+    }
   });
 
   it('neither doubles nor loses events when the consumer dies mid-batch and restarts', async () => {

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { testConnections } from '@ionet/testing';
 import { EventStore, EventStoreConcurrencyError, GLOBAL_CURSOR_START, PgTransactionRunner } from '../src';
 import { deviceListed, eventingTestKit, type EventingTestKit } from './support/eventing-test-kit';
 
@@ -91,6 +92,27 @@ describe('EventStore (PostgreSQL)', () => {
     }
     const after = await store.readAll(cursor);
     expect(after.map((e) => e.metadata.aggregateId)).toEqual(['dev-slow', 'dev-fast']);
+  });
+
+  it('reads past a transaction open in another database of the cluster; inside a caller\'s transaction the horizon stays cluster-wide (ADR 0221)', async () => {
+    const before = await store.readAll(GLOBAL_CURSOR_START, 10_000);
+    const cursor = { transactionId: before[before.length - 1].transactionId, position: before[before.length - 1].position };
+    // Transaction ids are cluster-wide: this one is older than the append below.
+    const elsewhere = new Client({ connectionString: testConnections().postgresAdminUrl });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query('begin');
+      await elsewhere.query('select pg_current_xact_id()');
+      await store.append(undefined, { streamId: 'dev-elsewhere', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-elsewhere')] });
+      expect((await store.readAll(cursor)).map((e) => e.metadata.aggregateId)).toEqual(['dev-elsewhere']);
+      // Inside a caller's transaction the horizon stays cluster-wide: the other database's
+      // transaction holds the read back.
+      const inTx = await new PgTransactionRunner(kit.pool).transaction((tx) => store.readAll(cursor, 1_000, tx));
+      expect(inTx).toEqual([]);
+    } finally {
+      await elsewhere.query('rollback').catch(() => undefined);
+      await elsewhere.end();
+    }
   });
 
   it('refuses an append from a transaction older than the stream head, so global order keeps stream order', async () => {

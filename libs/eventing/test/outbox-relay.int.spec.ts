@@ -1,6 +1,6 @@
 import { Client, Pool } from 'pg';
 import { testConnections, waitFor } from '@ionet/testing';
-import { ConsumerRunner, EventStore, OutboxRelay, PgTransactionRunner, type StoredEvent } from '../src';
+import { ConsumerRunner, EventStore, noAppendMarker, OutboxRelay, PgTransactionRunner, type StoredEvent } from '../src';
 import { deviceListed, eventingTestKit, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 import { applyToTestProjection, appliedCounts, TEST_PROJECTION_DDL } from './support/test-projection';
 
@@ -166,6 +166,43 @@ describe('OutboxRelay', () => {
     }
     await byDatabase.stop();
     await byCluster.stop();
+  });
+  it('does not wait for a transaction of its database marked as never appending; waits for one that is not (ADR 0221)', async () => {
+    const seen: StoredEvent[] = [];
+    const relay = new OutboxRelay({
+      connection: kit.poolConfig, kafka: kit.kafka, topicPrefix: kit.ns.topicPrefix, relayId: 'no-append-horizon', pollIntervalMs: 50,
+      logger: memoryLogger(), onBatchPublished: (events) => seen.push(...events),
+    });
+    relays.push(relay);
+    const seenId = (aggregateId: string) => seen.some((e) => e.metadata.aggregateId === aggregateId);
+    // What a consumer batch with appendsEvents: false does: marks itself, then takes an id (a row
+    // lock, a write) and stays open while an event commits after it.
+    const marked = new Client(kit.poolConfig);
+    const unmarked = new Client(kit.poolConfig);
+    await marked.connect();
+    await unmarked.connect();
+    try {
+      await marked.query('begin');
+      await marked.query(`select set_config('application_name', $1, true)`, [noAppendMarker('relay-test')]);
+      await marked.query('select pg_current_xact_id()');
+      await store.append(undefined, { streamId: 'dev-past-marked', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-past-marked')] });
+      await relay.start();
+      await waitFor('published while the marked transaction is open', () => (seenId('dev-past-marked') ? true : undefined), 10_000);
+
+      // The same without the mark: it could still append below the event, so the relay waits.
+      await unmarked.query('begin');
+      await unmarked.query('select pg_current_xact_id()');
+      await store.append(undefined, { streamId: 'dev-past-unmarked', streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed('dev-past-unmarked')] });
+      await new Promise((r) => setTimeout(r, 700));
+      expect(seenId('dev-past-unmarked')).toBe(false);
+      await unmarked.query('commit');
+      await waitFor('published once the unmarked transaction ended', () => (seenId('dev-past-unmarked') ? true : undefined), 10_000);
+      await marked.query('commit');
+    } finally {
+      await marked.end();
+      await unmarked.end();
+    }
+    await relay.stop();
   });
   it('drain() returns with the checkpoint of the last acknowledged batch written (written while the next batch is sent)', async () => {
     for (let i = 0; i < 7; i++) await store.append(undefined, { streamId: `dev-drain-${i}`, streamType: 'device', expectedVersion: 'no_stream', events: [deviceListed(`dev-drain-${i}`)] });

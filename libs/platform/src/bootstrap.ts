@@ -20,6 +20,7 @@ import { installBodyLimits } from './auth/body-limit.decorator';
 import { assertOpsKeyFitFor } from './auth/ops-key-policy';
 import { publicDocument, serveOpsDocument } from './auth/ops-docs';
 import { serializeReply } from './http/reply-serializer';
+import { installFastReads, type AnyFastRead } from './http/fast-read';
 import { KafkaBatchTransport } from '@ionet/eventing';
 
 export { VALIDATION_ERRORS_REPORTED_MAX } from './http/reply-serializer';
@@ -30,6 +31,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
   /** The root module, built from the validated configuration. */
   module(config: C, platform: { logger: Logger; metrics: Registry }): DynamicModule;
   openApi: { title: string; description: string; version: string };
+  /** Hot GET routes answered outside Nest's chain on their success path (http/fast-read.ts, ADR 0314). */
+  fastReads?: readonly AnyFastRead[];
 }
 
 /** Builds (does not listen) the Nest application of a service on Fastify, with the platform's
@@ -75,6 +78,8 @@ export async function createServiceApp<C extends BaseConfig>(
   await app.register(fastifyRateLimit, { global: false });
   const keys = app.get(ApiKeyService);
   installEdgeGuards(fastify, edge, (key) => keys.authenticate(key) !== undefined);
+  // After the edge guards: key-in-query refusals and rate limits come first on every path.
+  installFastReads(fastify as unknown as FastifyInstance, app, definition.fastReads ?? [], (key) => keys.authenticate(key), metrics);
   installBodyLimits(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';

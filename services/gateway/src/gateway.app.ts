@@ -78,11 +78,14 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     sendProblem(reply, gatewayProblem(404, 'GATEWAY.ROUTE_NOT_FOUND', `No resource answers ${request.method} ${pathOf(request.url)}.`)),
   );
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callbacks, not async functions: a promise and a microtask less each (ADR 0314).
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     if (request.url.length > config.URL_LENGTH_MAX) {
-      return sendProblem(reply, gatewayProblem(414, 'GATEWAY.URI_TOO_LONG', `The request target must stay under ${config.URL_LENGTH_MAX} characters.`));
+      void sendProblem(reply, gatewayProblem(414, 'GATEWAY.URI_TOO_LONG', `The request target must stay under ${config.URL_LENGTH_MAX} characters.`));
+      return;
     }
+    done();
   });
 
   await app.register(rateLimit, { global: false });
@@ -139,10 +142,12 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     });
 
     // A PUT or PATCH replaces or changes a resource with what the body says: without one it says nothing.
-    api.addHook('preHandler', async (request, reply) => {
+    api.addHook('preHandler', (request, reply, done) => {
       if ((request.method === 'PUT' || request.method === 'PATCH') && request.body === undefined) {
-        return sendProblem(reply, gatewayProblem(400, 'GATEWAY.BODY_REQUIRED', `${request.method} needs a JSON body.`));
+        void sendProblem(reply, gatewayProblem(400, 'GATEWAY.BODY_REQUIRED', `${request.method} needs a JSON body.`));
+        return;
       }
+      done();
     });
 
     api.addHook('onRequest', async (request, reply) => {
@@ -178,8 +183,15 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     });
 
     // Only a 401 from a service counts: that key cost it a lookup. Malformed keys never got that far.
-    api.addHook('onResponse', async (request, reply) => {
-      if (reply.statusCode === 401 && request.edge) await authFailures(request);
+    api.addHook('onResponse', (request, reply, done) => {
+      if (reply.statusCode === 401 && request.edge) {
+        authFailures(request).then(
+          () => done(),
+          (err: Error) => done(err),
+        );
+        return;
+      }
+      done();
     });
 
     const replyOptions = {

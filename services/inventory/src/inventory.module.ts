@@ -11,6 +11,7 @@ import { PartnerNetworksController } from './api/http/partner-networks.controlle
 import { EnrollmentService } from './application/enrollment.service';
 import { PartnerNetworksService } from './application/partner-networks.service';
 import { SuppliersController } from './api/http/suppliers.controller';
+import { inventoryFastReads } from './api/http/fast-reads';
 import { DevicesService } from './application/devices.service';
 import { DeviceLifecycleConsumer } from './application/consumers/device-lifecycle.consumer';
 import { inventoryCatalogProjection } from './application/projections/inventory-catalog.projection';
@@ -57,4 +58,5 @@ export const inventoryService: ServiceDefinition<InventoryConfig> = {
     description: 'Suppliers, devices (GPUs, specs, region, source, ask price) and listing state.',
     version: '1',
   },
+  fastReads: inventoryFastReads,
 };

@@ -65,3 +65,15 @@ describe('message codec', () => {
     expect(() => toDomain(DeviceRegisteredSchema, { ...wire, registeredAt: undefined })).toThrow(ContractError);
   });
 });
+
+describe('optional money and times', () => {
+  it('maps an absent optional Money to undefined and a present one exactly; a missing required one is a contract error', async () => {
+    const { SlashAppealResolvedSchema } = await import('../gen/ionet/tokenomics/v1/events_pb');
+    const resolvedAt = timestampFromDate(new Date('2026-12-01T00:00:00Z'));
+    const without = toDomain(SlashAppealResolvedSchema, create(SlashAppealResolvedSchema, { slashId: 's', upheld: true, resolvedAt }));
+    expect(without.amount).toBeUndefined();
+    const withAmount = toDomain(SlashAppealResolvedSchema, create(SlashAppealResolvedSchema, { slashId: 's', upheld: false, resolvedAt, amount: { amountBaseUnits: '5', asset: Asset.IO } }));
+    expect(withAmount.amount).toEqual({ amountBaseUnits: 5n, asset: 'IO' });
+    expect(() => toDomain(SlashAppealResolvedSchema, create(SlashAppealResolvedSchema, { slashId: 's', upheld: true }))).toThrow(ContractError);
+  });
+});

@@ -84,8 +84,8 @@ function valueToDomain(schema: DescMessage, field: DescField, value: unknown): u
 }
 
 function messageToDomain(parent: DescMessage, field: DescField, descriptor: DescMessage, value: unknown): unknown {
-  // A field declared `optional` may be absent whatever its type (an optional price, an optional time).
-  if (value === undefined && field.proto.proto3Optional === true) return undefined;
+  // A field declared `optional` (or in a oneof) may be absent, also when it is a time or money.
+  if (value === undefined && (field.proto.proto3Optional === true || field.oneof !== undefined)) return undefined;
   if (descriptor.typeName === TIMESTAMP) {
     if (!value) throw new ContractError(CONTRACT_ERROR_CODES.missingField, `${parent.typeName}.${field.name} is missing`);
     return timestampDate(value as Timestamp);

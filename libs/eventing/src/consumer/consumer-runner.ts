@@ -14,6 +14,7 @@ import { startConsumerBatchSpan, startConsumerSpan } from '../support/tracing';
 import { eventingMetrics, type EventingMetrics } from '../support/eventing-metrics';
 import type { EventIdInbox, InboxClaim } from '../replay/rebuild-inbox';
 import type { EventingTransaction, TransactionRunner } from '../support/sql-executor';
+import { allowAppends, markNoAppendSql, noAppendMarker, refuseAppends } from '../support/no-append';
 
 export interface ConsumedEvent<T extends Message = Message> extends DecodedEvent<T> {
   topic: string;
@@ -91,6 +92,19 @@ export interface ConsumerRunnerOptions {
   /** The `group` label of the metrics (default: groupId); a stable name for a group whose id
    *  changes (a rebuild's). */
   metricsGroup?: string;
+  /** Whether the handlers may append events in the batch's transaction (default true). false (a
+   *  projection, a read model): each batch's transaction is marked (application_name
+   *  `ionet:no-append <group>`, for the transaction only) before the handler runs, so the outbox
+   *  relay of the same database does not wait for it, and `EventStore.append` on `ctx.tx` throws
+   *  EVENT_STORE.APPEND_REFUSED (ADR 0221). Otherwise every running batch holds back that relay
+   *  until it commits (ADR 0200). */
+  appendsEvents?: boolean;
+  /** Let kafkajs fetch while batches are applied (default false). kafkajs otherwise fetches again
+   *  only once every batch of its last fetch was applied, so an event arriving meanwhile waits for
+   *  the slowest partition's transaction and then for a fetch (ADR 0221). With it, what a
+   *  partition fetched while its batch was applied is applied next, as one batch (one transaction
+   *  with its offset, as always); at most two fetches per partition wait in memory. */
+  fetchAhead?: boolean;
 }
 
 /** A batch that failed with a fault and is being retried; its partition makes no progress. */
@@ -112,18 +126,29 @@ type BatchOutcome =
 
 class IsolationRequired extends Error {}
 
-/** One round trip for the usual batch (ADR 0220): locks the partition's offset row (the fence of
- *  ADR 0202) and, only when the batch starts at the stored offset (or none is stored yet), claims
- *  the batch's event ids in the inbox. `claimed` is null when it did not claim (a batch behind,
- *  ahead or overlapping the stored offset takes the two-step path). The lock is taken before the
- *  claim: the insert's condition reads the locked row. */
-const LOCK_AND_CLAIM_SQL = `
+/** One round trip for the usual batch (ADR 0220, 0221): locks the partition's offset row (the fence
+ *  of ADR 0202) and, only when the batch starts at the stored offset (or none is stored yet), claims
+ *  the batch's event ids in the inbox and already writes the offset after the batch ($6), so the
+ *  batch's transaction needs no offset write before COMMIT (`advanced`: the row was updated; the
+ *  whole transaction rolls back if the handler fails). `claimed` is null when it did not claim (a
+ *  batch behind, ahead or overlapping the stored offset takes the two-step path). The lock is taken
+ *  before the claim and the update: their condition reads the locked row. */
+function lockClaimAndAdvanceSql(marked: boolean): string {
+  return `
   with cur as (select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update),
+       fits as (select coalesce((select next_offset from cur), $4::bigint) = $4::bigint as ok),
        claim as (insert into consumer_processed_events (group_id, event_id)
-                 select $1, unnest($5::uuid[]) where coalesce((select next_offset from cur), $4::bigint) = $4::bigint
-                 on conflict do nothing returning event_id)
+                 select $1, unnest($5::uuid[]) where (select ok from fits)
+                 on conflict do nothing returning event_id),
+       advance as (update consumer_offsets set next_offset = $6::bigint, updated_at = now()
+                    where group_id = $1 and topic = $2 and partition = $3 and (select ok from fits) returning 1)
   select (select next_offset from cur)::text as next_offset,
-         case when coalesce((select next_offset from cur), $4::bigint) = $4::bigint then array(select event_id::text from claim) end as claimed`;
+         case when (select ok from fits) then array(select event_id::text from claim) end as claimed,
+         exists (select 1 from advance) as advanced${marked ? `,
+         ${markNoAppendSql('$7')} as marked` : ''}`;
+}
+const LOCK_CLAIM_ADVANCE_SQL = lockClaimAndAdvanceSql(false);
+const LOCK_CLAIM_ADVANCE_MARKED_SQL = lockClaimAndAdvanceSql(true);
 
 /** kafkajs's heartbeat answers these when the member must rejoin the group (as its own runner
  *  checks them). */
@@ -140,6 +165,36 @@ function partitionKeyOf(topic: string, partition: number): string {
 interface Decoded {
   message: KafkaMessage;
   result: DecodeResult;
+}
+
+/** fetchAhead: one partition's fetched batches not taken yet, and the loop applying them. */
+interface Lane {
+  waiting: EachBatchPayload[];
+  draining: Promise<void> | undefined;
+  /** Resolved when the loop takes what waits (eachBatch's backpressure waits for it). */
+  taken: Promise<void> | undefined;
+  onTaken: () => void;
+}
+
+/** Takes the waiting batches whose offsets follow one another (a seek can leave an older fetch
+ *  behind a newer one: that one waits for the next turn) and merges them into one batch. */
+function takeContiguous(waiting: EachBatchPayload[]): EachBatchPayload {
+  let count = 1;
+  while (count < waiting.length && BigInt(waiting[count].batch.firstOffset()!) > BigInt(waiting[count - 1].batch.lastOffset())) count++;
+  const taken = waiting.splice(0, count);
+  if (taken.length === 1) return taken[0];
+  const last = taken[taken.length - 1];
+  const messages = taken.flatMap((p) => p.batch.messages);
+  const batch = {
+    topic: last.batch.topic,
+    partition: last.batch.partition,
+    highWatermark: last.batch.highWatermark,
+    messages,
+    isEmpty: () => messages.length === 0,
+    firstOffset: () => taken[0].batch.firstOffset(),
+    lastOffset: () => last.batch.lastOffset(),
+  } as unknown as Batch;
+  return { ...last, batch, isStale: () => taken.some((p) => p.isStale()) };
 }
 
 /** Consumes batches and applies each in one database transaction together with the partition's
@@ -159,6 +214,8 @@ export class ConsumerRunner {
   private readonly kafkaOffsetsPending = new Map<string, { topic: string; partition: number; offset: string }>();
   private kafkaCommit: Promise<void> | undefined;
   private readonly retrying = new Map<string, RetryingBatch>();
+  /** fetchAhead: per partition, the fetched batches waiting and the loop applying them. */
+  private readonly lanes = new Map<string, Lane>();
   appliedCount = 0;
   retryCount = 0;
 
@@ -207,6 +264,8 @@ export class ConsumerRunner {
     this.consumer = undefined;
     await this.kafkaCommit;
     await consumer?.disconnect();
+    // Batches applied behind kafkajs's back (fetchAhead) end their transaction first.
+    await Promise.allSettled([...this.lanes.values()].map((lane) => lane.draining));
     await this.deadLetters.close();
   }
 
@@ -265,6 +324,50 @@ export class ConsumerRunner {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (!this.options.fetchAhead) return this.applyWithRetries(payload);
+    const { batch } = payload;
+    if (batch.isEmpty()) return;
+    // Fetch ahead (ADR 0221): kafkajs is released at once and fetches again while the batch is
+    // applied; what arrives meanwhile is applied next, merged into one batch (one transaction).
+    // The offset is resolved now for kafkajs's fetch position only: the database's offset stays
+    // the truth (ADR 0202). A batch left unapplied (the consumer stops, the group rebalances) is
+    // fetched again: from Kafka's copy of the offsets, which only follows commits, or through the
+    // "behind" path of the partition's next batch.
+    const key = partitionKeyOf(batch.topic, batch.partition);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { waiting: [], draining: undefined, taken: undefined, onTaken: () => undefined };
+      this.lanes.set(key, lane);
+    }
+    lane.waiting.push(payload);
+    payload.resolveOffset(batch.lastOffset());
+    lane.draining ??= this.drainLane(key, lane);
+    // Backpressure: with two fetches waiting behind the batch being applied, kafkajs waits until
+    // they are taken.
+    while (lane.waiting.length >= 2 && lane.draining) {
+      lane.taken ??= new Promise<void>((resolve) => (lane!.onTaken = resolve));
+      await lane.taken;
+    }
+  }
+
+  /** Applies a partition's waiting fetches, each time all of them as one batch, until none wait. */
+  private async drainLane(key: string, lane: Lane): Promise<void> {
+    try {
+      while (lane.waiting.length > 0) {
+        const taken = takeContiguous(lane.waiting);
+        lane.taken = undefined;
+        lane.onTaken();
+        await this.applyWithRetries(taken);
+      }
+    } finally {
+      lane.draining = undefined;
+      lane.onTaken();
+      if (lane.waiting.length > 0) lane.draining = this.drainLane(key, lane);
+      else if (this.lanes.get(key) === lane) this.lanes.delete(key);
+    }
+  }
+
+  private async applyWithRetries(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.isEmpty()) return;
     const startedAt = performance.now();
@@ -326,7 +429,18 @@ export class ConsumerRunner {
   }
 
   private async applyBatch(tx: EventingTransaction, batch: Batch, decoded: Decoded[], isolate: boolean, spans: Span[], claims: InboxClaim[], payload: EachBatchPayload): Promise<BatchOutcome> {
+    if (this.options.appendsEvents !== false) return this.applyBatchIn(tx, batch, decoded, isolate, spans, claims, payload);
+    refuseAppends(tx);
+    try {
+      return await this.applyBatchIn(tx, batch, decoded, isolate, spans, claims, payload);
+    } finally {
+      allowAppends(tx);
+    }
+  }
+
+  private async applyBatchIn(tx: EventingTransaction, batch: Batch, decoded: Decoded[], isolate: boolean, spans: Span[], claims: InboxClaim[], payload: EachBatchPayload): Promise<BatchOutcome> {
     const { topic, partition } = batch;
+    const marker = this.options.appendsEvents === false ? noAppendMarker(this.options.groupId) : undefined;
     const scope = await this.scopeOf(tx);
     const rowKey = `${scope}\n${topic}\n${partition}`;
     const first = BigInt(batch.firstOffset()!);
@@ -334,12 +448,19 @@ export class ConsumerRunner {
     let stored: bigint | undefined;
     // Event ids claimed together with the row lock (the usual batch: ADR 0220), if they were.
     let claimedWithLock: Set<string> | undefined;
+    // The offset after the batch is already written (with the lock and claim).
+    let advanced = false;
     const dedupeInTable = this.options.dedupeByEventId !== false && !this.options.inbox;
     const candidateIds = dedupeInTable && this.knownOffsetRows.has(rowKey) ? decoded.flatMap((d) => (d.result.ok ? [d.result.decoded.metadata.eventId] : [])) : [];
     if (candidateIds.length > 0) {
-      const { rows } = await tx.query<{ next_offset: string | null; claimed: string[] | null }>(LOCK_AND_CLAIM_SQL, [scope, topic, partition, first.toString(), candidateIds]);
+      const values = [scope, topic, partition, first.toString(), candidateIds, (last + 1n).toString()];
+      const { rows } = await tx.query<{ next_offset: string | null; claimed: string[] | null; advanced: boolean }>(
+        marker ? LOCK_CLAIM_ADVANCE_MARKED_SQL : LOCK_CLAIM_ADVANCE_SQL,
+        marker ? [...values, marker] : values,
+      );
       stored = rows[0].next_offset == null ? undefined : BigInt(rows[0].next_offset);
       if (rows[0].claimed) claimedWithLock = new Set(rows[0].claimed);
+      advanced = rows[0].advanced;
     } else {
       // The row must exist before it can be locked; remembered only once this transaction commits.
       if (!this.knownOffsetRows.has(rowKey)) {
@@ -347,7 +468,8 @@ export class ConsumerRunner {
       }
       // The row lock also fences a consumer that lost this partition in a rebalance but is still
       // finishing a batch: the new owner waits, then sees the advanced offset.
-      const { rows } = await tx.query<{ next_offset: string | null }>(`select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update`, [scope, topic, partition]);
+      const lock = `select next_offset${marker ? `, ${markNoAppendSql('$4')} as marked` : ''} from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update`;
+      const { rows } = await tx.query<{ next_offset: string | null }>(lock, marker ? [scope, topic, partition, marker] : [scope, topic, partition]);
       stored = rows[0]?.next_offset == null ? undefined : BigInt(rows[0].next_offset);
     }
     if (stored !== undefined && stored > last) return { kind: 'ahead', scope, nextOffset: stored };
@@ -413,11 +535,13 @@ export class ConsumerRunner {
       }
     }
     await recordDeadLetters(tx, letters);
-    await tx.query(
-      `insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, $4)
-       on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, updated_at = now()`,
-      [scope, topic, partition, (last + 1n).toString()],
-    );
+    if (!advanced) {
+      await tx.query(
+        `insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, $4)
+         on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, updated_at = now()`,
+        [scope, topic, partition, (last + 1n).toString()],
+      );
+    }
     return { kind: 'applied', scope, nextOffset: last + 1n, appliedCount, duplicateCount: accepted.length - toApply.length, deadLetteredCount: letters.length };
   }
 

@@ -2,7 +2,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Client, type ClientConfig } from 'pg';
 import type { Kafka, Message as KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import { EVENT_HEADERS, EventRegistry, encodeEnvelope } from '@ionet/contracts';
-import { EVENT_COLUMNS, readAllSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
+import { readAllSql, readBelowDatabaseHorizonSql, toStoredEvent, type EventRow, type StoredEvent } from '../store/event-store';
 import { EVENTS_NOTIFY_CHANNEL } from '../store/eventing-schema';
 import { backoffDelayMs, DEFAULT_BACKOFF, sleepInSlices, type BackoffOptions } from '../support/backoff';
 import { contextFromTraceparent, startProducerSpan } from '../support/tracing';
@@ -37,44 +37,16 @@ export interface OutboxRelayOptions {
   onBatchPublished?: (events: StoredEvent[]) => void;
   /** Counts published events by topic (no-op by default). */
   metrics?: EventingMetrics;
-  /** Which running transactions hold back the read (ADR 0220). 'database' (default): only those
-   *  of this database (pg_stat_activity, pg_prepared_xacts), the only ones that can still append
-   *  to its events table. 'cluster': the oldest running transaction of the whole PostgreSQL
-   *  cluster, as EventStore.readAll does; one long transaction in any other database stalls the
-   *  relay until it ends. */
+  /** Which running transactions hold back the read (ADR 0220, 0221). 'database' (default): those
+   *  that might still append to this database's events table (not those of other databases, nor
+   *  consumer batches marked as never appending). 'cluster': the oldest running transaction of
+   *  the whole PostgreSQL cluster, as EventStore.readAll in a caller's transaction does; one long
+   *  transaction in any other database stalls the relay until it ends. */
   visibilityHorizon?: 'database' | 'cluster';
 }
 
-/** The relay's visibility horizon, restricted to this database (ADR 0220). Transaction ids are
- *  cluster-wide, so pg_snapshot_xmin() is held back by a transaction open in any database of the
- *  cluster (another service, a test suite, a psql session left in a transaction), though only
- *  transactions of this database can append to this events table. Safe in two statements: this
- *  one takes its snapshot S first and reads pg_stat_activity during execution, after S; the read
- *  of the events runs later with a snapshot of its own. A transaction X of this database below the
- *  answer was assigned before S (X < xmax(S)); if it still ran when the backends were read it is in
- *  xip(S) and its backend_xid (the low 32 bits of X) is listed, so the answer is at most X; if it
- *  had ended by then, the later read sees it as committed or aborted. Prepared transactions have
- *  no backend: pg_prepared_xacts lists them by database. With no transaction running below xmax(S)
- *  the backends are not read at all; otherwise the function behind pg_stat_activity is called
- *  directly (without the view's joins): the query costs about 0.1-0.2 ms more than `select 1`. */
-const DATABASE_HORIZON_SQL = `
-  select case when pg_snapshot_xmin(snap.s) = pg_snapshot_xmax(snap.s) then pg_snapshot_xmax(snap.s)
-              else least(pg_snapshot_xmax(snap.s), (
-                     select min(x) from pg_snapshot_xip(snap.s) as x
-                      where (x::text::bigint % 4294967296) in (
-                              select a.backend_xid::text::bigint from pg_stat_get_activity(null) as a
-                               where a.backend_xid is not null and a.datid = $1::oid
-                              union all
-                              select transaction::text::bigint from pg_prepared_xacts where database = current_database())))
-         end::text as horizon
-    from (select pg_current_snapshot() as s) as snap`;
-
-/** Events after the checkpoint below a horizon computed by an earlier statement. */
-const READ_BELOW_HORIZON_SQL = `select ${EVENT_COLUMNS} from events
-           where (transaction_id, position) > ($1::xid8, $2::bigint)
-             and transaction_id < $4::xid8
-           order by transaction_id, position
-           limit $3`;
+/** The relay's read: the database's oid is read once per connection and passed as $4. */
+const RELAY_READ_SQL = readBelowDatabaseHorizonSql('$4::oid');
 
 /** First wait after a wake-up found nothing visible yet (see retryFast). */
 const WAKE_RETRY_MIN_MS = 1;
@@ -337,11 +309,8 @@ export class OutboxRelay {
   private async readBatch(client: Client, after: Checkpoint): Promise<EventRow[]> {
     const cursor = [after.transactionId.toString(), after.position.toString(), this.batchSizeMax];
     if (this.options.visibilityHorizon === 'cluster') return (await client.query<EventRow>(readAllSql(), cursor)).rows;
-    const { rows } = await client.query<{ horizon: string }>({ name: 'ionet_relay_horizon_v2', text: DATABASE_HORIZON_SQL, values: [this.databaseOid] });
-    const horizon = BigInt(rows[0].horizon);
-    // Nothing below the horizon after the checkpoint: spare the read (the idle polls).
-    if (horizon <= after.transactionId) return [];
-    return (await client.query<EventRow>({ name: 'ionet_relay_read_v1', text: READ_BELOW_HORIZON_SQL, values: [...cursor, rows[0].horizon] })).rows;
+    // Its own statement outside any transaction block, as the horizon's safety needs (ADR 0221).
+    return (await client.query<EventRow>({ name: 'ionet_relay_read_v2', text: RELAY_READ_SQL, values: [...cursor, this.databaseOid] })).rows;
   }
 
   /** Events committed: read now instead of at the next poll. EventStore calls it for a relay of

@@ -43,6 +43,11 @@ export interface ProjectionSpec {
   handlers: ProjectionHandler[];
   /** Types applied a batch at a time (none by default). */
   batchHandlers?: ProjectionBatchHandler[];
+  /** A projection that also appends events (a process manager deciding from what it projects,
+   *  as the ledger's) says so: its batches then hold the relay's horizon like any appending
+   *  transaction. It must make each append idempotent itself (ids derived from the cause, checked
+   *  first), or a rebuild would append again. Default false (ADR 0221). */
+  appendsEvents?: boolean;
 }
 
 export function defineProjection(spec: ProjectionSpec): ProjectionSpec {
@@ -65,6 +70,7 @@ export function projectionDefinition(spec: ProjectionSpec, topicPrefix = ''): Pr
     groupId: `${topicPrefix}${spec.consumerGroup}`,
     topics: spec.contexts.map((c) => topicName(c, topicPrefix)),
     tables: spec.tables,
+    appendsEvents: spec.appendsEvents ?? false,
     async apply(events, ctx) {
       const batched = new Map<ProjectionBatchHandler, Array<{ event: unknown; metadata: EventMetadata; schema: DescMessage }>>();
       for (const consumed of events) {

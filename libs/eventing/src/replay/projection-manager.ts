@@ -16,6 +16,9 @@ export interface ProjectionTable {
   /** Column definitions, e.g. "device_id text not null, price bigint not null". */
   columnsSql: string;
   primaryKey: string[];
+  /** Secondary indexes, each its columns in order (a read's filter, then its sort), built with every
+   *  generation's table; an installed generation gets a new one at the next start. */
+  indexes?: string[][];
 }
 
 export interface ProjectionContext extends BatchContext {
@@ -33,6 +36,8 @@ export interface ProjectionDefinition {
   groupId: string;
   topics: string[];
   tables: ProjectionTable[];
+  /** Whether its batches append events (process managers); false unless declared (ADR 0221). */
+  appendsEvents?: boolean;
   apply(events: ConsumedEvent[], ctx: ProjectionContext): Promise<void>;
 }
 
@@ -70,8 +75,8 @@ export interface ProjectionManagerOptions {
   registry?: EventRegistry;
   upcasters?: UpcasterRegistry;
   logger?: EventingLogger;
-  /** Extra consumer settings for the live and rebuild consumers. */
-  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently'>>;
+  /** Extra consumer settings for the live and rebuild consumers (fetchAhead: the live one only). */
+  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
   /** Metrics of the live and rebuild consumers (no-op by default); rebuilds report under the
    *  group label `<groupId>.rebuild` (their Kafka group id changes per attempt). */
   metrics?: EventingMetrics;
@@ -204,6 +209,7 @@ export class ProjectionManager {
         metricsGroup: `${definition.groupId}.rebuild`,
         fromBeginning: true,
         resolveScope: async () => scope,
+        fetchAhead: false,
         inbox,
         tracing: 'batch',
         handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) }),
@@ -343,7 +349,14 @@ export class ProjectionManager {
 
   private async createTable(tx: SqlExecutor, table: ProjectionTable, generation: number): Promise<void> {
     table.primaryKey.forEach(assertIdentifier);
-    await tx.query(`create table if not exists ${ProjectionManager.physicalTable(table.name, generation)} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+    const physical = ProjectionManager.physicalTable(table.name, generation);
+    await tx.query(`create table if not exists ${physical} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+    for (const columns of table.indexes ?? []) {
+      columns.forEach(assertIdentifier);
+      const named = `${physical}__${columns.join('__')}`;
+      const name = named.length <= 63 ? named : `${physical}__i${createHash('sha256').update(columns.join(',')).digest('hex').slice(0, 12)}`;
+      await tx.query(`create index if not exists ${assertIdentifier(name)} on ${physical} (${columns.join(', ')})`);
+    }
   }
 
   private consumerBase(definition: ProjectionDefinition): Omit<ConsumerRunnerOptions, 'groupId' | 'handleBatch'> {
@@ -355,6 +368,10 @@ export class ProjectionManager {
       registry: this.options.registry,
       upcasters: this.options.upcasters,
       metrics: this.options.metrics,
+      // A projection only derives state from events: appending in it would append again at every
+      // rebuild. Declared, so the relay of the same database does not wait for its batches (ADR 0221);
+      // a process manager that appends idempotently declares appendsEvents (the ledger's).
+      appendsEvents: definition.appendsEvents ?? false,
       ...this.options.consumer,
     };
   }

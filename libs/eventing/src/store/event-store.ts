@@ -7,6 +7,7 @@ import type { EventingTransaction, SqlExecutor } from '../support/sql-executor';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import { eventingMetrics, NOOP_EVENTING_METRICS, type EventingMetrics } from '../support/eventing-metrics';
 import { CommitNotifier, type CommitNotifierOptions } from './commit-notifier';
+import { assertAppendsAllowed, NO_APPEND_APPLICATION_NAME } from '../support/no-append';
 
 /** An event to append. `occurredAt` and ids come with the command (never the store's clock). */
 export interface NewEvent<Desc extends DescMessage = DescMessage> {
@@ -126,6 +127,7 @@ export class EventStore {
   async append(tx: SqlExecutor | undefined, request: AppendRequest): Promise<AppendResult> {
     // Without a caller's transaction the append is one statement, atomic on its own: no BEGIN and
     // COMMIT round trips.
+    assertAppendsAllowed(tx);
     const executor: SqlExecutor = tx ?? this.options.pool;
     const count = request.events.length;
     if (count === 0) throw new RangeError('append needs at least one event');
@@ -232,11 +234,13 @@ export class EventStore {
     return rows.map(toStoredEvent);
   }
 
-  /** Events in global order after `after`, only from transactions that can no longer commit
-   *  (transaction_id below the oldest running transaction), so a late commit is never skipped. */
+  /** Events in global order after `after`, only from transactions that can no longer append
+   *  below them, so a late commit is never skipped. Without `tx`, transactions of other databases
+   *  and consumer batches that never append do not hold the read back (ADR 0221); inside a caller's
+   *  transaction the oldest running transaction of the cluster does. */
   async readAll(after: GlobalCursor = GLOBAL_CURSOR_START, countMax = 1_000, tx?: SqlExecutor): Promise<StoredEvent[]> {
-    const executor = tx ?? this.options.pool;
-    const { rows } = await executor.query<EventRow>(readAllSql(), [after.transactionId.toString(), after.position.toString(), countMax]);
+    const values = [after.transactionId.toString(), after.position.toString(), countMax];
+    const { rows } = tx ? await tx.query<EventRow>(readAllSql(), values) : await this.query<EventRow>(this.options.pool, 'ionet_events_read_all_v1', READ_ALL_DATABASE_SQL, values);
     return rows.map(toStoredEvent);
   }
 
@@ -262,6 +266,49 @@ export class EventStore {
     return info;
   }
 }
+
+/** Events after the cursor ($1, $2; at most $3) below the visibility horizon of this database, in
+ *  one statement (ADR 0220, 0221). Transaction ids are cluster-wide, so pg_snapshot_xmin() is held
+ *  back by a transaction open in any database of the cluster (another service, a test suite, a psql
+ *  session left in a transaction), and by this database's consumer batches that never append. The
+ *  horizon is the lowest transaction X in xip(S) (S: this statement's snapshot, the one the events
+ *  are read with) that might still insert into this events table, or xmax(S) when there is none.
+ *  X is left out only when pg_stat_activity, read after S, shows it running in a backend of
+ *  another database, or in a backend whose transaction marked itself `ionet:no-append`
+ *  (ConsumerRunner `appendsEvents: false`, set before its handler runs; EventStore.append refuses
+ *  in it). Anything else in xip(S), including a transaction that ended since S and a prepared
+ *  transaction (no backend), holds the horizon: the next read sees it. Safe: every transaction
+ *  below the horizon either ended before S (its rows are visible in S, or it aborted) or can never
+ *  insert here. PostgreSQL reads a backend's application_name before its backend_xid, and an X in
+ *  xip(S) still running at the xid read ran since before S, so the name read is its own. That needs
+ *  pg_stat_activity read after S: a statement of its own, outside a transaction block (a
+ *  transaction keeps its first read of pg_stat_activity). Only the low 32 bits are compared
+ *  (backend_xid is a 32-bit xid; the xids in xip(S) lie within 2^31 of each other). With no
+ *  transaction running below xmax(S) the backends are not read; otherwise the function behind
+ *  pg_stat_activity is called directly (without its joins). `databaseOid`: an SQL expression. */
+export function readBelowDatabaseHorizonSql(databaseOid: string): string {
+  return `
+  with snap as (select pg_current_snapshot() as s),
+       horizon as (
+         select case when pg_snapshot_xmin(s) = pg_snapshot_xmax(s) then pg_snapshot_xmax(s)
+                     else least(pg_snapshot_xmax(s), (
+                            select min(x) from pg_snapshot_xip(s) as x
+                             where not exists (
+                                     select 1 from pg_stat_get_activity(null) as a
+                                      where a.backend_xid is not null
+                                        and a.backend_xid::text::bigint = x::text::bigint % 4294967296
+                                        and (a.datid <> ${databaseOid} or starts_with(a.application_name, '${NO_APPEND_APPLICATION_NAME}')))))
+                end as xid
+           from snap)
+  select ${EVENT_COLUMNS} from events
+   where (transaction_id, position) > ($1::xid8, $2::bigint)
+     and transaction_id < (select xid from horizon)
+   order by transaction_id, position
+   limit $3`;
+}
+
+/** readAll without a caller's transaction: its own statement, so the horizon per database is safe. */
+const READ_ALL_DATABASE_SQL = readBelowDatabaseHorizonSql('(select oid from pg_database where datname = current_database())');
 
 export function readAllSql(): string {
   return `select ${EVENT_COLUMNS} from events

@@ -11,6 +11,8 @@ export const EVENTING_ERROR_CODES = {
   projectionHashMismatch: 'PROJECTION.STATE_HASH_MISMATCH',
   projectionNotCaughtUp: 'PROJECTION.REBUILD_NOT_CAUGHT_UP',
   transactionRolledBack: 'TRANSACTION.ROLLED_BACK',
+  /** EventStore.append in a consumer transaction that declared it never appends (ADR 0221). */
+  appendRefused: 'EVENT_STORE.APPEND_REFUSED',
 } as const;
 
 /** The codes of the eventing library a caller can cause; any other is a fault of ours. */

@@ -97,6 +97,8 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnModuleDestroy
         topics: [topicName('billing', prefix)],
         transactions: new PgTransactionRunner(this.pool),
         deadLetterTopic: topicName('dlq', prefix),
+        // A read model: the relay of this database need not wait for its batches (ADR 0221).
+        appendsEvents: false,
         metrics: createEventingMetrics(this.registry),
         logger: {
           log: (message) => this.logger.debug({ consumer: 'api-keys' }, message),

@@ -1,4 +1,4 @@
-import { decodeCursor, toPage, type Page } from '@ionet/platform';
+import { decodeCursor, preparedRead, toPage, type Page } from '@ionet/platform';
 import type { DataSource } from 'typeorm';
 
 /** A keyset page of a catalogue view, ordered by (registered_at, <id>), with equality filters.
@@ -26,9 +26,11 @@ export async function catalogPage<Row, Item>(
     where.push(`(registered_at, ${query.idColumn}) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(query.limit + 1);
-  const rows = (await dataSource.query(
+  // A prepared statement per filter combination (a handful): planned once per connection.
+  const rows = await preparedRead<Row & object>(
+    dataSource,
     `select * from ${query.view} ${where.length ? `where ${where.join(' and ')}` : ''} order by registered_at, ${query.idColumn} limit $${params.length}`,
     params,
-  )) as Row[];
+  );
   return toPage(rows.map(toItem), query.limit, positionOf);
 }

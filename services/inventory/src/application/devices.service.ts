@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
+import { DomainError, canAccessTenant, preparedRead, type AuthContext, type Page } from '@ionet/platform';
 import { CommandHandlers, type CommandCause } from '@ionet/eventing';
 import { DataSource } from 'typeorm';
 import { resolveGpuModel } from '@ionet/tokenomics';
@@ -169,7 +169,7 @@ export class DevicesService {
   }
 
   async get(caller: AuthContext, deviceId: string): Promise<Device> {
-    const [row] = (await this.dataSource.query(`select * from devices where device_id = $1`, [deviceId])) as DeviceRow[];
+    const [row] = await preparedRead<DeviceRow & object>(this.dataSource, `select * from devices where device_id = $1`, [deviceId]);
     if (!row || !canAccessTenant(caller, row.tenant_id)) throw new DomainError('DEVICE.NOT_FOUND', `No device ${deviceId}.`);
     return toDevice(row);
   }

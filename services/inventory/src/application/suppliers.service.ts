@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DomainError, canAccessTenant, type AuthContext, type Page } from '@ionet/platform';
+import { DomainError, canAccessTenant, preparedRead, type AuthContext, type Page } from '@ionet/platform';
 import { CommandHandlers, type CommandCause } from '@ionet/eventing';
 import { DataSource } from 'typeorm';
 import { type PartnerNetwork, type SupplierSource } from '../domain/supplier/supplier.decider';
@@ -62,7 +62,7 @@ export class SuppliersService {
   }
 
   async get(caller: AuthContext, supplierId: string): Promise<Supplier> {
-    const [row] = (await this.dataSource.query(`select * from suppliers where supplier_id = $1`, [supplierId])) as SupplierRow[];
+    const [row] = await preparedRead<SupplierRow & object>(this.dataSource, `select * from suppliers where supplier_id = $1`, [supplierId]);
     // Another tenant's supplier reads as absent, so ids cannot be probed.
     if (!row || !canAccessTenant(caller, row.tenant_id)) throw new DomainError('SUPPLIER.NOT_FOUND', `No supplier ${supplierId}.`);
     return toSupplier(row);

@@ -22,6 +22,8 @@ export const inventoryCatalogProjection = defineProjection({
       columnsSql: `supplier_id uuid not null, tenant_id text not null, name text not null, source text not null,
         partner_network text, payout_wallet text, registered_at timestamptz not null, version bigint not null`,
       primaryKey: ['supplier_id'],
+      // The catalogue's pages (catalog-query.ts): a tenant's, and all of them for ops, in keyset order.
+      indexes: [['tenant_id', 'registered_at', 'supplier_id'], ['registered_at', 'supplier_id']],
     },
     {
       name: 'devices',
@@ -34,6 +36,7 @@ export const inventoryCatalogProjection = defineProjection({
         simulated boolean not null, enrollment_token_id uuid, partner_network text, partner_external_id text, lease_id text,
         gpu_uuids text[] not null, reported_gpu_model text not null, hostname text not null, agent_version text not null`,
       primaryKey: ['device_id'],
+      indexes: [['tenant_id', 'registered_at', 'device_id'], ['registered_at', 'device_id']],
     },
   ],
   handlers: [

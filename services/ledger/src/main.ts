@@ -1,0 +1,5 @@
+import { telemetry } from './instrument';
+import { runService } from '@ionet/platform';
+import { ledgerService } from './ledger.module';
+
+void runService(ledgerService, () => telemetry.shutdown());
