@@ -1,12 +1,12 @@
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
-import { Asset, EVENT_HEADERS, commonV1, decodeEnvelope, encodeEnvelope, inventoryV1, newEventId, topicName, type EventContext } from '@ionet/contracts';
-import { testKafka, type TestNamespace } from '@ionet/testing';
+import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import { Asset, commonV1, decodeEnvelope, inventoryV1, topicName, type EventContext } from '@ionet/contracts';
+import { sendFact, testKafka, type TestNamespace } from '@ionet/testing';
 import type { Consumer, Producer } from 'kafkajs';
 
 export type Json = Record<string, unknown>;
 export const ts = (date: Date) => ({ seconds: BigInt(Math.floor(date.getTime() / 1000)), nanos: 0 });
 
-/** Publishes facts as their producing services' relays would (envelope, key, type header). */
+/** Publishes facts with a version per aggregate (the projection's guards need rising versions). */
 export class FactPublisher {
   private readonly versions = new Map<string, bigint>();
 
@@ -16,30 +16,9 @@ export class FactPublisher {
   ) {}
 
   async publish<D extends DescMessage>(context: EventContext, schema: D, aggregateId: string, data: MessageInitShape<D>): Promise<string> {
-    const eventId = newEventId();
-    const version = (this.versions.get(aggregateId) ?? 0n) + 1n;
-    this.versions.set(aggregateId, version);
-    const payload = toBinary(schema, create(schema, data));
-    const metadata = {
-      eventId,
-      eventType: schema.typeName,
-      schemaVersion: 1,
-      aggregateType: context,
-      aggregateId,
-      aggregateVersion: version,
-      occurredAt: new Date(),
-      correlationId: eventId,
-      causationId: eventId,
-      producer: context,
-      traceparent: '',
-      tracestate: '',
-      globalPosition: 0n,
-    };
-    await this.producer.send({
-      topic: topicName(context, this.ns.topicPrefix),
-      messages: [{ key: aggregateId, value: Buffer.from(encodeEnvelope(metadata, payload)), headers: { [EVENT_HEADERS.eventType]: schema.typeName, [EVENT_HEADERS.eventId]: eventId } }],
-    });
-    return eventId;
+    const aggregateVersion = (this.versions.get(aggregateId) ?? 0n) + 1n;
+    this.versions.set(aggregateId, aggregateVersion);
+    return sendFact(this.producer, this.ns.topicPrefix, context, schema, aggregateId, data, { aggregateVersion });
   }
 
   /** A GPU device registered and made cluster-ready by inventory. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PG_POOL, ProblemError, decodeCursor, toPage, type Page } from '@ionet/platform';
 import type { Pool } from 'pg';
-import { CONNECTIVITY_TIERS, SECURITY_TIERS, type ConnectivityTier, type SecurityTier, type SupplySource } from '../domain/placement';
+import { CONNECTIVITY_TIERS, SECURITY_TIERS, type Candidate, type ConnectivityTier, type SecurityTier, type SupplySource } from '../domain/placement';
 import { modelPattern } from './candidates';
 
 export interface OfferFilter {
@@ -16,14 +16,7 @@ export interface OfferFilter {
   reliabilityMin?: number;
 }
 
-export interface Offer {
-  deviceId: string;
-  supplierId: string;
-  gpuModel: string;
-  gpuCount: number;
-  vramMib: number;
-  countryCode: string;
-  region: string;
+export interface Offer extends Pick<Candidate, 'deviceId' | 'supplierId' | 'gpuModel' | 'gpuCount' | 'vramMib' | 'countryCode' | 'region'> {
   connectivityTier: string;
   securityTier: string;
   source: string;
