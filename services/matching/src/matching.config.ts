@@ -13,5 +13,8 @@ export const matchingConfigSchema = baseConfigSchema.extend({
     .transform((v) => BigInt(v)),
   /** Placement attempts when another quote took a chosen device first (the constraint refused it). */
   QUOTE_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(100).default(20),
+  /** Quote transactions one instance runs at once; more wait in order (never for a pooled
+   *  connection past its timeout): keep it below DATABASE_POOL_MAX, which consumers share. */
+  QUOTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 export type MatchingConfig = z.infer<typeof matchingConfigSchema>;

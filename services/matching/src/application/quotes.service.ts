@@ -42,6 +42,7 @@ export const EXPIRY_SCHEDULER = Symbol('matching.expiry-scheduler');
 @Injectable()
 export class QuotesService {
   private readonly transactions: PgTransactionRunner;
+  private readonly admission: Semaphore;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -51,10 +52,20 @@ export class QuotesService {
     @Inject(EXPIRY_SCHEDULER) private readonly expiry: ExpiryScheduler,
   ) {
     this.transactions = new PgTransactionRunner(pool);
+    this.admission = new Semaphore(config.QUOTE_CONCURRENCY ?? 4);
     expiry.bind?.((quoteId, tx) => this.expire(quoteId, tx));
   }
 
   async quote(input: { quoteId: string; requestId: string; customerId: string; request: QuoteRequest; cause: CommandCause }): Promise<QuoteResult> {
+    await this.admission.acquire();
+    try {
+      return await this.decide(input);
+    } finally {
+      this.admission.release();
+    }
+  }
+
+  private async decide(input: { quoteId: string; requestId: string; customerId: string; request: QuoteRequest; cause: CommandCause }): Promise<QuoteResult> {
     const { request } = input;
     const placement = this.placementRequest(request);
     for (let attempt = 0; attempt < this.config.QUOTE_ATTEMPTS_MAX; attempt++) {
@@ -216,6 +227,28 @@ export class QuotesService {
       return res.events;
     }
     return [];
+  }
+}
+
+/** At most `limit` holders; the others wait in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 }
 
