@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, CONFIG, PG_POOL, ProblemError, type Clock } from '@ionet/platform';
 import { CommandHandlers, PgTransactionRunner, derivedId, type CommandCause, type EventingTransaction, type SqlExecutor } from '@ionet/eventing';
-import { DEFAULT_TOKENOMICS_PARAMETERS, leaseFees, usdMicrosInAsset } from '@ionet/tokenomics';
-import { baseUnitsPerWhole } from '@ionet/ledger';
 import type { Pool } from 'pg';
 import { connectivityRank, explain, place, securityRank, type ConnectivityTier, type Explain, type Placed, type PlacementRequest, type SecurityTier } from '../domain/placement';
 import { MatchingError, type HeldDevice, type PaymentAsset, type QuoteEvent, type QuotePrice, type QuoteRequest, type QuoteState } from '../domain/quote.decider';
 import type { MatchingConfig } from '../matching.config';
 import { CANDIDATES_MAX, candidateWindow, loadCandidates } from './candidates';
 import { quoteAggregate } from './matching-aggregates';
+import { capInUsdMicros, pricedDevice, quotePrice } from './pricing';
 
 export interface QuoteResult {
   quoteId: string;
@@ -135,8 +134,7 @@ export class QuotesService {
   placementRequest(r: QuoteRequest): PlacementRequest {
     let cap: bigint | undefined;
     if (r.maxPricePerGpuHour !== undefined) {
-      const asset = r.maxPriceAsset ?? r.paymentAsset;
-      cap = asset === 'IO' ? (r.maxPricePerGpuHour * this.config.IO_PRICE_USD_MICROS) / baseUnitsPerWhole('IO') : r.maxPricePerGpuHour;
+      cap = capInUsdMicros(r.maxPricePerGpuHour, r.maxPriceAsset ?? r.paymentAsset, this.config.IO_PRICE_USD_MICROS);
     }
     return {
       clusterType: r.clusterType,
@@ -151,14 +149,11 @@ export class QuotesService {
   }
 
   priced(d: Placed, asset: PaymentAsset): HeldDevice {
-    return { ...d, asset, pricePerGpuHour: usdMicrosInAsset(d.priceUsdMicros, asset, this.config.IO_PRICE_USD_MICROS) };
+    return pricedDevice(d, asset, this.config.IO_PRICE_USD_MICROS);
   }
 
-  /** compute = sum(GPUs x price per GPU-hour x hours); the customer's fees of @ionet/tokenomics on it. */
   price(devices: HeldDevice[], r: QuoteRequest): QuotePrice {
-    const compute = devices.reduce((sum, d) => sum + BigInt(d.gpuCount) * d.pricePerGpuHour, 0n) * BigInt(r.durationHours);
-    const fees = leaseFees(compute, r.paymentAsset, DEFAULT_TOKENOMICS_PARAMETERS);
-    return { compute, reservationFee: fees.customer.reservationFeeBaseUnits, paymentFee: fees.customer.paymentFeeBaseUnits, total: fees.customerPaysBaseUnits };
+    return quotePrice(devices, r);
   }
 
   private resultOf(s: QuoteState): QuoteResult {
