@@ -6,6 +6,7 @@ export * from './outbox/outbox-relay';
 export * from './consumer/consumer-runner';
 export * from './consumer/message-decoder';
 export * from './consumer/upcaster-registry';
+export * from './consumer/start-with-retries';
 export * from './dead-letters/dead-letter-record';
 export * from './dead-letters/dead-letter-publisher';
 export * from './dead-letters/dead-letter.service';

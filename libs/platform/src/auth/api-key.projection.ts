@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { billingV1, topicName } from '@ionet/contracts';
-import { ConsumerRunner, PgTransactionRunner, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
+import { ConsumerRunner, PgTransactionRunner, startConsumerWithRetries, type ConsumedEvent, type SqlExecutor } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
@@ -90,41 +90,35 @@ export class ApiKeyProjection implements OnApplicationBootstrap, OnModuleDestroy
 
   private async startWithRetries(): Promise<void> {
     const prefix = this.config.KAFKA_TOPIC_PREFIX;
-    for (let attempt = 0; !this.stopping; attempt++) {
-      const runner = new ConsumerRunner({
-        kafka: this.kafka,
-        groupId: ApiKeyProjection.groupId(this.config),
-        topics: [topicName('billing', prefix)],
-        transactions: new PgTransactionRunner(this.pool),
-        deadLetterTopic: topicName('dlq', prefix),
-        // A read model: the relay of this database need not wait for its batches (ADR 0221).
-        appendsEvents: false,
-        metrics: createEventingMetrics(this.registry),
-        logger: {
-          log: (message) => this.logger.debug({ consumer: 'api-keys' }, message),
-          warn: (message) => this.logger.warn({ consumer: 'api-keys' }, message),
-          error: (message) => this.logger.error({ consumer: 'api-keys' }, message),
-        },
-        handleBatch: async (events, ctx) => {
-          const rows = await applyApiKeyEvents(events, ctx.tx);
-          if (!rows.length) return;
-          if (ctx.tx.afterCommit) ctx.tx.afterCommit(() => this.keys.applyRows(rows));
-          else this.keys.applyRows(rows);
-        },
-      });
-      try {
-        // The topics are the service's EventingModule's to create (ensureTopics): a second creator
-        // racing it makes one of them fail. Until they exist, subscribing fails and is retried.
-        await runner.start();
-        this.runner = runner;
-        return;
-      } catch (err) {
-        await runner.stop().catch(() => undefined);
-        const delayMs = Math.min(250 * 2 ** attempt, START_RETRY_DELAY_MS_MAX);
-        this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'API key consumer did not start; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
+    this.runner = await startConsumerWithRetries(
+      () =>
+        new ConsumerRunner({
+          kafka: this.kafka,
+          groupId: ApiKeyProjection.groupId(this.config),
+          topics: [topicName('billing', prefix)],
+          transactions: new PgTransactionRunner(this.pool),
+          deadLetterTopic: topicName('dlq', prefix),
+          // A read model: the relay of this database need not wait for its batches (ADR 0221).
+          appendsEvents: false,
+          metrics: createEventingMetrics(this.registry),
+          logger: {
+            log: (message) => this.logger.debug({ consumer: 'api-keys' }, message),
+            warn: (message) => this.logger.warn({ consumer: 'api-keys' }, message),
+            error: (message) => this.logger.error({ consumer: 'api-keys' }, message),
+          },
+          handleBatch: async (events, ctx) => {
+            const rows = await applyApiKeyEvents(events, ctx.tx);
+            if (!rows.length) return;
+            if (ctx.tx.afterCommit) ctx.tx.afterCommit(() => this.keys.applyRows(rows));
+            else this.keys.applyRows(rows);
+          },
+        }),
+      {
+        stopping: () => this.stopping,
+        delayMsMax: START_RETRY_DELAY_MS_MAX,
+        onRetry: (err, attempt, delayMs) => this.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'API key consumer did not start; retrying'),
+      },
+    );
   }
 
   /** The first hook of a close: no start attempt begins after it, whatever later hooks do. */

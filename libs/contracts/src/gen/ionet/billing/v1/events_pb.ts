@@ -6,9 +6,9 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Money } from "../../common/v1/money_pb";
+import type { Asset, Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { ApiKeyScope, InvoiceLine, OrganizationKind } from "./types_pb";
+import type { ApiKeyScope, EscrowSlot, InvoiceLine, OrganizationKind } from "./types_pb";
 import { file_ionet_billing_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,9 +16,11 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/events.proto.
  */
 export const file_ionet_billing_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIv0BCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AQoQRXNjcm93TG9ja0ZhaWxlZBIQCghsZWFzZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIoCghyZXF1aXJlZBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglhdmFpbGFibGUYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJZmFpbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLVAgoMVXNhZ2VDaGFyZ2VkEhEKCWNoYXJnZV9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRITCgtzdXBwbGllcl9pZBgEIAEoCRIRCglkZXZpY2VfaWQYBSABKAkSEgoKaG91cl9pbmRleBgGIAEoDRIlCgVncm9zcxgHIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIxChFzdXBwbGllcl9lYXJuaW5ncxgIIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIsCgxwbGF0Zm9ybV9mZWUYCSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSFwoPc291cmNlX2V2ZW50X2lkGAogASgJEi4KCmNoYXJnZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuoBCgxSZWZ1bmRJc3N1ZWQSEQoJcmVmdW5kX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIuCgZyZWFzb24YBSABKA4yHi5pb25ldC5iaWxsaW5nLnYxLlJlZnVuZFJlYXNvbhIXCg9zb3VyY2VfZXZlbnRfaWQYBiABKAkSLwoLcmVmdW5kZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqMBCg5Fc2Nyb3dSZWxlYXNlZBIRCgllc2Nyb3dfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KC3JlbGVhc2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoNSW52b2ljZUlzc3VlZBISCgppbnZvaWNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEjAKDHBlcmlvZF9zdGFydBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoFbGluZXMYBSADKAsyHS5pb25ldC5iaWxsaW5nLnYxLkludm9pY2VMaW5lEiUKBXRvdGFsGAYgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KCWlzc3VlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKDVBheW91dFNldHRsZWQSEQoJcGF5b3V0X2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEg4KBndhbGxldBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSMAoMcGVyaW9kX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpwZXJpb2RfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYByABKAkSLgoKc2V0dGxlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingEKE09yZ2FuaXphdGlvbkNyZWF0ZWQSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSMAoEa2luZBgDIAEoDjIiLmlvbmV0LmJpbGxpbmcudjEuT3JnYW5pemF0aW9uS2luZBIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQXBpS2V5SXNzdWVkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi0KBnNjb3BlcxgEIAMoDjIdLmlvbmV0LmJpbGxpbmcudjEuQXBpS2V5U2NvcGUSFgoOZGlzcGxheV9wcmVmaXgYBSABKAkSDQoFbGFiZWwYBiABKAkSLQoJaXNzdWVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ+Cg1BcGlLZXlSZXZva2VkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi4KCnJldm9rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnsKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIXChNQQVlNRU5UX01FVEhPRF9VU0RDEAESFQoRUEFZTUVOVF9NRVRIT0RfSU8QAhIaChZQQVlNRU5UX01FVEhPRF9DUkVESVRTEAMqnQEKDFJlZnVuZFJlYXNvbhIdChlSRUZVTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASJAogUkVGVU5EX1JFQVNPTl9USU1FX0xPQ0tfVklPTEFURUQQARIjCh9SRUZVTkRfUkVBU09OX0VBUkxZX1RFUk1JTkFUSU9OEAISIwofUkVGVU5EX1JFQVNPTl9MRUFTRV9OT1RfU1RBUlRFRBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
+  fileDesc("Ch1pb25ldC9iaWxsaW5nL3YxL2V2ZW50cy5wcm90bxIQaW9uZXQuYmlsbGluZy52MSLgAQoPRGVwb3NpdFJlY2VpdmVkEhIKCmRlcG9zaXRfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGYW1vdW50GAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KBm1ldGhvZBgEIAEoDjIfLmlvbmV0LmJpbGxpbmcudjEuUGF5bWVudE1ldGhvZBIaChJleHRlcm5hbF9yZWZlcmVuY2UYBSABKAkSLwoLcmVjZWl2ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvgDCgxFc2Nyb3dMb2NrZWQSEQoJZXNjcm93X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCg9yZXNlcnZhdGlvbl9mZWUYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoLcGF5bWVudF9mZWUYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLQoJbG9ja2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCgpmdW5kaW5nX2lkGAggASgJSACIAQESMwoOY29tcHV0ZV9hbW91bnQYCSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAYgBARIcCg9zb3VyY2VfZXZlbnRfaWQYCiABKAlIAogBARIbChNpb19wcmljZV91c2RfbWljcm9zGAsgASgEEisKBXNsb3RzGAwgAygLMhwuaW9uZXQuYmlsbGluZy52MS5Fc2Nyb3dTbG90Eg0KBWhvdXJzGA0gASgNQg0KC19mdW5kaW5nX2lkQhEKD19jb21wdXRlX2Ftb3VudEISChBfc291cmNlX2V2ZW50X2lkIqcCChBFc2Nyb3dMb2NrRmFpbGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEigKCHJlcXVpcmVkGAMgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EikKCWF2YWlsYWJsZRgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCglmYWlsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKCmZ1bmRpbmdfaWQYBiABKAlIAIgBARIcCg9zb3VyY2VfZXZlbnRfaWQYByABKAlIAYgBARIOCgZyZWFzb24YCCABKAlCDQoLX2Z1bmRpbmdfaWRCEgoQX3NvdXJjZV9ldmVudF9pZCKGBAoVRXNjcm93RnVuZGluZ0RlZmVycmVkEhIKCmZ1bmRpbmdfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSKAoIcmVxdWlyZWQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKQoJYXZhaWxhYmxlGAUgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKCGRlYWRsaW5lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9zb3VyY2VfZXZlbnRfaWQYByABKAkSLwoLZGVmZXJyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KDmNvbXB1dGVfYW1vdW50GAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei8KD3Jlc2VydmF0aW9uX2ZlZRgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIrCgtwYXltZW50X2ZlZRgLIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIbChNpb19wcmljZV91c2RfbWljcm9zGAwgASgEEisKBXNsb3RzGA0gAygLMhwuaW9uZXQuYmlsbGluZy52MS5Fc2Nyb3dTbG90Eg0KBWhvdXJzGA4gASgNIq8CChlFc2Nyb3dUZXJtaW5hdGlvblJlY29yZGVkEhAKCGxlYXNlX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhQKDGJvb2tlZF9ob3VycxgDIAEoDRISCgpob3Vyc191c2VkGAQgASgNEhYKDmhvdXJzX3JlZnVuZGVkGAUgASgNEhwKFHBlbmRpbmdfZGV2aWNlX2hvdXJzGAYgASgNEhoKEnRlcm1pbmF0aW9uX3JlYXNvbhgHIAEoCRIXCg9zb3VyY2VfZXZlbnRfaWQYCCABKAkSLwoLcmVjb3JkZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKBWFzc2V0GAogASgOMhYuaW9uZXQuY29tbW9uLnYxLkFzc2V0IowGCgxVc2FnZUNoYXJnZWQSEQoJY2hhcmdlX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEhMKC3N1cHBsaWVyX2lkGAQgASgJEhEKCWRldmljZV9pZBgFIAEoCRISCgpob3VyX2luZGV4GAYgASgNEiUKBWdyb3NzGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjEKEXN1cHBsaWVyX2Vhcm5pbmdzGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDHBsYXRmb3JtX2ZlZRgJIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIXCg9zb3VyY2VfZXZlbnRfaWQYCiABKAkSLgoKY2hhcmdlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoOY29tcHV0ZV9hbW91bnQYDCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAIgBARIxCgxjdXN0b21lcl9mZWUYDSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAYgBARIxCgxzdXBwbGllcl9mZWUYDiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAogBARIRCglncHVfY291bnQYDyABKA0SNwoScHJpY2VfcGVyX2dwdV9ob3VyGBAgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SAOIAQESMwoKaG91cl9zdGFydBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBIgBARIxCghob3VyX2VuZBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIBYgBAUIRCg9fY29tcHV0ZV9hbW91bnRCDwoNX2N1c3RvbWVyX2ZlZUIPCg1fc3VwcGxpZXJfZmVlQhUKE19wcmljZV9wZXJfZ3B1X2hvdXJCDQoLX2hvdXJfc3RhcnRCCwoJX2hvdXJfZW5kIsYBCgtGZWVSZXRhaW5lZBIOCgZmZWVfaWQYASABKAkSEAoIbGVhc2VfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Eg4KBnJlYXNvbhgFIAEoCRIXCg9zb3VyY2VfZXZlbnRfaWQYBiABKAkSLwoLcmV0YWluZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIroCCgxSZWZ1bmRJc3N1ZWQSEQoJcmVmdW5kX2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIuCgZyZWFzb24YBSABKA4yHi5pb25ldC5iaWxsaW5nLnYxLlJlZnVuZFJlYXNvbhIXCg9zb3VyY2VfZXZlbnRfaWQYBiABKAkSLwoLcmVmdW5kZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKCWRldmljZV9pZBgIIAEoCUgAiAEBEhIKCmhvdXJfaW5kZXgYCSABKA0SFAoMZGV2aWNlX2hvdXJzGAogASgNQgwKCl9kZXZpY2VfaWQi1QEKDkVzY3Jvd1JlbGVhc2VkEhEKCWVzY3Jvd19pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoLcmVsZWFzZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKD3NvdXJjZV9ldmVudF9pZBgGIAEoCUgAiAEBQhIKEF9zb3VyY2VfZXZlbnRfaWQi6gMKDUludm9pY2VJc3N1ZWQSEgoKaW52b2ljZV9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIwCgxwZXJpb2Rfc3RhcnQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnBlcmlvZF9lbmQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBWxpbmVzGAUgAygLMh0uaW9uZXQuYmlsbGluZy52MS5JbnZvaWNlTGluZRIlCgV0b3RhbBgGIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRItCglpc3N1ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDWNoYXJnZXNfdG90YWwYCCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAIgBARIvCgpmZWVzX3RvdGFsGAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SAGIAQESMgoNcmVmdW5kc190b3RhbBgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leUgCiAEBQhAKDl9jaGFyZ2VzX3RvdGFsQg0KC19mZWVzX3RvdGFsQhAKDl9yZWZ1bmRzX3RvdGFsIpkCCg9QYXlvdXRTY2hlZHVsZWQSEQoJcGF5b3V0X2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEiYKBmFtb3VudBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgxwZXJpb2Rfc3RhcnQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnBlcmlvZF9lbmQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNoYXJnZV9pZHMYBiADKAkSFAoMZGV2aWNlX2hvdXJzGAcgASgNEioKBmR1ZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKDVBheW91dFNldHRsZWQSEQoJcGF5b3V0X2lkGAEgASgJEhMKC3N1cHBsaWVyX2lkGAIgASgJEg4KBndhbGxldBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSMAoMcGVyaW9kX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpwZXJpb2RfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYByABKAkSLgoKc2V0dGxlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingEKE09yZ2FuaXphdGlvbkNyZWF0ZWQSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSMAoEa2luZBgDIAEoDjIiLmlvbmV0LmJpbGxpbmcudjEuT3JnYW5pemF0aW9uS2luZBIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQXBpS2V5SXNzdWVkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi0KBnNjb3BlcxgEIAMoDjIdLmlvbmV0LmJpbGxpbmcudjEuQXBpS2V5U2NvcGUSFgoOZGlzcGxheV9wcmVmaXgYBSABKAkSDQoFbGFiZWwYBiABKAkSLQoJaXNzdWVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ+Cg1BcGlLZXlSZXZva2VkEhIKCmFwaV9rZXlfaWQYASABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAIgASgJEhAKCGtleV9oYXNoGAMgASgJEi4KCnJldm9rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKnsKDVBheW1lbnRNZXRob2QSHgoaUEFZTUVOVF9NRVRIT0RfVU5TUEVDSUZJRUQQABIXChNQQVlNRU5UX01FVEhPRF9VU0RDEAESFQoRUEFZTUVOVF9NRVRIT0RfSU8QAhIaChZQQVlNRU5UX01FVEhPRF9DUkVESVRTEAMqnQEKDFJlZnVuZFJlYXNvbhIdChlSRUZVTkRfUkVBU09OX1VOU1BFQ0lGSUVEEAASJAogUkVGVU5EX1JFQVNPTl9USU1FX0xPQ0tfVklPTEFURUQQARIjCh9SRUZVTkRfUkVBU09OX0VBUkxZX1RFUk1JTkFUSU9OEAISIwofUkVGVU5EX1JFQVNPTl9MRUFTRV9OT1RfU1RBUlRFRBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_billing_v1_types]);
 
 /**
+ * Ledger posting: external:deposits -> customer:<customer_id>:available, amount.
+ *
  * @generated from message ionet.billing.v1.DepositReceived
  */
 export type DepositReceived = Message<"ionet.billing.v1.DepositReceived"> & {
@@ -102,6 +104,50 @@ export type EscrowLocked = Message<"ionet.billing.v1.EscrowLocked"> & {
    * @generated from field: google.protobuf.Timestamp locked_at = 7;
    */
   lockedAt?: Timestamp | undefined;
+
+  /**
+   * What the escrow funds: the lease's creation (funding_id = lease id) or one extension.
+   *
+   * @generated from field: optional string funding_id = 8;
+   */
+  fundingId?: string | undefined;
+
+  /**
+   * The compute amount before fees, in the escrow's asset: amount = compute_amount + reservation_fee + payment_fee.
+   *
+   * @generated from field: optional ionet.common.v1.Money compute_amount = 9;
+   */
+  computeAmount?: Money | undefined;
+
+  /**
+   * The leasing event this lock answers (LeaseCreated or LeaseExtended).
+   *
+   * @generated from field: optional string source_event_id = 10;
+   */
+  sourceEventId?: string | undefined;
+
+  /**
+   * IO price (USDC base units per whole IO) the dollar prices were converted at; 0 when not paid in IO.
+   *
+   * @generated from field: uint64 io_price_usd_micros = 11;
+   */
+  ioPriceUsdMicros: bigint;
+
+  /**
+   * The devices and their hourly prices in the escrow's asset (the lease's creation; empty for an extension).
+   *
+   * @generated from field: repeated ionet.billing.v1.EscrowSlot slots = 12;
+   */
+  slots: EscrowSlot[];
+
+  /**
+   * Hours this funding buys.
+   *
+   * Ledger posting: customer:<customer_id>:available -> customer:<customer_id>:escrow, amount.
+   *
+   * @generated from field: uint32 hours = 13;
+   */
+  hours: number;
 };
 
 /**
@@ -139,6 +185,25 @@ export type EscrowLockFailed = Message<"ionet.billing.v1.EscrowLockFailed"> & {
    * @generated from field: google.protobuf.Timestamp failed_at = 5;
    */
   failedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional string funding_id = 6;
+   */
+  fundingId?: string | undefined;
+
+  /**
+   * @generated from field: optional string source_event_id = 7;
+   */
+  sourceEventId?: string | undefined;
+
+  /**
+   * Why: "funding_window_expired" (no deposit within the quote's hold) or "lease_terminated".
+   *
+   * Moves no money. Leasing releases the lease (LEASE_TERMINATION_REASON_FUNDING_FAILED).
+   *
+   * @generated from field: string reason = 8;
+   */
+  reason: string;
 };
 
 /**
@@ -147,6 +212,160 @@ export type EscrowLockFailed = Message<"ionet.billing.v1.EscrowLockFailed"> & {
  */
 export const EscrowLockFailedSchema: GenMessage<EscrowLockFailed> = /*@__PURE__*/
   messageDesc(file_ionet_billing_v1_events, 2);
+
+/**
+ * The customer's available balance is short of a lease's escrow: billing waits for a deposit until
+ * the deadline (the quote's hold), then either locks (EscrowLocked) or fails (EscrowLockFailed).
+ * Moves no money.
+ *
+ * @generated from message ionet.billing.v1.EscrowFundingDeferred
+ */
+export type EscrowFundingDeferred = Message<"ionet.billing.v1.EscrowFundingDeferred"> & {
+  /**
+   * @generated from field: string funding_id = 1;
+   */
+  fundingId: string;
+
+  /**
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string customer_id = 3;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money required = 4;
+   */
+  required?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Money available = 5;
+   */
+  available?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline = 6;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string source_event_id = 7;
+   */
+  sourceEventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deferred_at = 8;
+   */
+  deferredAt?: Timestamp | undefined;
+
+  /**
+   * The terms the escrow will lock once funded (as EscrowLocked carries them).
+   *
+   * @generated from field: ionet.common.v1.Money compute_amount = 9;
+   */
+  computeAmount?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Money reservation_fee = 10;
+   */
+  reservationFee?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Money payment_fee = 11;
+   */
+  paymentFee?: Money | undefined;
+
+  /**
+   * @generated from field: uint64 io_price_usd_micros = 12;
+   */
+  ioPriceUsdMicros: bigint;
+
+  /**
+   * @generated from field: repeated ionet.billing.v1.EscrowSlot slots = 13;
+   */
+  slots: EscrowSlot[];
+
+  /**
+   * @generated from field: uint32 hours = 14;
+   */
+  hours: number;
+};
+
+/**
+ * Describes the message ionet.billing.v1.EscrowFundingDeferred.
+ * Use `create(EscrowFundingDeferredSchema)` to create a new message.
+ */
+export const EscrowFundingDeferredSchema: GenMessage<EscrowFundingDeferred> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 3);
+
+/**
+ * A lease ended (LeaseTerminated): the hours used are final. Hours below hours_used still to be
+ * reported are charged from escrow; the refund (RefundIssued), the fees kept (FeeRetained) and the
+ * release of the rest (EscrowReleased) follow. Moves no money.
+ *
+ * @generated from message ionet.billing.v1.EscrowTerminationRecorded
+ */
+export type EscrowTerminationRecorded = Message<"ionet.billing.v1.EscrowTerminationRecorded"> & {
+  /**
+   * @generated from field: string lease_id = 1;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: uint32 booked_hours = 3;
+   */
+  bookedHours: number;
+
+  /**
+   * @generated from field: uint32 hours_used = 4;
+   */
+  hoursUsed: number;
+
+  /**
+   * @generated from field: uint32 hours_refunded = 5;
+   */
+  hoursRefunded: number;
+
+  /**
+   * @generated from field: uint32 pending_device_hours = 6;
+   */
+  pendingDeviceHours: number;
+
+  /**
+   * @generated from field: string termination_reason = 7;
+   */
+  terminationReason: string;
+
+  /**
+   * @generated from field: string source_event_id = 8;
+   */
+  sourceEventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp recorded_at = 9;
+   */
+  recordedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.common.v1.Asset asset = 10;
+   */
+  asset: Asset;
+};
+
+/**
+ * Describes the message ionet.billing.v1.EscrowTerminationRecorded.
+ * Use `create(EscrowTerminationRecordedSchema)` to create a new message.
+ */
+export const EscrowTerminationRecordedSchema: GenMessage<EscrowTerminationRecorded> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 4);
 
 /**
  * One proven lease-hour moved from customer escrow to supplier earnings and platform fees.
@@ -210,6 +429,51 @@ export type UsageCharged = Message<"ionet.billing.v1.UsageCharged"> & {
    * @generated from field: google.protobuf.Timestamp charged_at = 11;
    */
   chargedAt?: Timestamp | undefined;
+
+  /**
+   * Fields 12-18 are optional on the wire (added to a published event: its earlier producers and
+   * fixtures stay valid); billing always sets them.
+   * gross = compute_amount + customer_fee; supplier_earnings = compute_amount - supplier_fee;
+   * platform_fee = customer_fee + supplier_fee; gross = supplier_earnings + platform_fee.
+   *
+   * @generated from field: optional ionet.common.v1.Money compute_amount = 12;
+   */
+  computeAmount?: Money | undefined;
+
+  /**
+   * @generated from field: optional ionet.common.v1.Money customer_fee = 13;
+   */
+  customerFee?: Money | undefined;
+
+  /**
+   * @generated from field: optional ionet.common.v1.Money supplier_fee = 14;
+   */
+  supplierFee?: Money | undefined;
+
+  /**
+   * @generated from field: uint32 gpu_count = 15;
+   */
+  gpuCount: number;
+
+  /**
+   * In the escrow's asset (converted at the lease's IO price when paid in IO).
+   *
+   * @generated from field: optional ionet.common.v1.Money price_per_gpu_hour = 16;
+   */
+  pricePerGpuHour?: Money | undefined;
+
+  /**
+   * @generated from field: optional google.protobuf.Timestamp hour_start = 17;
+   */
+  hourStart?: Timestamp | undefined;
+
+  /**
+   * Ledger posting: customer:<customer_id>:escrow -> supplier:<supplier_id>:earnings (supplier_earnings)
+   * and platform:fees (platform_fee).
+   *
+   * @generated from field: optional google.protobuf.Timestamp hour_end = 18;
+   */
+  hourEnd?: Timestamp | undefined;
 };
 
 /**
@@ -217,7 +481,59 @@ export type UsageCharged = Message<"ionet.billing.v1.UsageCharged"> & {
  * Use `create(UsageChargedSchema)` to create a new message.
  */
 export const UsageChargedSchema: GenMessage<UsageCharged> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 3);
+  messageDesc(file_ionet_billing_v1_events, 5);
+
+/**
+ * Fees the platform keeps from escrow without an hour being charged: the customer's fees on the
+ * hours refunded at an early termination (DOMAIN.md: the fees are not refunded).
+ *
+ * @generated from message ionet.billing.v1.FeeRetained
+ */
+export type FeeRetained = Message<"ionet.billing.v1.FeeRetained"> & {
+  /**
+   * @generated from field: string fee_id = 1;
+   */
+  feeId: string;
+
+  /**
+   * @generated from field: string lease_id = 2;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: string customer_id = 3;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string source_event_id = 6;
+   */
+  sourceEventId: string;
+
+  /**
+   * Ledger posting: customer:<customer_id>:escrow -> platform:fees, amount.
+   *
+   * @generated from field: google.protobuf.Timestamp retained_at = 7;
+   */
+  retainedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.FeeRetained.
+ * Use `create(FeeRetainedSchema)` to create a new message.
+ */
+export const FeeRetainedSchema: GenMessage<FeeRetained> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 6);
 
 /**
  * @generated from message ionet.billing.v1.RefundIssued
@@ -257,6 +573,27 @@ export type RefundIssued = Message<"ionet.billing.v1.RefundIssued"> & {
    * @generated from field: google.protobuf.Timestamp refunded_at = 7;
    */
   refundedAt?: Timestamp | undefined;
+
+  /**
+   * The refunded hour of one device (an unproven hour); absent (hour_index 0) for a termination refund.
+   *
+   * @generated from field: optional string device_id = 8;
+   */
+  deviceId?: string | undefined;
+
+  /**
+   * @generated from field: uint32 hour_index = 9;
+   */
+  hourIndex: number;
+
+  /**
+   * Device-hours the refund covers.
+   *
+   * Ledger posting: customer:<customer_id>:escrow -> customer:<customer_id>:available, amount.
+   *
+   * @generated from field: uint32 device_hours = 10;
+   */
+  deviceHours: number;
 };
 
 /**
@@ -264,7 +601,7 @@ export type RefundIssued = Message<"ionet.billing.v1.RefundIssued"> & {
  * Use `create(RefundIssuedSchema)` to create a new message.
  */
 export const RefundIssuedSchema: GenMessage<RefundIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 4);
+  messageDesc(file_ionet_billing_v1_events, 7);
 
 /**
  * Escrow left over at the end of a lease returned to the customer's available balance.
@@ -296,6 +633,13 @@ export type EscrowReleased = Message<"ionet.billing.v1.EscrowReleased"> & {
    * @generated from field: google.protobuf.Timestamp released_at = 5;
    */
   releasedAt?: Timestamp | undefined;
+
+  /**
+   * Ledger posting: customer:<customer_id>:escrow -> customer:<customer_id>:available, amount.
+   *
+   * @generated from field: optional string source_event_id = 6;
+   */
+  sourceEventId?: string | undefined;
 };
 
 /**
@@ -303,7 +647,7 @@ export type EscrowReleased = Message<"ionet.billing.v1.EscrowReleased"> & {
  * Use `create(EscrowReleasedSchema)` to create a new message.
  */
 export const EscrowReleasedSchema: GenMessage<EscrowReleased> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 5);
+  messageDesc(file_ionet_billing_v1_events, 8);
 
 /**
  * @generated from message ionet.billing.v1.InvoiceIssued
@@ -343,6 +687,26 @@ export type InvoiceIssued = Message<"ionet.billing.v1.InvoiceIssued"> & {
    * @generated from field: google.protobuf.Timestamp issued_at = 7;
    */
   issuedAt?: Timestamp | undefined;
+
+  /**
+   * total = charges_total + fees_total: what the period cost, in the invoice's one asset. Refunds
+   * (escrow returned, never charged) are listed and summed for the record, outside the total.
+   *
+   * @generated from field: optional ionet.common.v1.Money charges_total = 8;
+   */
+  chargesTotal?: Money | undefined;
+
+  /**
+   * @generated from field: optional ionet.common.v1.Money fees_total = 9;
+   */
+  feesTotal?: Money | undefined;
+
+  /**
+   * Moves no money: a statement of the period's movements.
+   *
+   * @generated from field: optional ionet.common.v1.Money refunds_total = 10;
+   */
+  refundsTotal?: Money | undefined;
 };
 
 /**
@@ -350,7 +714,65 @@ export type InvoiceIssued = Message<"ionet.billing.v1.InvoiceIssued"> & {
  * Use `create(InvoiceIssuedSchema)` to create a new message.
  */
 export const InvoiceIssuedSchema: GenMessage<InvoiceIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 6);
+  messageDesc(file_ionet_billing_v1_events, 9);
+
+/**
+ * Proven hours' earnings of a supplier fall due for payment. Deterministic id: hash(supplier,
+ * asset, period). The chain transfer (and PayoutSettled) comes from the token issue's chain
+ * gateway. Ledger posting: none until settled.
+ *
+ * @generated from message ionet.billing.v1.PayoutScheduled
+ */
+export type PayoutScheduled = Message<"ionet.billing.v1.PayoutScheduled"> & {
+  /**
+   * @generated from field: string payout_id = 1;
+   */
+  payoutId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 3;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp period_start = 4;
+   */
+  periodStart?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp period_end = 5;
+   */
+  periodEnd?: Timestamp | undefined;
+
+  /**
+   * The UsageCharged charge ids the payout covers.
+   *
+   * @generated from field: repeated string charge_ids = 6;
+   */
+  chargeIds: string[];
+
+  /**
+   * @generated from field: uint32 device_hours = 7;
+   */
+  deviceHours: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp due_at = 8;
+   */
+  dueAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.PayoutScheduled.
+ * Use `create(PayoutScheduledSchema)` to create a new message.
+ */
+export const PayoutScheduledSchema: GenMessage<PayoutScheduled> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_events, 10);
 
 /**
  * @generated from message ionet.billing.v1.PayoutSettled
@@ -404,7 +826,7 @@ export type PayoutSettled = Message<"ionet.billing.v1.PayoutSettled"> & {
  * Use `create(PayoutSettledSchema)` to create a new message.
  */
 export const PayoutSettledSchema: GenMessage<PayoutSettled> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 7);
+  messageDesc(file_ionet_billing_v1_events, 11);
 
 /**
  * An organization (a tenant) exists; its id is the tenant id of everything it owns.
@@ -438,7 +860,7 @@ export type OrganizationCreated = Message<"ionet.billing.v1.OrganizationCreated"
  * Use `create(OrganizationCreatedSchema)` to create a new message.
  */
 export const OrganizationCreatedSchema: GenMessage<OrganizationCreated> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 8);
+  messageDesc(file_ionet_billing_v1_events, 12);
 
 /**
  * An API key was issued. Only the key's SHA-256 travels (hex); the key itself is shown once to
@@ -492,7 +914,7 @@ export type ApiKeyIssued = Message<"ionet.billing.v1.ApiKeyIssued"> & {
  * Use `create(ApiKeyIssuedSchema)` to create a new message.
  */
 export const ApiKeyIssuedSchema: GenMessage<ApiKeyIssued> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 9);
+  messageDesc(file_ionet_billing_v1_events, 13);
 
 /**
  * The key stops working everywhere as soon as each service has consumed this.
@@ -526,7 +948,7 @@ export type ApiKeyRevoked = Message<"ionet.billing.v1.ApiKeyRevoked"> & {
  * Use `create(ApiKeyRevokedSchema)` to create a new message.
  */
 export const ApiKeyRevokedSchema: GenMessage<ApiKeyRevoked> = /*@__PURE__*/
-  messageDesc(file_ionet_billing_v1_events, 10);
+  messageDesc(file_ionet_billing_v1_events, 14);
 
 /**
  * @generated from enum ionet.billing.v1.PaymentMethod

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/billing/v1/types.proto.
  */
 export const file_ionet_billing_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIpoBCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leSqcAQoQT3JnYW5pemF0aW9uS2luZBIhCh1PUkdBTklaQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGk9SR0FOSVpBVElPTl9LSU5EX0NVU1RPTUVSEAESHgoaT1JHQU5JWkFUSU9OX0tJTkRfU1VQUExJRVIQAhIlCiFPUkdBTklaQVRJT05fS0lORF9QQVJUTkVSX05FVFdPUksQAyqeAQoLQXBpS2V5U2NvcGUSHQoZQVBJX0tFWV9TQ09QRV9VTlNQRUNJRklFRBAAEhoKFkFQSV9LRVlfU0NPUEVfQ1VTVE9NRVIQARIaChZBUElfS0VZX1NDT1BFX1NVUFBMSUVSEAISIQodQVBJX0tFWV9TQ09QRV9QQVJUTkVSX05FVFdPUksQAxIVChFBUElfS0VZX1NDT1BFX09QUxAEYgZwcm90bzM", [file_ionet_common_v1_money]);
+  fileDesc("Chxpb25ldC9iaWxsaW5nL3YxL3R5cGVzLnByb3RvEhBpb25ldC5iaWxsaW5nLnYxIswCCgtJbnZvaWNlTGluZRIQCghsZWFzZV9pZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghxdWFudGl0eRgDIAEoBBIqCgp1bml0X3ByaWNlGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIMCgRraW5kGAYgASgJEhYKCWRldmljZV9pZBgHIAEoCUgAiAEBEhIKCmhvdXJfaW5kZXgYCCABKA0SMwoKaG91cl9zdGFydBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIWCglzb3VyY2VfaWQYCiABKAlIAogBAUIMCgpfZGV2aWNlX2lkQg0KC19ob3VyX3N0YXJ0QgwKCl9zb3VyY2VfaWQiewoKRXNjcm93U2xvdBIRCglkZXZpY2VfaWQYASABKAkSEwoLc3VwcGxpZXJfaWQYAiABKAkSEQoJZ3B1X2NvdW50GAMgASgNEjIKEnByaWNlX3Blcl9ncHVfaG91chgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leSqcAQoQT3JnYW5pemF0aW9uS2luZBIhCh1PUkdBTklaQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEh4KGk9SR0FOSVpBVElPTl9LSU5EX0NVU1RPTUVSEAESHgoaT1JHQU5JWkFUSU9OX0tJTkRfU1VQUExJRVIQAhIlCiFPUkdBTklaQVRJT05fS0lORF9QQVJUTkVSX05FVFdPUksQAyqeAQoLQXBpS2V5U2NvcGUSHQoZQVBJX0tFWV9TQ09QRV9VTlNQRUNJRklFRBAAEhoKFkFQSV9LRVlfU0NPUEVfQ1VTVE9NRVIQARIaChZBUElfS0VZX1NDT1BFX1NVUFBMSUVSEAISIQodQVBJX0tFWV9TQ09QRV9QQVJUTkVSX05FVFdPUksQAxIVChFBUElfS0VZX1NDT1BFX09QUxAEYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.billing.v1.InvoiceLine
@@ -42,6 +44,37 @@ export type InvoiceLine = Message<"ionet.billing.v1.InvoiceLine"> & {
    * @generated from field: ionet.common.v1.Money amount = 5;
    */
   amount?: Money | undefined;
+
+  /**
+   * "charge" (one device-hour), "fee" (the customer's fees of a lease) or "refund" (outside the total).
+   *
+   * @generated from field: string kind = 6;
+   */
+  kind: string;
+
+  /**
+   * Absent on a lease's fee line and a termination refund.
+   *
+   * @generated from field: optional string device_id = 7;
+   */
+  deviceId?: string | undefined;
+
+  /**
+   * @generated from field: uint32 hour_index = 8;
+   */
+  hourIndex: number;
+
+  /**
+   * @generated from field: optional google.protobuf.Timestamp hour_start = 9;
+   */
+  hourStart?: Timestamp | undefined;
+
+  /**
+   * The event the line explains (a charge, fee or refund id).
+   *
+   * @generated from field: optional string source_id = 10;
+   */
+  sourceId?: string | undefined;
 };
 
 /**
@@ -50,6 +83,40 @@ export type InvoiceLine = Message<"ionet.billing.v1.InvoiceLine"> & {
  */
 export const InvoiceLineSchema: GenMessage<InvoiceLine> = /*@__PURE__*/
   messageDesc(file_ionet_billing_v1_types, 0);
+
+/**
+ * One device of a lease's escrow, its price per GPU-hour in the escrow's asset.
+ *
+ * @generated from message ionet.billing.v1.EscrowSlot
+ */
+export type EscrowSlot = Message<"ionet.billing.v1.EscrowSlot"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string supplier_id = 2;
+   */
+  supplierId: string;
+
+  /**
+   * @generated from field: uint32 gpu_count = 3;
+   */
+  gpuCount: number;
+
+  /**
+   * @generated from field: ionet.common.v1.Money price_per_gpu_hour = 4;
+   */
+  pricePerGpuHour?: Money | undefined;
+};
+
+/**
+ * Describes the message ionet.billing.v1.EscrowSlot.
+ * Use `create(EscrowSlotSchema)` to create a new message.
+ */
+export const EscrowSlotSchema: GenMessage<EscrowSlot> = /*@__PURE__*/
+  messageDesc(file_ionet_billing_v1_types, 1);
 
 /**
  * What an organization is to the marketplace; it bounds the scopes its API keys may carry.
