@@ -215,7 +215,7 @@ async function runOnce({ opts, pool, placement, QuotesService, QuoteExpiryQueue,
   const handlers = new ev.CommandHandlers({ store: new ev.EventStore({ pool, producer: 'matching', commitNotify: false }) });
   const clock = { now: () => new Date() };
   const logger = { warn: () => undefined, info: () => undefined, error: (o) => console.error(o) };
-  const expiry = new QuoteExpiryQueue({ redisUrl: REDIS_URL, prefix: `ionet-bench-${runId}`, runWorker: false, clock, logger, pool });
+  const expiry = new QuoteExpiryQueue({ redisUrl: REDIS_URL, prefix: `ionet-bench-${runId}`, runWorker: false, clock, logger, pool, holdSeconds: 1200 });
   const quotes = new QuotesService(pool, handlers, clock, { QUOTE_HOLD_SECONDS: 1200, IO_PRICE_USD_MICROS: 2_000_000n, QUOTE_ATTEMPTS_MAX: 50, QUOTE_CONCURRENCY: opts.concurrency }, expiry);
   const burst = async (label, modelOf) => {
     let next = 0;

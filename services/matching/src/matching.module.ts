@@ -17,8 +17,8 @@ import { matchingConfigSchema, type MatchingConfig } from './matching.config';
 class ExpiryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(EXPIRY_SCHEDULER) private readonly queue: QuoteExpiryQueue) {}
 
-  onApplicationBootstrap(): void {
-    this.queue.start();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -59,7 +59,15 @@ export class MatchingModule {
           provide: EXPIRY_SCHEDULER,
           inject: [PG_POOL, CLOCK, LOGGER],
           useFactory: (pool: Pool, clock: Clock, logger: Logger) =>
-            new QuoteExpiryQueue({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, runWorker: hasRole(config, 'worker'), clock, logger, pool }),
+            new QuoteExpiryQueue({
+              redisUrl: config.REDIS_URL,
+              prefix: config.QUEUE_PREFIX,
+              runWorker: hasRole(config, 'worker'),
+              clock,
+              logger,
+              pool,
+              holdSeconds: config.QUOTE_HOLD_SECONDS,
+            }),
         },
         ExpiryLifecycle,
       ],

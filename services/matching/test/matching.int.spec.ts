@@ -5,6 +5,8 @@ import type { Consumer, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { matchingService } from '../src/matching.module';
+import { EXPIRY_SCHEDULER } from '../src/application/quotes.service';
+import type { QuoteExpiryQueue } from '../src/infrastructure/queues/quote-expiry-queue';
 import type { MatchingConfig } from '../src/matching.config';
 import { FactPublisher, collectFacts, fromBinary, ts, usdc, type Json } from './support';
 
@@ -234,5 +236,22 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
         .find((r) => r.quoteId === id),
     );
     expect(released.reason).toBe(matchingV1.ReservationReleaseReason.FUNDING_FAILED);
+  });
+
+  it('releases a quote whose own expiry job was lost, by the scheduled sweep', async () => {
+    const res = await call('POST', '/v1/quotes', quoteBody({ gpuCount: 8, countryCodes: ['US'] }));
+    expect(res).toMatchObject({ status: 201 });
+    const id = res.body.quoteId as string;
+    expect(await svc.app.get<QuoteExpiryQueue>(EXPIRY_SCHEDULER).removeExpiryOf(id)).toBe(true);
+    const released = await waitFor(
+      'the sweep release',
+      () =>
+        reader.facts
+          .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
+          .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
+          .find((r) => r.quoteId === id),
+      20_000,
+    );
+    expect(released.reason).toBe(matchingV1.ReservationReleaseReason.QUOTE_EXPIRED_UNPAID);
   });
 });

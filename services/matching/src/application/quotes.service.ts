@@ -96,6 +96,7 @@ export class QuotesService {
           );
           return this.resultOf(res.state);
         });
+        // The quote is committed; the scheduler logs a failed add and its sweep releases the quote.
         await this.expiry.scheduleExpiry(result.quoteId, result.expiresAt);
         return result;
       } catch (err) {

@@ -5,6 +5,9 @@ import type { Pool } from 'pg';
 import type { ExpiryScheduler } from '../../application/quotes.service';
 
 export const QUOTE_EXPIRY_QUEUE = 'matching-quote-expiry';
+/** The safety net's period on the service's clock: a quote whose own job was lost (Redis down
+ *  between the quote's commit and the job's add) is released at most this late. */
+export const EXPIRY_SWEEP_EVERY_CLOCK_MS = 60_000;
 
 export interface QuoteExpiryQueueOptions {
   redisUrl: string;
@@ -13,6 +16,8 @@ export interface QuoteExpiryQueueOptions {
   clock: Clock;
   logger: Logger;
   pool: Pool;
+  /** How long a quote holds its devices (seconds): the sweep releases unleased holds older than it. */
+  holdSeconds: number;
 }
 
 /**
@@ -45,11 +50,22 @@ export class QuoteExpiryQueue implements ExpiryScheduler {
 
   async scheduleExpiry(quoteId: string, expiresAt: Date): Promise<void> {
     const clockMs = Math.max(1, expiresAt.getTime() - this.options.clock.now().getTime());
-    await this.queue.add('expire-quote', { quoteId }, { jobId: assertJobId(deterministicJobId('expire-quote', [quoteId])), delay: wallDelayMs(this.options.clock, clockMs) });
+    try {
+      await this.queue.add('expire-quote', { quoteId }, { jobId: assertJobId(QuoteExpiryQueue.jobIdOf(quoteId)), delay: wallDelayMs(this.options.clock, clockMs) });
+    } catch (err) {
+      // The quote is committed: the sweep releases it if its own job never exists.
+      this.options.logger.warn({ quoteId, err: (err as Error).message }, 'quote expiry job not added; the sweep will release the quote');
+    }
   }
 
-  start(): void {
+  /** The job id of a quote's expiry (tests remove it to prove the sweep). */
+  static jobIdOf(quoteId: string): string {
+    return deterministicJobId('expire-quote', [quoteId]);
+  }
+
+  async start(): Promise<void> {
     if (!this.options.runWorker || this.worker) return;
+    await this.queue.upsertJobScheduler('quote-expiry-sweep', { every: wallDelayMs(this.options.clock, EXPIRY_SWEEP_EVERY_CLOCK_MS) }, { name: 'sweep-expired', data: { quoteId: '' } });
     this.worker = new Worker<{ quoteId: string }>(QUOTE_EXPIRY_QUEUE, (job: Job<{ quoteId: string }>) => this.process(job), {
       connection: this.connection,
       prefix: this.options.prefix,
@@ -62,12 +78,22 @@ export class QuoteExpiryQueue implements ExpiryScheduler {
   private async process(job: Job<{ quoteId: string }>): Promise<void> {
     const runner = this.runner;
     if (!runner) throw new Error('quote expiry ran before the quotes service bound it');
-    await this.transactions.transaction((tx) => runner(job.data.quoteId, tx));
+    if (job.name !== 'sweep-expired') {
+      await this.transactions.transaction((tx) => runner(job.data.quoteId, tx));
+      return;
+    }
+    // The safety net: unleased holds older than the hold, whatever happened to their own jobs.
+    const due = new Date(this.options.clock.now().getTime() - this.options.holdSeconds * 1000);
+    const { rows } = await this.options.pool.query<{ quote_id: string }>(
+      `select distinct quote_id from reservations where lease_id is null and held_at <= $1 limit 1000`,
+      [due],
+    );
+    for (const row of rows) await this.transactions.transaction((tx) => runner(row.quote_id, tx));
   }
 
-  /** Jobs waiting for their time (tests and ops). */
-  async delayedCount(): Promise<number> {
-    return this.queue.getDelayedCount();
+  /** Removes a quote's own expiry job (tests: the sweep must release it anyway). */
+  async removeExpiryOf(quoteId: string): Promise<boolean> {
+    return (await this.queue.remove(QuoteExpiryQueue.jobIdOf(quoteId))) === 1;
   }
 
   async close(): Promise<void> {
