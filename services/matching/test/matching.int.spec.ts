@@ -68,6 +68,16 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     paymentAsset: Asset.USDC,
     createdAt: ts(new Date()),
   });
+  const releaseOf = (id: string) =>
+    waitFor(
+      `ReservationReleased of ${id}`,
+      () =>
+        reader.facts
+          .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
+          .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
+          .find((r) => r.quoteId === id),
+      20_000,
+    );
   const held = async () => (await pool.query<{ device_id: string; lease_id: string | null }>(`select device_id, lease_id from reservations order by device_id`)).rows;
 
   it('projects devices from inventory and verification facts; only cluster-ready devices are offered, sorted and filtered', async () => {
@@ -167,15 +177,7 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     expect(res).toMatchObject({ status: 201 });
     const id = res.body.quoteId as string;
     expect((await held()).some((h) => h.device_id === device(3))).toBe(true);
-    const fact = await waitFor(
-      'ReservationReleased',
-      () =>
-        reader.facts
-          .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
-          .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
-          .find((r) => r.quoteId === id),
-      20_000,
-    );
+    const fact = await releaseOf(id);
     expect(fact.reason).toBe(matchingV1.ReservationReleaseReason.QUOTE_EXPIRED_UNPAID);
     expect(fact.deviceIds).toEqual([device(3)]);
     expect((await held()).some((h) => h.device_id === device(3))).toBe(false);
@@ -211,12 +213,7 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     expect(failed.explain?.steps.find((s) => s.filter === 'countryCodes')?.devicesLeft).toBe(0);
 
     await facts.publish('leasing', leasingV1.LeaseTerminatedSchema, leaseId, { leaseId, customerId: 'customer-org', reason: leasingV1.LeaseTerminationReason.COMPLETED, terminatedAt: ts(new Date()) });
-    const released = await waitFor('lease release', () =>
-      reader.facts
-        .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
-        .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
-        .find((r) => r.quoteId === quoteId),
-    );
+    const released = await releaseOf(quoteId);
     expect([released.reason, released.leaseId, [...released.deviceIds].sort()]).toEqual([matchingV1.ReservationReleaseReason.LEASE_ENDED, leaseId, [device(1), device(6)]]);
     expect(await held()).toEqual([]);
   });
@@ -229,12 +226,7 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     await facts.publish('leasing', leasingV1.LeaseCreatedSchema, lease, leaseCreated(lease, id));
     await waitFor('lease attached', async () => ((await held()).some((h) => h.lease_id === lease) ? true : undefined));
     await facts.publish('billing', billingV1.EscrowLockFailedSchema, lease, { leaseId: lease, customerId: 'customer-org', required: usdc(10n), available: usdc(1n), failedAt: ts(new Date()) });
-    const released = await waitFor('funding release', () =>
-      reader.facts
-        .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
-        .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
-        .find((r) => r.quoteId === id),
-    );
+    const released = await releaseOf(id);
     expect(released.reason).toBe(matchingV1.ReservationReleaseReason.FUNDING_FAILED);
   });
 
@@ -243,15 +235,7 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     expect(res).toMatchObject({ status: 201 });
     const id = res.body.quoteId as string;
     expect(await svc.app.get<QuoteExpiryQueue>(EXPIRY_SCHEDULER).removeExpiryOf(id)).toBe(true);
-    const released = await waitFor(
-      'the sweep release',
-      () =>
-        reader.facts
-          .filter((f) => f.type === matchingV1.ReservationReleasedSchema.typeName)
-          .map((f) => fromBinary(matchingV1.ReservationReleasedSchema, f.payload))
-          .find((r) => r.quoteId === id),
-      20_000,
-    );
+    const released = await releaseOf(id);
     expect(released.reason).toBe(matchingV1.ReservationReleaseReason.QUOTE_EXPIRED_UNPAID);
   });
 });
