@@ -1,8 +1,8 @@
-import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { AGENT_PATHS, chainHeartbeat, generateAgentKey, processDigest, signAgentRequest, type AgentKey, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { Asset, EVENT_HEADERS, commonV1, encodeEnvelope, inventoryV1, leasingV1, newEventId, topicName, type EventContext } from '@ionet/contracts';
-import { startTestService, testKafka, type RunningTestService, type TestNamespace } from '@ionet/testing';
+import { Asset, commonV1, inventoryV1, leasingV1, type EventContext } from '@ionet/contracts';
+import { sendFact, startTestService, testKafka, type RunningTestService, type TestNamespace } from '@ionet/testing';
 import type { VerificationConfig } from '../../src/verification.config';
 import { verificationService } from '../../src/verification.module';
 import { randomUUID } from 'node:crypto';
@@ -19,28 +19,7 @@ export async function publishFact<Desc extends DescMessage>(
   const producer = testKafka('verification-test-publisher').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    const eventId = newEventId();
-    const payload = toBinary(schema, create(schema, data));
-    const metadata = {
-      eventId,
-      eventType: schema.typeName,
-      schemaVersion: 1,
-      aggregateType: context,
-      aggregateId,
-      aggregateVersion,
-      occurredAt: new Date(),
-      correlationId: eventId,
-      causationId: eventId,
-      producer: context,
-      traceparent: '',
-      tracestate: '',
-      globalPosition: 0n,
-    };
-    await producer.send({
-      topic: topicName(context, topicPrefix),
-      acks: -1,
-      messages: [{ key: aggregateId, value: Buffer.from(encodeEnvelope(metadata, payload)), headers: { [EVENT_HEADERS.eventType]: schema.typeName, [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.schemaVersion]: '1' } }],
-    });
+    await sendFact(producer, topicPrefix, context, schema, aggregateId, data, { aggregateVersion });
   } finally {
     await producer.disconnect();
   }
