@@ -9,6 +9,7 @@ const benches = {
   http: { build: ['libs/eventing', 'services/inventory', 'services/billing', 'services/gateway'], module: './http.bench.mjs' },
   verification: { build: ['libs/eventing', 'libs/agent-protocol', 'services/verification'], module: './verification.bench.mjs' },
   webhooks: { build: ['libs/eventing', 'services/webhooks'], module: './webhooks.bench.mjs' },
+  matching: { build: ['libs/eventing', 'services/matching'], module: './matching.bench.mjs' },
   ledger: { build: ['libs/eventing', 'services/ledger'], module: './ledger.bench.mjs' },
   dispatch: { build: ['libs/eventing', 'services/leasing'], module: './dispatch.bench.mjs' },
 };

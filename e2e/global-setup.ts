@@ -7,7 +7,8 @@ import { REPO_ROOT, existingServices } from './support/stack-launcher';
  *  dist/ up to date once (incremental; a no-op after `npm test`'s typecheck), before any file starts one. */
 export default async function globalSetup(): Promise<void> {
   await testingGlobalSetup();
-  const projects = [...existingServices(), 'gateway'].map((name) => join('services', name, 'tsconfig.json'));
+  // The worker agent is no platform service, but its process tests spawn the built CLI.
+  const projects = [...existingServices(), 'gateway', 'worker-agent'].map((name) => join('services', name, 'tsconfig.json'));
   const build = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', ...projects], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`building the services for e2e failed (tsc -b ${projects.join(' ')})`);
 }

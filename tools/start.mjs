@@ -120,6 +120,8 @@ if (notReady.length) {
       `  clock      ${clock}\n` +
       `  services   ${services.join(', ')} behind the gateway\n` +
       `  try        curl -H "authorization: Bearer $(cat .local/ops-api-key)" ${base}/v1/suppliers\n` +
+      `  agent      npx ionet-agent join --token <POST /v1/suppliers/{id}/enrollment-tokens> --api ${base} --country DE --simulate-gpus H100x8\n` +
+      `             npx ionet-agent run --heartbeat-interval 5   (then npx ionet-agent status)\n` +
       `  Ctrl+C stops the services; npm run infra -- down stops the stack.\n\n`,
   );
 }

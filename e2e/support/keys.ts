@@ -20,6 +20,7 @@ const KEY_PROBES: Record<string, string> = {
   inventory: '/v1/devices?limit=1',
   billing: '/v1/me',
   webhooks: '/v1/webhook-endpoints?limit=1',
+  matching: '/v1/hardware',
 };
 /** Keys are issued as events; each service's projection learns them within seconds. */
 const KEY_PROPAGATION_MS = 20_000;

@@ -41,6 +41,10 @@ export interface RunningStack {
   has(service: string): boolean;
   /** The output of every process, for a failing test's message. */
   logs(): string;
+  /** Stops one service's process (an outage), keeping its schema and port for `startService`. */
+  stopService(name: string): Promise<void>;
+  /** Starts a stopped service again, as it was (same port, schema and environment). */
+  startService(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +79,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
   const processes: RunningProcess[] = [];
   const schemas: Record<string, string> = {};
   const urls: Record<string, string> = {};
+  const launches = new Map<string, { script: string; env: Record<string, string> }>();
 
   const stop = async () => {
     await Promise.all(processes.map(stopProcess));
@@ -112,6 +117,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
         ...options.env,
       };
       urls[name] = `http://127.0.0.1:${port}`;
+      launches.set(name, { script: join('services', name, 'dist', 'main.js'), env });
       processes.push(startProcess(name, join('services', name, 'dist', 'main.js'), env, urls[name]));
     }
     const gatewayPort = await freePort();
@@ -144,6 +150,19 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
       topicPrefix: ns.topicPrefix,
       has: (service) => services.includes(service),
       logs: () => processes.map((p) => `--- ${p.name}\n${p.output.join('\n')}`).join('\n'),
+      stopService: async (name) => {
+        const running = processes.find((p) => p.name === name && p.child.exitCode === null && p.child.signalCode === null);
+        if (!running) throw new Error(`${name} is not running in this stack`);
+        await stopProcess(running);
+      },
+      startService: async (name) => {
+        const launch = launches.get(name);
+        if (!launch) throw new Error(`${name} is not a service of this stack`);
+        const index = processes.findIndex((p) => p.name === name);
+        const started = startProcess(name, launch.script, launch.env, urls[name]);
+        processes[index] = started;
+        await waitReady(started);
+      },
       stop,
     };
   } catch (err) {

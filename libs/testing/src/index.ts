@@ -6,4 +6,4 @@ export * from './service-app';
 export * from './service-process';
 export * from './decider-spec';
 export * from './projection-spec-kit';
-export * from './publish-fact';
+export * from './facts';

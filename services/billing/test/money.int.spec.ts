@@ -173,22 +173,30 @@ describe('billing money on the real stack', () => {
     expect(movements).toBe(1);
   });
 
-  it('dead-letters an hour of a lease billing never funded and an hour without its outcome, and goes on', async () => {
+  it('dead-letters an hour of a lease billing never funded and an hour with no or an unspecified outcome, and goes on', async () => {
     const acme = await customer('Acme poison');
     const stranger = randomUUID();
     const unknownSlot = slots(randomUUID())[0]!;
     await hourCompleted(stranger, acme.organizationId, unknownSlot, 0, leasingV1.LeaseHourOutcome.PROVEN);
     await hourCompleted(stranger, acme.organizationId, unknownSlot, 1, leasingV1.LeaseHourOutcome.UNSPECIFIED);
+    const known = randomUUID();
+    await deposit(acme.organizationId, leaseTotal(1));
+    const knownSlots = slots(randomUUID());
+    await leaseCreated(known, acme.organizationId, knownSlots, 1);
+    await waitPublished('EscrowLocked', known);
+    await hourCompleted(known, acme.organizationId, knownSlots[0]!, 0, undefined);
     await deposit(acme.organizationId, leaseTotal(1));
     const after = randomUUID();
     await leaseCreated(after, acme.organizationId, slots(randomUUID()), 1);
     await waitPublished('EscrowLocked', after);
-    const letters = await waitFor('two dead letters of the leasing consumer', async () => {
+    const letters = await waitFor('three dead letters of the leasing consumer', async () => {
       const page = await call('GET', `/v1/ops/dead-letters?consumerGroup=${encodeURIComponent(`${kit.topicPrefix}billing.leasing`)}&limit=50`);
       const items = (page.body.items ?? []) as Array<{ errorCode: string; eventType: string }>;
-      return items.length >= 2 ? items : undefined;
+      return items.length >= 3 ? items : undefined;
     });
-    expect(letters.map((l) => l.errorCode).sort()).toEqual(['BILLING.LEASE_NOT_FUNDED', 'CONTRACT.MISSING_FIELD']);
+    expect(letters.map((l) => l.errorCode).sort()).toEqual(['BILLING.LEASE_NOT_FUNDED', 'CONTRACT.MISSING_FIELD', 'CONTRACT.MISSING_FIELD']);
+    // The hour without an outcome was neither charged nor refunded.
+    expect(publishedOf('UsageCharged', known).length + publishedOf('RefundIssued', known).length).toBe(0);
   });
 
   it('every leasing event delivered twice changes nothing, and the money balances in the ledger after the whole sequence', async () => {

@@ -1,8 +1,8 @@
-import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { generateAgentKey, signAgentRequest, type AgentKey } from '@ionet/agent-protocol';
-import { EVENT_HEADERS, encodeEnvelope, leasingV1, newEventId, topicName, verificationV1 } from '@ionet/contracts';
+import { leasingV1, newEventId, verificationV1 } from '@ionet/contracts';
 import { ApiKeyService } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { deleteTestTopics, sendFact, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { inventoryService } from '../src/inventory.module';
@@ -59,29 +59,8 @@ describe('inventory supply side on real Postgres, Kafka and Redis: enrollment, l
   };
 
   /** Publishes a fact as its producing service's relay would (envelope, key, type header). */
-  const publish = async <D extends DescMessage>(context: 'verification' | 'leasing', schema: D, aggregateId: string, data: MessageInitShape<D>, eventId = newEventId()) => {
-    const payload = toBinary(schema, create(schema, data));
-    const metadata = {
-      eventId,
-      eventType: schema.typeName,
-      schemaVersion: 1,
-      aggregateType: context,
-      aggregateId,
-      aggregateVersion: 1n,
-      occurredAt: new Date(),
-      correlationId: eventId,
-      causationId: eventId,
-      producer: context,
-      traceparent: '',
-      tracestate: '',
-      globalPosition: 0n,
-    };
-    await producer.send({
-      topic: topicName(context, ns.topicPrefix),
-      messages: [{ key: aggregateId, value: Buffer.from(encodeEnvelope(metadata, payload)), headers: { [EVENT_HEADERS.eventType]: schema.typeName, [EVENT_HEADERS.eventId]: eventId } }],
-    });
-    return eventId;
-  };
+  const publish = <D extends DescMessage>(context: 'verification' | 'leasing', schema: D, aggregateId: string, data: MessageInitShape<D>, eventId = newEventId()) =>
+    sendFact(producer, ns.topicPrefix, context, schema, aggregateId, data, { eventId });
   const ts = (date: Date) => ({ seconds: BigInt(Math.floor(date.getTime() / 1000)), nanos: 0 });
 
   const agentSpec = (gpus = Array.from({ length: 8 }, (_, i) => ({ model: 'NVIDIA H100 80GB HBM3', vramMib: 81_559, uuid: `GPU-sim-${i}` }))) => ({

@@ -18,7 +18,7 @@ describe('leasing on an accelerated clock (an hour a wall second): the lease end
   });
 
   afterAll(async () => {
-    await kit.svc?.close();
+    await kit.stop();
     await deleteTestTopics(kit.ns.topicPrefix);
   });
 

@@ -23,7 +23,7 @@ describe('leasing on the real stack: quote -> cluster -> funded -> dispatched ->
   });
 
   afterAll(async () => {
-    await kit.svc?.close();
+    await kit.stop();
     await deleteTestTopics(kit.ns.topicPrefix);
   });
 

@@ -1,4 +1,4 @@
-import { solveChallenge, type ProofOfWorkChallenge, type WorkItem } from '@ionet/agent-protocol';
+import { proofOfWorkProblem, solveChallenge, type ProofOfWorkChallenge, type WorkItem } from '@ionet/agent-protocol';
 import { AgentWorkMailbox, PG_POOL } from '@ionet/platform';
 import { deleteTestTopics, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Pool } from 'pg';
@@ -127,7 +127,11 @@ describe('verification: the work long poll and proof-of-work challenges', () => 
     expect(slowRes.body).toEqual({ verdict: 'failed', reason: 'too_slow_for_model: solved in 9000 ms; simulated must within 5000 ms' });
 
     const third = (await challenges.issue(device, 'third'))!;
-    const thirdRes = await agentCall(svc.baseUrl, agent.key, 'POST', AGENT_PATHS.challengeResult(third.challengeId), { ...solveChallenge(third), nonce: '99999999999' });
+    // A nonce that does not solve this seed's puzzle (at 4 bits, one in sixteen nonces would).
+    const solved = solveChallenge(third);
+    let nonce = 1_000_000;
+    while (proofOfWorkProblem(third, { ...solved, nonce: String(nonce) }) !== 'wrong_nonce') nonce++;
+    const thirdRes = await agentCall(svc.baseUrl, agent.key, 'POST', AGENT_PATHS.challengeResult(third.challengeId), { ...solved, nonce: String(nonce) });
     expect(thirdRes.body.verdict).toBe('failed');
     expect((await events(agent.deviceId)).slice(-7)).toEqual(['ChallengeIssued', 'ChallengeFailed', 'ChallengeIssued', 'ChallengeFailed', 'ChallengeIssued', 'ChallengeFailed', 'DeviceDisqualified']);
     const view = await agentCall(svc.baseUrl, agent.key, 'GET', AGENT_PATHS.verification);

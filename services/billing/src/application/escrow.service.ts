@@ -70,6 +70,9 @@ export class EscrowService implements FundingExpiry {
 
   async onLeaseHourCompleted(e: Wire<leasingV1.LeaseHourCompleted>, metadata: EventMetadata, tx: SqlExecutor): Promise<void> {
     const price = e.pricePerGpuHour!;
+    // Never guessed: an hour without its outcome is neither charged nor refunded (dead letter).
+    if (e.outcome !== 'proven' && e.outcome !== 'unproven') throw new ContractViolation(`LeaseHourCompleted of lease ${e.leaseId} carries no outcome`, 'CONTRACT.MISSING_FIELD');
+    const outcome = e.outcome;
     const decided = await this.decide(tx, e.leaseId, causedByEvent(metadata), {
       type: 'SettleHour',
       settlementId: derivedId('lease-hour', e.leaseId, e.deviceId, String(e.hourIndex)),
@@ -79,7 +82,7 @@ export class EscrowService implements FundingExpiry {
       hourIndex: e.hourIndex,
       gpuCount: e.gpuCount,
       pricePerGpuHour: { amountBaseUnits: price.amountBaseUnits, asset: assetOf(price.asset) },
-      outcome: e.outcome === 'proven' ? 'proven' : 'unproven',
+      outcome,
       hourStart: e.hourStart!,
       hourEnd: e.hourEnd!,
       parameters: this.parameters,

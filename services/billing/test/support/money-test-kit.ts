@@ -156,7 +156,7 @@ export class MoneyTestKit {
     });
   }
 
-  hourCompleted(leaseId: string, customerId: string, slot: Slot, hourIndex: number, outcome: leasingV1.LeaseHourOutcome): Promise<void> {
+  hourCompleted(leaseId: string, customerId: string, slot: Slot, hourIndex: number, outcome: leasingV1.LeaseHourOutcome | undefined): Promise<void> {
     const start = new Date(Date.UTC(2026, 11, 1, hourIndex));
     return this.publish('leasing', leasingV1.LeaseHourCompletedSchema, leaseId, {
       leaseId,
@@ -169,7 +169,7 @@ export class MoneyTestKit {
       hourStart: timestampFromDate(start),
       hourEnd: timestampFromDate(new Date(start.getTime() + 3_600_000)),
       completedAt: timestampFromDate(new Date()),
-      outcome,
+      ...(outcome === undefined ? {} : { outcome }),
       verificationEventId: randomUUID(),
     });
   }

@@ -2,7 +2,10 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Asset, billingV1, commonV1, ledgerV1, matchingV1, verificationV1 } from '@ionet/contracts';
 import { CommandHandlers } from '@ionet/eventing';
 import { AgentWorkMailbox, ApiKeyService } from '@ionet/platform';
-import { publishFact, startTestService, type RunningTestService, type TestNamespace } from '@ionet/testing';
+import { sendFact, startTestService, testKafka, type RunningTestService, type TestNamespace } from '@ionet/testing';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import type { Producer } from 'kafkajs';
+import type { EventContext } from '@ionet/contracts';
 import { randomUUID } from 'node:crypto';
 import { leaseAggregate } from '../../src/application/leasing-aggregates';
 import { LeasesService } from '../../src/application/leases.service';
@@ -26,6 +29,7 @@ export class LeasingTestKit {
   mailbox!: AgentWorkMailbox;
   leases!: LeasesService;
   private handlers!: CommandHandlers;
+  private producer?: Producer;
 
   constructor(readonly ns: TestNamespace) {}
 
@@ -39,6 +43,18 @@ export class LeasingTestKit {
     this.mailbox = this.svc.app.get(AgentWorkMailbox);
     this.leases = this.svc.app.get(LeasesService);
     this.handlers = this.svc.app.get(CommandHandlers);
+    this.producer = testKafka('leasing-test-publisher').producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect();
+    await this.svc?.close();
+  }
+
+  /** A fact of another context, as its relay would publish it; returns its event id. */
+  private publish<D extends DescMessage>(context: EventContext, schema: D, key: string, data: MessageInitShape<D>, aggregateVersion = 1n): Promise<string> {
+    return sendFact(this.producer!, this.ns.topicPrefix, context, schema, key, data, { aggregateVersion });
   }
 
   async customerKey(organizationId: string): Promise<string> {
@@ -62,7 +78,7 @@ export class LeasingTestKit {
     const list = Array.from({ length: devices }, () => ({ deviceId: randomUUID(), supplierId: randomUUID() }));
     const hours = options.hours ?? 2;
     const compute = PRICE * BigInt(devices) * BigInt(hours);
-    await publishFact(this.ns.topicPrefix, 'matching', matchingV1.ClusterRequestedSchema, requestId, {
+    await this.publish('matching', matchingV1.ClusterRequestedSchema, requestId, {
       requestId,
       customerId,
       clusterType: options.clusterType ?? matchingV1.ClusterType.RAY,
@@ -77,8 +93,7 @@ export class LeasingTestKit {
       paymentAsset: Asset.USDC,
       requestedAt: timestampFromDate(new Date()),
     });
-    await publishFact(
-      this.ns.topicPrefix,
+    await this.publish(
       'matching',
       matchingV1.ClusterMatchedSchema,
       requestId,
@@ -101,7 +116,7 @@ export class LeasingTestKit {
   }
 
   funded(leaseId: string, customerId: string): Promise<string> {
-    return publishFact(this.ns.topicPrefix, 'ledger', ledgerV1.LeaseFundedSchema, leaseId, {
+    return this.publish('ledger', ledgerV1.LeaseFundedSchema, leaseId, {
       leaseId,
       customerId,
       escrowId: leaseId,
@@ -112,7 +127,7 @@ export class LeasingTestKit {
   }
 
   fundingFailed(leaseId: string, customerId: string): Promise<string> {
-    return publishFact(this.ns.topicPrefix, 'billing', billingV1.EscrowLockFailedSchema, leaseId, {
+    return this.publish('billing', billingV1.EscrowLockFailedSchema, leaseId, {
       leaseId,
       customerId,
       required: usdc(10n),
@@ -125,7 +140,7 @@ export class LeasingTestKit {
   }
 
   jobReported(leaseId: string, jobId: string, deviceId: string, sequence: number, kind: 'accepted' | 'started' | 'running' | 'exited' | 'log' | 'stopped' | 'failed_to_start', extra: { text?: string; stream?: string; exitCode?: number } = {}): Promise<string> {
-    return publishFact(this.ns.topicPrefix, 'verification', verificationV1.AgentJobReportedSchema, jobId, {
+    return this.publish('verification', verificationV1.AgentJobReportedSchema, jobId, {
       jobId,
       leaseId,
       deviceId,
@@ -140,7 +155,7 @@ export class LeasingTestKit {
   }
 
   hourVerified(leaseId: string, deviceId: string, hourIndex: number, start: Date): Promise<string> {
-    return publishFact(this.ns.topicPrefix, 'verification', verificationV1.TimeLockHourVerifiedSchema, `${leaseId}:${deviceId}`, {
+    return this.publish('verification', verificationV1.TimeLockHourVerifiedSchema, `${leaseId}:${deviceId}`, {
       leaseId,
       deviceId,
       hourIndex,
@@ -154,7 +169,7 @@ export class LeasingTestKit {
   }
 
   hourViolated(leaseId: string, deviceId: string, hourIndex: number, start: Date): Promise<string> {
-    return publishFact(this.ns.topicPrefix, 'verification', verificationV1.TimeLockViolatedSchema, `${leaseId}:${deviceId}`, {
+    return this.publish('verification', verificationV1.TimeLockViolatedSchema, `${leaseId}:${deviceId}`, {
       leaseId,
       deviceId,
       hourIndex,
@@ -168,7 +183,7 @@ export class LeasingTestKit {
 
   replacement(leaseId: string, failedDeviceId: string): Promise<{ deviceId: string; supplierId: string }> {
     const replacement = { deviceId: randomUUID(), supplierId: randomUUID() };
-    return publishFact(this.ns.topicPrefix, 'matching', matchingV1.ReplacementMatchedSchema, leaseId, {
+    return this.publish('matching', matchingV1.ReplacementMatchedSchema, leaseId, {
       requestId: randomUUID(),
       leaseId,
       failedDeviceId,

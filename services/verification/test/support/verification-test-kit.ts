@@ -1,13 +1,29 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { AGENT_PATHS, chainHeartbeat, generateAgentKey, processDigest, signAgentRequest, type AgentKey, type SignedHeartbeat } from '@ionet/agent-protocol';
-import { Asset, commonV1, inventoryV1, leasingV1 } from '@ionet/contracts';
-import { publishFact, startTestService, type RunningTestService, type TestNamespace } from '@ionet/testing';
+import { Asset, commonV1, inventoryV1, leasingV1, type EventContext } from '@ionet/contracts';
+import { sendFact, startTestService, testKafka, type RunningTestService, type TestNamespace } from '@ionet/testing';
 import type { VerificationConfig } from '../../src/verification.config';
 import { verificationService } from '../../src/verification.module';
 import { randomUUID } from 'node:crypto';
 
-export { publishFact };
+/** Publishes one fact as its owning service's relay would: envelope, key and type headers. */
+export async function publishFact<Desc extends DescMessage>(
+  topicPrefix: string,
+  context: EventContext,
+  schema: Desc,
+  aggregateId: string,
+  data: MessageInitShape<Desc>,
+  aggregateVersion = 1n,
+): Promise<void> {
+  const producer = testKafka('verification-test-publisher').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await sendFact(producer, topicPrefix, context, schema, aggregateId, data, { aggregateVersion });
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 export interface TestAgent {
   key: AgentKey;

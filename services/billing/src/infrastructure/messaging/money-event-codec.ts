@@ -13,7 +13,6 @@ function amountIn(value: DomainMoney, asset: Asset, field: string): bigint {
   return value.amountBaseUnits;
 }
 
-const NO_TIME = new Date(0);
 
 const slotToWire = (s: EscrowSlot, asset: Asset) => ({ deviceId: s.deviceId, supplierId: s.supplierId, gpuCount: s.gpuCount, pricePerGpuHour: money(s.pricePerGpuHourBaseUnits, asset) });
 const slotFromWire = (s: { deviceId: string; supplierId: string; gpuCount: number; pricePerGpuHour?: DomainMoney }, asset: Asset): EscrowSlot => ({
@@ -111,7 +110,8 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
       const asset = assetOf(w.amount!.asset);
       const terms = termsFromWire(w, asset);
       if (terms.requiredBaseUnits !== amountIn(w.amount!, asset, 'amount')) throw new ContractError(CONTRACT_ERROR_CODES.violation, 'amount is not compute plus fees');
-      return { type: 'EscrowLocked', fundingId: w.fundingId, leaseId: w.leaseId, customerId: w.customerId, asset, terms, sourceEventId: w.sourceEventId, at: w.lockedAt! };
+      // An escrow locked before fundings had ids funded the lease's creation (funding id = lease id).
+      return { type: 'EscrowLocked', fundingId: w.fundingId ?? w.leaseId, leaseId: w.leaseId, customerId: w.customerId, asset, terms, sourceEventId: w.sourceEventId ?? '', at: w.lockedAt! };
     },
   },
   EscrowLockFailed: {
@@ -131,14 +131,14 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
       if (w.reason !== 'funding_window_expired' && w.reason !== 'lease_terminated') throw new ContractError(CONTRACT_ERROR_CODES.violation, `unknown escrow failure reason ${w.reason}`);
       return {
         type: 'EscrowLockFailed',
-        fundingId: w.fundingId,
+        fundingId: w.fundingId ?? w.leaseId,
         leaseId: w.leaseId,
         customerId: w.customerId,
         asset,
         requiredBaseUnits: w.required!.amountBaseUnits,
         availableBaseUnits: amountIn(w.available!, asset, 'available'),
         reason: w.reason,
-        sourceEventId: w.sourceEventId,
+        sourceEventId: w.sourceEventId ?? '',
         at: w.failedAt!,
       };
     },
@@ -278,7 +278,7 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
       customerId: w.customerId,
       asset: assetOf(w.amount!.asset),
       amountBaseUnits: w.amount!.amountBaseUnits,
-      sourceEventId: w.sourceEventId,
+      sourceEventId: w.sourceEventId ?? '',
       at: w.releasedAt!,
     }),
   },
@@ -286,19 +286,19 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
 
 const LINE_KINDS: readonly InvoiceLineKind[] = ['charge', 'fee', 'refund'];
 
-function lineFromWire(l: { leaseId: string; description: string; quantity: bigint; unitPrice?: DomainMoney; amount?: DomainMoney; kind: string; deviceId?: string; hourIndex: number; hourStart?: Date; sourceId: string }, asset: Asset): InvoiceLine {
+function lineFromWire(l: { leaseId: string; description: string; quantity: bigint; unitPrice?: DomainMoney; amount?: DomainMoney; kind: string; deviceId?: string; hourIndex: number; hourStart?: Date; sourceId?: string }, asset: Asset): InvoiceLine {
   if (!LINE_KINDS.includes(l.kind as InvoiceLineKind)) throw new ContractError(CONTRACT_ERROR_CODES.violation, `unknown invoice line kind ${l.kind}`);
   return {
     kind: l.kind as InvoiceLineKind,
     leaseId: l.leaseId,
     deviceId: l.deviceId ?? '',
     hourIndex: l.hourIndex,
-    hourStart: !l.hourStart || l.hourStart.getTime() === 0 ? null : l.hourStart,
+    hourStart: l.hourStart ?? null,
     description: l.description,
     quantity: Number(l.quantity),
     unitPriceBaseUnits: amountIn(l.unitPrice!, asset, 'unit_price'),
     amountBaseUnits: amountIn(l.amount!, asset, 'amount'),
-    sourceId: l.sourceId,
+    sourceId: l.sourceId ?? '',
   };
 }
 
@@ -319,7 +319,7 @@ export const invoiceEventCodec = eventCodec<InvoiceEvent>()({
         kind: l.kind,
         deviceId: l.deviceId || undefined,
         hourIndex: l.hourIndex,
-        hourStart: l.hourStart ?? NO_TIME,
+        hourStart: l.hourStart ?? undefined,
         sourceId: l.sourceId,
       })),
       total: money(e.totals.totalBaseUnits, e.asset),

@@ -124,7 +124,7 @@ export const leaseEventCodec = eventCodec<LeaseEvent>()({
         hourStart: w.hourStart!,
         hourEnd: w.hourEnd!,
         outcome: w.outcome,
-        verificationEventId: w.verificationEventId,
+        verificationEventId: w.verificationEventId ?? '',
         at: w.completedAt!,
       };
     },

@@ -12,15 +12,18 @@ const WALLET = 'So1anaWa11et1111111111111111111111111111111';
 /** One event of every mapped type, as the consumer hands them over (domain shape). */
 const SAMPLE_EVENTS: { [T in PostingEventType]: PostingEvents[T] } = {
   'ionet.billing.v1.DepositReceived': { depositId: 'd1', customerId: CUSTOMER, amount: usdc(10_000_000n), method: 'usdc', externalReference: 'tx', receivedAt: at },
-  'ionet.billing.v1.EscrowLocked': { escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: at, fundingId: 'l1', computeAmount: usdc(2_000_000n), sourceEventId: 'v0', ioPriceUsdMicros: 0n, slots: [], hours: 1 },
+  'ionet.billing.v1.EscrowLocked': {
+    escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: at,
+    fundingId: 'l1', computeAmount: usdc(2_000_000n), sourceEventId: 'v0', ioPriceUsdMicros: 0n, slots: [], hours: 2,
+  },
   'ionet.billing.v1.UsageCharged': {
     chargeId: 'ch1', leaseId: 'l1', customerId: CUSTOMER, supplierId: SUPPLIER, deviceId: 'dev1', hourIndex: 1,
     gross: usdc(1_000_000n), supplierEarnings: usdc(977_500n), platformFee: usdc(22_500n), sourceEventId: 'v1', chargedAt: at,
     computeAmount: usdc(988_750n), customerFee: usdc(11_250n), supplierFee: usdc(11_250n), gpuCount: 1, pricePerGpuHour: usdc(988_750n), hourStart: at, hourEnd: at,
   },
   'ionet.billing.v1.FeeRetained': { feeId: 'f1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(45_000n), reason: 'early_termination', sourceEventId: 'v4', retainedAt: at },
-  'ionet.billing.v1.RefundIssued': { refundId: 'r1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), reason: 'time_lock_violated', sourceEventId: 'v2', refundedAt: at, deviceId: 'dev1', hourIndex: 1, deviceHours: 1 },
-  'ionet.billing.v1.EscrowReleased': { escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), releasedAt: at, sourceEventId: 'v3' },
+  'ionet.billing.v1.RefundIssued': { refundId: 'r1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), reason: 'time_lock_violated', sourceEventId: 'v2', refundedAt: at, deviceId: 'dev1', hourIndex: 0, deviceHours: 1 },
+  'ionet.billing.v1.EscrowReleased': { escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), releasedAt: at, sourceEventId: 'v5' },
   'ionet.billing.v1.PayoutSettled': { payoutId: 'p1', supplierId: SUPPLIER, wallet: WALLET, amount: usdc(977_500n), periodStart: at, periodEnd: at, chainTransactionSignature: 'sig', settledAt: at },
   'ionet.tokenomics.v1.EmissionMinted': { epochNumber: 1n, amount: io(456_621_004_566n), totalEmitted: io(456_621_004_566n), chainTransactionSignature: 'sig', mintedAt: at },
   'ionet.tokenomics.v1.RewardsAllocated': {

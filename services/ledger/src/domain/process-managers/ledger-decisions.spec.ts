@@ -5,14 +5,16 @@ const at = new Date('2026-12-01T10:30:00Z');
 const usdc = (n: bigint) => ({ amountBaseUnits: n, asset: 'USDC' });
 const idOf = (...parts: string[]) => parts.join('/');
 const inputs = { eventId: 'evt-1', idOf };
+/** What billing adds to each lock beyond the money (not read by these rules). */
+const lockTerms = { fundingId: 'l1', computeAmount: usdc(2_000_000n), sourceEventId: 'v0', ioPriceUsdMicros: 0n, slots: [], hours: 2 };
 
 describe('ledger process managers: each decision keyed by what caused it', () => {
   it('funds a lease once per lease with what its escrow holds; a later lock (an extension) addresses the same decision', () => {
-    const decisions = onEscrowLocked({ escrowId: 'e1', leaseId: 'l1', customerId: 'c1', amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: at, fundingId: 'l1', computeAmount: usdc(2_000_000n), sourceEventId: 'src', ioPriceUsdMicros: 0n, slots: [], hours: 1 }, inputs);
+    const decisions = onEscrowLocked({ escrowId: 'e1', leaseId: 'l1', customerId: 'c1', amount: usdc(2_045_000n), reservationFee: usdc(5_000n), paymentFee: usdc(40_000n), lockedAt: at, ...lockTerms }, inputs);
     expect(decisions).toEqual([
       { streamKey: ['lease-funded', 'l1'], streamType: 'ledger-lease-funding', decision: { type: 'LeaseFunded', leaseId: 'l1', customerId: 'c1', escrowId: 'e1', escrowed: usdc(2_045_000n), sourceEventId: 'evt-1', fundedAt: at } },
     ]);
-    const again = onEscrowLocked({ escrowId: 'e2', leaseId: 'l1', customerId: 'c1', amount: usdc(1_000n), reservationFee: usdc(0n), paymentFee: usdc(0n), lockedAt: at, fundingId: 'l1', computeAmount: usdc(1_000n), sourceEventId: 'src', ioPriceUsdMicros: 0n, slots: [], hours: 1 }, { ...inputs, eventId: 'evt-2' });
+    const again = onEscrowLocked({ escrowId: 'e2', leaseId: 'l1', customerId: 'c1', amount: usdc(1_000n), reservationFee: usdc(0n), paymentFee: usdc(0n), lockedAt: at, ...lockTerms }, { ...inputs, eventId: 'evt-2' });
     expect(again.map((d) => d.streamKey)).toEqual([['lease-funded', 'l1']]);
   });
 
@@ -25,7 +27,7 @@ describe('ledger process managers: each decision keyed by what caused it', () =>
     const charge = {
       chargeId: 'ch1', leaseId: 'l1', customerId: 'c1', supplierId: 's1', deviceId: 'd1', hourIndex: 3,
       gross: usdc(1_000_001n), supplierEarnings: usdc(977_500n), platformFee: usdc(22_501n), sourceEventId: 'v', chargedAt: at,
-      computeAmount: usdc(988_751n), customerFee: usdc(11_250n), supplierFee: usdc(11_251n), gpuCount: 1, pricePerGpuHour: usdc(988_751n), hourStart: at, hourEnd: at,
+      computeAmount: usdc(988_750n), customerFee: usdc(11_251n), supplierFee: usdc(11_250n), gpuCount: 1, pricePerGpuHour: usdc(988_750n), hourStart: at, hourEnd: at,
     };
     const [payout, buyback] = onUsageCharged(charge, inputs);
     expect(payout!.streamKey).toEqual(['payout-accrual', 'ch1']);

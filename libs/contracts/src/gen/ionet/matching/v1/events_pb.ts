@@ -10,7 +10,7 @@ import type { ConnectivityTier, SecurityTier, SupplySource } from "../../common/
 import { file_ionet_common_v1_device } from "../../common/v1/device_pb";
 import type { Asset, Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { DeviceReservation } from "./types_pb";
+import type { DeviceReservation, PlacementExplain } from "./types_pb";
 import { file_ionet_matching_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/matching/v1/events.proto.
  */
 export const file_ionet_matching_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch5pb25ldC9tYXRjaGluZy92MS9ldmVudHMucHJvdG8SEWlvbmV0Lm1hdGNoaW5nLnYxIswEChBDbHVzdGVyUmVxdWVzdGVkEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSNAoMY2x1c3Rlcl90eXBlGAMgASgOMh4uaW9uZXQubWF0Y2hpbmcudjEuQ2x1c3RlclR5cGUSDwoHcHVycG9zZRgEIAEoCRIRCglncHVfbW9kZWwYBSABKAkSEQoJZ3B1X2NvdW50GAYgASgNEhUKDWNvdW50cnlfY29kZXMYByADKAkSDwoHcmVnaW9ucxgIIAMoCRI8ChFjb25uZWN0aXZpdHlfdGllchgJIAEoDjIhLmlvbmV0LmNvbW1vbi52MS5Db25uZWN0aXZpdHlUaWVyEjQKDXNlY3VyaXR5X3RpZXIYCiABKA4yHS5pb25ldC5jb21tb24udjEuU2VjdXJpdHlUaWVyEjUKDnN1cHBseV9zb3VyY2VzGAsgAygOMh0uaW9uZXQuY29tbW9uLnYxLlN1cHBseVNvdXJjZRIWCg5kdXJhdGlvbl9ob3VycxgMIAEoDRI7ChZtYXhfcHJpY2VfcGVyX2dwdV9ob3VyGA0gASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SACIAQESLQoNcGF5bWVudF9hc3NldBgOIAEoDjIWLmlvbmV0LmNvbW1vbi52MS5Bc3NldBIwCgxyZXF1ZXN0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhkKF19tYXhfcHJpY2VfcGVyX2dwdV9ob3VyIr8DCg5DbHVzdGVyTWF0Y2hlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhAKCHF1b3RlX2lkGAMgASgJEjoKDHJlc2VydmF0aW9ucxgEIAMoCzIkLmlvbmV0Lm1hdGNoaW5nLnYxLkRldmljZVJlc2VydmF0aW9uEhYKDmR1cmF0aW9uX2hvdXJzGAUgASgNEi0KDWNvbXB1dGVfcHJpY2UYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoPcmVzZXJ2YXRpb25fZmVlGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EisKC3BheW1lbnRfZmVlGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EisKC3RvdGFsX3ByaWNlGAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjQKEHF1b3RlX2V4cGlyZXNfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCm1hdGNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrMBChJDbHVzdGVyTWF0Y2hGYWlsZWQSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRI1CgZyZWFzb24YAyABKA4yJS5pb25ldC5tYXRjaGluZy52MS5NYXRjaEZhaWx1cmVSZWFzb24SDgoGZGV0YWlsGAQgASgJEi0KCWZhaWxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivQEKE1Jlc2VydmF0aW9uUmVsZWFzZWQSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghxdW90ZV9pZBgCIAEoCRISCgpkZXZpY2VfaWRzGAMgAygJEjsKBnJlYXNvbhgEIAEoDjIrLmlvbmV0Lm1hdGNoaW5nLnYxLlJlc2VydmF0aW9uUmVsZWFzZVJlYXNvbhIvCgtyZWxlYXNlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivwEKElJlcGxhY2VtZW50TWF0Y2hlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhgKEGZhaWxlZF9kZXZpY2VfaWQYAyABKAkSOQoLcmVwbGFjZW1lbnQYBCABKAsyJC5pb25ldC5tYXRjaGluZy52MS5EZXZpY2VSZXNlcnZhdGlvbhIuCgptYXRjaGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK+AQoWUmVwbGFjZW1lbnRNYXRjaEZhaWxlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGxlYXNlX2lkGAIgASgJEhgKEGZhaWxlZF9kZXZpY2VfaWQYAyABKAkSNQoGcmVhc29uGAQgASgOMiUuaW9uZXQubWF0Y2hpbmcudjEuTWF0Y2hGYWlsdXJlUmVhc29uEi0KCWZhaWxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqlQEKC0NsdXN0ZXJUeXBlEhwKGENMVVNURVJfVFlQRV9VTlNQRUNJRklFRBAAEhQKEENMVVNURVJfVFlQRV9SQVkQARIZChVDTFVTVEVSX1RZUEVfTUVHQV9SQVkQAhIbChdDTFVTVEVSX1RZUEVfS1VCRVJORVRFUxADEhoKFkNMVVNURVJfVFlQRV9DT05UQUlORVIQBCrCAQoSTWF0Y2hGYWlsdXJlUmVhc29uEiQKIE1BVENIX0ZBSUxVUkVfUkVBU09OX1VOU1BFQ0lGSUVEEAASLgoqTUFUQ0hfRkFJTFVSRV9SRUFTT05fSU5TVUZGSUNJRU5UX0NBUEFDSVRZEAESLAooTUFUQ0hfRkFJTFVSRV9SRUFTT05fUFJJQ0VfTElNSVRfVE9PX0xPVxACEigKJE1BVENIX0ZBSUxVUkVfUkVBU09OX0lOVkFMSURfUkVRVUVTVBADKoACChhSZXNlcnZhdGlvblJlbGVhc2VSZWFzb24SKgomUkVTRVJWQVRJT05fUkVMRUFTRV9SRUFTT05fVU5TUEVDSUZJRUQQABIzCi9SRVNFUlZBVElPTl9SRUxFQVNFX1JFQVNPTl9RVU9URV9FWFBJUkVEX1VOUEFJRBABEioKJlJFU0VSVkFUSU9OX1JFTEVBU0VfUkVBU09OX0xFQVNFX0VOREVEEAISKAokUkVTRVJWQVRJT05fUkVMRUFTRV9SRUFTT05fQ0FOQ0VMTEVEEAMSLQopUkVTRVJWQVRJT05fUkVMRUFTRV9SRUFTT05fRlVORElOR19GQUlMRUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money, file_ionet_matching_v1_types]);
+  fileDesc("Ch5pb25ldC9tYXRjaGluZy92MS9ldmVudHMucHJvdG8SEWlvbmV0Lm1hdGNoaW5nLnYxIswEChBDbHVzdGVyUmVxdWVzdGVkEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSNAoMY2x1c3Rlcl90eXBlGAMgASgOMh4uaW9uZXQubWF0Y2hpbmcudjEuQ2x1c3RlclR5cGUSDwoHcHVycG9zZRgEIAEoCRIRCglncHVfbW9kZWwYBSABKAkSEQoJZ3B1X2NvdW50GAYgASgNEhUKDWNvdW50cnlfY29kZXMYByADKAkSDwoHcmVnaW9ucxgIIAMoCRI8ChFjb25uZWN0aXZpdHlfdGllchgJIAEoDjIhLmlvbmV0LmNvbW1vbi52MS5Db25uZWN0aXZpdHlUaWVyEjQKDXNlY3VyaXR5X3RpZXIYCiABKA4yHS5pb25ldC5jb21tb24udjEuU2VjdXJpdHlUaWVyEjUKDnN1cHBseV9zb3VyY2VzGAsgAygOMh0uaW9uZXQuY29tbW9uLnYxLlN1cHBseVNvdXJjZRIWCg5kdXJhdGlvbl9ob3VycxgMIAEoDRI7ChZtYXhfcHJpY2VfcGVyX2dwdV9ob3VyGA0gASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SACIAQESLQoNcGF5bWVudF9hc3NldBgOIAEoDjIWLmlvbmV0LmNvbW1vbi52MS5Bc3NldBIwCgxyZXF1ZXN0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhkKF19tYXhfcHJpY2VfcGVyX2dwdV9ob3VyItoECg5DbHVzdGVyTWF0Y2hlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEhAKCHF1b3RlX2lkGAMgASgJEjoKDHJlc2VydmF0aW9ucxgEIAMoCzIkLmlvbmV0Lm1hdGNoaW5nLnYxLkRldmljZVJlc2VydmF0aW9uEhYKDmR1cmF0aW9uX2hvdXJzGAUgASgNEi0KDWNvbXB1dGVfcHJpY2UYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoPcmVzZXJ2YXRpb25fZmVlGAcgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EisKC3BheW1lbnRfZmVlGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EisKC3RvdGFsX3ByaWNlGAkgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjQKEHF1b3RlX2V4cGlyZXNfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCm1hdGNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKDGNsdXN0ZXJfdHlwZRgMIAEoDjIeLmlvbmV0Lm1hdGNoaW5nLnYxLkNsdXN0ZXJUeXBlEi0KDXBheW1lbnRfYXNzZXQYDSABKA4yFi5pb25ldC5jb21tb24udjEuQXNzZXQSNAoHcmVxdWVzdBgOIAEoCzIjLmlvbmV0Lm1hdGNoaW5nLnYxLkNsdXN0ZXJSZXF1ZXN0ZWQieAoNUXVvdGVBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCHF1b3RlX2lkGAIgASgJEhAKCGxlYXNlX2lkGAMgASgJEi8KC2FjY2VwdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKzAQoSQ2x1c3Rlck1hdGNoRmFpbGVkEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSNQoGcmVhc29uGAMgASgOMiUuaW9uZXQubWF0Y2hpbmcudjEuTWF0Y2hGYWlsdXJlUmVhc29uEg4KBmRldGFpbBgEIAEoCRItCglmYWlsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuEBChNSZXNlcnZhdGlvblJlbGVhc2VkEhIKCnJlcXVlc3RfaWQYASABKAkSEAoIcXVvdGVfaWQYAiABKAkSEgoKZGV2aWNlX2lkcxgDIAMoCRI7CgZyZWFzb24YBCABKA4yKy5pb25ldC5tYXRjaGluZy52MS5SZXNlcnZhdGlvblJlbGVhc2VSZWFzb24SLwoLcmVsZWFzZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKCGxlYXNlX2lkGAYgASgJSACIAQFCCwoJX2xlYXNlX2lkItEBChJSZXBsYWNlbWVudE1hdGNoZWQSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRIYChBmYWlsZWRfZGV2aWNlX2lkGAMgASgJEjkKC3JlcGxhY2VtZW50GAQgASgLMiQuaW9uZXQubWF0Y2hpbmcudjEuRGV2aWNlUmVzZXJ2YXRpb24SLgoKbWF0Y2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcXVvdGVfaWQYBiABKAkihgIKFlJlcGxhY2VtZW50TWF0Y2hGYWlsZWQSEgoKcmVxdWVzdF9pZBgBIAEoCRIQCghsZWFzZV9pZBgCIAEoCRIYChBmYWlsZWRfZGV2aWNlX2lkGAMgASgJEjUKBnJlYXNvbhgEIAEoDjIlLmlvbmV0Lm1hdGNoaW5nLnYxLk1hdGNoRmFpbHVyZVJlYXNvbhItCglmYWlsZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHF1b3RlX2lkGAYgASgJEjQKB2V4cGxhaW4YByABKAsyIy5pb25ldC5tYXRjaGluZy52MS5QbGFjZW1lbnRFeHBsYWluKpUBCgtDbHVzdGVyVHlwZRIcChhDTFVTVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIUChBDTFVTVEVSX1RZUEVfUkFZEAESGQoVQ0xVU1RFUl9UWVBFX01FR0FfUkFZEAISGwoXQ0xVU1RFUl9UWVBFX0tVQkVSTkVURVMQAxIaChZDTFVTVEVSX1RZUEVfQ09OVEFJTkVSEAQqwgEKEk1hdGNoRmFpbHVyZVJlYXNvbhIkCiBNQVRDSF9GQUlMVVJFX1JFQVNPTl9VTlNQRUNJRklFRBAAEi4KKk1BVENIX0ZBSUxVUkVfUkVBU09OX0lOU1VGRklDSUVOVF9DQVBBQ0lUWRABEiwKKE1BVENIX0ZBSUxVUkVfUkVBU09OX1BSSUNFX0xJTUlUX1RPT19MT1cQAhIoCiRNQVRDSF9GQUlMVVJFX1JFQVNPTl9JTlZBTElEX1JFUVVFU1QQAyqAAgoYUmVzZXJ2YXRpb25SZWxlYXNlUmVhc29uEioKJlJFU0VSVkFUSU9OX1JFTEVBU0VfUkVBU09OX1VOU1BFQ0lGSUVEEAASMwovUkVTRVJWQVRJT05fUkVMRUFTRV9SRUFTT05fUVVPVEVfRVhQSVJFRF9VTlBBSUQQARIqCiZSRVNFUlZBVElPTl9SRUxFQVNFX1JFQVNPTl9MRUFTRV9FTkRFRBACEigKJFJFU0VSVkFUSU9OX1JFTEVBU0VfUkVBU09OX0NBTkNFTExFRBADEi0KKVJFU0VSVkFUSU9OX1JFTEVBU0VfUkVBU09OX0ZVTkRJTkdfRkFJTEVEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money, file_ionet_matching_v1_types]);
 
 /**
  * @generated from message ionet.matching.v1.ClusterRequested
@@ -173,6 +173,23 @@ export type ClusterMatched = Message<"ionet.matching.v1.ClusterMatched"> & {
    * @generated from field: google.protobuf.Timestamp matched_at = 11;
    */
   matchedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ionet.matching.v1.ClusterType cluster_type = 12;
+   */
+  clusterType: ClusterType;
+
+  /**
+   * @generated from field: ionet.common.v1.Asset payment_asset = 13;
+   */
+  paymentAsset: Asset;
+
+  /**
+   * The request as placed: the constraints a replacement must meet.
+   *
+   * @generated from field: ionet.matching.v1.ClusterRequested request = 14;
+   */
+  request?: ClusterRequested | undefined;
 };
 
 /**
@@ -181,6 +198,41 @@ export type ClusterMatched = Message<"ionet.matching.v1.ClusterMatched"> & {
  */
 export const ClusterMatchedSchema: GenMessage<ClusterMatched> = /*@__PURE__*/
   messageDesc(file_ionet_matching_v1_events, 1);
+
+/**
+ * Leasing created a lease from the quote (its LeaseCreated): the devices stay held while the lease
+ * lives, past the quote's expiry.
+ *
+ * @generated from message ionet.matching.v1.QuoteAccepted
+ */
+export type QuoteAccepted = Message<"ionet.matching.v1.QuoteAccepted"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string quote_id = 2;
+   */
+  quoteId: string;
+
+  /**
+   * @generated from field: string lease_id = 3;
+   */
+  leaseId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp accepted_at = 4;
+   */
+  acceptedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.matching.v1.QuoteAccepted.
+ * Use `create(QuoteAcceptedSchema)` to create a new message.
+ */
+export const QuoteAcceptedSchema: GenMessage<QuoteAccepted> = /*@__PURE__*/
+  messageDesc(file_ionet_matching_v1_events, 2);
 
 /**
  * @generated from message ionet.matching.v1.ClusterMatchFailed
@@ -217,7 +269,7 @@ export type ClusterMatchFailed = Message<"ionet.matching.v1.ClusterMatchFailed">
  * Use `create(ClusterMatchFailedSchema)` to create a new message.
  */
 export const ClusterMatchFailedSchema: GenMessage<ClusterMatchFailed> = /*@__PURE__*/
-  messageDesc(file_ionet_matching_v1_events, 2);
+  messageDesc(file_ionet_matching_v1_events, 3);
 
 /**
  * @generated from message ionet.matching.v1.ReservationReleased
@@ -247,6 +299,13 @@ export type ReservationReleased = Message<"ionet.matching.v1.ReservationReleased
    * @generated from field: google.protobuf.Timestamp released_at = 5;
    */
   releasedAt?: Timestamp | undefined;
+
+  /**
+   * Set when a lease held the devices.
+   *
+   * @generated from field: optional string lease_id = 6;
+   */
+  leaseId?: string | undefined;
 };
 
 /**
@@ -254,7 +313,7 @@ export type ReservationReleased = Message<"ionet.matching.v1.ReservationReleased
  * Use `create(ReservationReleasedSchema)` to create a new message.
  */
 export const ReservationReleasedSchema: GenMessage<ReservationReleased> = /*@__PURE__*/
-  messageDesc(file_ionet_matching_v1_events, 3);
+  messageDesc(file_ionet_matching_v1_events, 4);
 
 /**
  * A failed device of a running lease replaced by another.
@@ -286,6 +345,11 @@ export type ReplacementMatched = Message<"ionet.matching.v1.ReplacementMatched">
    * @generated from field: google.protobuf.Timestamp matched_at = 5;
    */
   matchedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string quote_id = 6;
+   */
+  quoteId: string;
 };
 
 /**
@@ -293,7 +357,7 @@ export type ReplacementMatched = Message<"ionet.matching.v1.ReplacementMatched">
  * Use `create(ReplacementMatchedSchema)` to create a new message.
  */
 export const ReplacementMatchedSchema: GenMessage<ReplacementMatched> = /*@__PURE__*/
-  messageDesc(file_ionet_matching_v1_events, 4);
+  messageDesc(file_ionet_matching_v1_events, 5);
 
 /**
  * @generated from message ionet.matching.v1.ReplacementMatchFailed
@@ -323,6 +387,18 @@ export type ReplacementMatchFailed = Message<"ionet.matching.v1.ReplacementMatch
    * @generated from field: google.protobuf.Timestamp failed_at = 5;
    */
   failedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string quote_id = 6;
+   */
+  quoteId: string;
+
+  /**
+   * Why no device qualified under the lease's original constraints.
+   *
+   * @generated from field: ionet.matching.v1.PlacementExplain explain = 7;
+   */
+  explain?: PlacementExplain | undefined;
 };
 
 /**
@@ -330,7 +406,7 @@ export type ReplacementMatchFailed = Message<"ionet.matching.v1.ReplacementMatch
  * Use `create(ReplacementMatchFailedSchema)` to create a new message.
  */
 export const ReplacementMatchFailedSchema: GenMessage<ReplacementMatchFailed> = /*@__PURE__*/
-  messageDesc(file_ionet_matching_v1_events, 5);
+  messageDesc(file_ionet_matching_v1_events, 6);
 
 /**
  * @generated from enum ionet.matching.v1.ClusterType

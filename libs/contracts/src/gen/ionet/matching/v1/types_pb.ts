@@ -2,8 +2,8 @@
 // @generated from file ionet/matching/v1/types.proto (package ionet.matching.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/matching/v1/types.proto.
  */
 export const file_ionet_matching_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pb25ldC9tYXRjaGluZy92MS90eXBlcy5wcm90bxIRaW9uZXQubWF0Y2hpbmcudjEiggEKEURldmljZVJlc2VydmF0aW9uEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIRCglncHVfY291bnQYAyABKA0SMgoScHJpY2VfcGVyX2dwdV9ob3VyGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5YgZwcm90bzM", [file_ionet_common_v1_money]);
+  fileDesc("Ch1pb25ldC9tYXRjaGluZy92MS90eXBlcy5wcm90bxIRaW9uZXQubWF0Y2hpbmcudjEi2gEKEURldmljZVJlc2VydmF0aW9uEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIRCglncHVfY291bnQYAyABKA0SMgoScHJpY2VfcGVyX2dwdV9ob3VyGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjAKBHJvbGUYBSABKA4yIi5pb25ldC5tYXRjaGluZy52MS5SZXNlcnZhdGlvblJvbGUSFAoMY291bnRyeV9jb2RlGAYgASgJEg4KBnJlZ2lvbhgHIAEoCSKYAQoQUGxhY2VtZW50RXhwbGFpbhItCgVzdGVwcxgBIAMoCzIeLmlvbmV0Lm1hdGNoaW5nLnYxLkV4cGxhaW5TdGVwEhYKDmdwdXNfcmVxdWVzdGVkGAIgASgNEj0KDGFsdGVybmF0aXZlcxgDIAMoCzInLmlvbmV0Lm1hdGNoaW5nLnYxLlBsYWNlbWVudEFsdGVybmF0aXZlIkYKC0V4cGxhaW5TdGVwEg4KBmZpbHRlchgBIAEoCRIUCgxkZXZpY2VzX2xlZnQYAiABKA0SEQoJZ3B1c19sZWZ0GAMgASgNIk4KFFBsYWNlbWVudEFsdGVybmF0aXZlEg4KBmNoYW5nZRgBIAEoCRIOCgZ2YWx1ZXMYAiADKAkSFgoOZ3B1c19hdmFpbGFibGUYAyABKA0qhgEKD1Jlc2VydmF0aW9uUm9sZRIgChxSRVNFUlZBVElPTl9ST0xFX1VOU1BFQ0lGSUVEEAASGQoVUkVTRVJWQVRJT05fUk9MRV9IRUFEEAESGwoXUkVTRVJWQVRJT05fUk9MRV9XT1JLRVIQAhIZChVSRVNFUlZBVElPTl9ST0xFX05PREUQA2IGcHJvdG8z", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.matching.v1.DeviceReservation
@@ -37,6 +37,21 @@ export type DeviceReservation = Message<"ionet.matching.v1.DeviceReservation"> &
    * @generated from field: ionet.common.v1.Money price_per_gpu_hour = 4;
    */
   pricePerGpuHour?: Money | undefined;
+
+  /**
+   * @generated from field: ionet.matching.v1.ReservationRole role = 5;
+   */
+  role: ReservationRole;
+
+  /**
+   * @generated from field: string country_code = 6;
+   */
+  countryCode: string;
+
+  /**
+   * @generated from field: string region = 7;
+   */
+  region: string;
 };
 
 /**
@@ -45,4 +60,123 @@ export type DeviceReservation = Message<"ionet.matching.v1.DeviceReservation"> &
  */
 export const DeviceReservationSchema: GenMessage<DeviceReservation> = /*@__PURE__*/
   messageDesc(file_ionet_matching_v1_types, 0);
+
+/**
+ * Why a request could not be placed: candidates left after each filter, in order, and the nearest
+ * changes to the request that would place it now.
+ *
+ * @generated from message ionet.matching.v1.PlacementExplain
+ */
+export type PlacementExplain = Message<"ionet.matching.v1.PlacementExplain"> & {
+  /**
+   * @generated from field: repeated ionet.matching.v1.ExplainStep steps = 1;
+   */
+  steps: ExplainStep[];
+
+  /**
+   * @generated from field: uint32 gpus_requested = 2;
+   */
+  gpusRequested: number;
+
+  /**
+   * @generated from field: repeated ionet.matching.v1.PlacementAlternative alternatives = 3;
+   */
+  alternatives: PlacementAlternative[];
+};
+
+/**
+ * Describes the message ionet.matching.v1.PlacementExplain.
+ * Use `create(PlacementExplainSchema)` to create a new message.
+ */
+export const PlacementExplainSchema: GenMessage<PlacementExplain> = /*@__PURE__*/
+  messageDesc(file_ionet_matching_v1_types, 1);
+
+/**
+ * @generated from message ionet.matching.v1.ExplainStep
+ */
+export type ExplainStep = Message<"ionet.matching.v1.ExplainStep"> & {
+  /**
+   * cluster_ready, gpuModel, not_reserved, countryCodes, connectivityTier, securityTier, sources, maxPricePerGpuHour
+   *
+   * @generated from field: string filter = 1;
+   */
+  filter: string;
+
+  /**
+   * @generated from field: uint32 devices_left = 2;
+   */
+  devicesLeft: number;
+
+  /**
+   * @generated from field: uint32 gpus_left = 3;
+   */
+  gpusLeft: number;
+};
+
+/**
+ * Describes the message ionet.matching.v1.ExplainStep.
+ * Use `create(ExplainStepSchema)` to create a new message.
+ */
+export const ExplainStepSchema: GenMessage<ExplainStep> = /*@__PURE__*/
+  messageDesc(file_ionet_matching_v1_types, 2);
+
+/**
+ * @generated from message ionet.matching.v1.PlacementAlternative
+ */
+export type PlacementAlternative = Message<"ionet.matching.v1.PlacementAlternative"> & {
+  /**
+   * countryCodes, connectivityTier, securityTier, sources, maxPricePerGpuHour, gpuCount
+   *
+   * @generated from field: string change = 1;
+   */
+  change: string;
+
+  /**
+   * @generated from field: repeated string values = 2;
+   */
+  values: string[];
+
+  /**
+   * @generated from field: uint32 gpus_available = 3;
+   */
+  gpusAvailable: number;
+};
+
+/**
+ * Describes the message ionet.matching.v1.PlacementAlternative.
+ * Use `create(PlacementAlternativeSchema)` to create a new message.
+ */
+export const PlacementAlternativeSchema: GenMessage<PlacementAlternative> = /*@__PURE__*/
+  messageDesc(file_ionet_matching_v1_types, 3);
+
+/**
+ * @generated from enum ionet.matching.v1.ReservationRole
+ */
+export enum ReservationRole {
+  /**
+   * @generated from enum value: RESERVATION_ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RESERVATION_ROLE_HEAD = 1;
+   */
+  HEAD = 1,
+
+  /**
+   * @generated from enum value: RESERVATION_ROLE_WORKER = 2;
+   */
+  WORKER = 2,
+
+  /**
+   * @generated from enum value: RESERVATION_ROLE_NODE = 3;
+   */
+  NODE = 3,
+}
+
+/**
+ * Describes the enum ionet.matching.v1.ReservationRole.
+ */
+export const ReservationRoleSchema: GenEnum<ReservationRole> = /*@__PURE__*/
+  enumDesc(file_ionet_matching_v1_types, 0);
 

@@ -1,0 +1,20 @@
+import { baseConfigSchema } from '@ionet/platform';
+import { z } from 'zod';
+
+export const matchingConfigSchema = baseConfigSchema.extend({
+  /** How long a quote holds its devices unpaid (DOMAIN.md: 20 minutes; a governed parameter later). */
+  QUOTE_HOLD_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(20 * 60),
+  /** The IO price in USD micros per IO, fixed in development until billing's oracle adapter lands
+   *  on main (DOMAIN.md: "fixed in development"). */
+  IO_PRICE_USD_MICROS: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer (USD micros per IO)')
+    .default('2000000')
+    .transform((v) => BigInt(v)),
+  /** Placement attempts when another quote took a chosen device first (the constraint refused it). */
+  QUOTE_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(100).default(20),
+  /** Quote transactions one instance runs at once; more wait in order (never for a pooled
+   *  connection past its timeout): keep it below DATABASE_POOL_MAX, which consumers share. */
+  QUOTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+});
+export type MatchingConfig = z.infer<typeof matchingConfigSchema>;
