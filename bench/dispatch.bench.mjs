@@ -125,7 +125,7 @@ export async function run({ root, flags }) {
         const quoteId = randomUUID();
         const devices = Array.from({ length: opts.devices }, () => randomUUID());
         await publish('matching', matchingV1.ClusterRequestedSchema, requestId, clusterRequested(requestId, customerId, opts.devices));
-        await publish('matching', matchingV1.ClusterMatchedSchema, requestId, clusterMatched(requestId, quoteId, customerId, devices));
+        await publish('matching', matchingV1.ClusterMatchedSchema, requestId, clusterMatched(requestId, quoteId, customerId, devices, clusterRequested(requestId, customerId, opts.devices)));
         clusters.push({ quoteId, devices });
       }
       const body = (quoteId) => ({ quoteId, name: 'bench', image: 'rayproject/ray:2.9.0-gpu', command: ['python', 'train.py'], env: {}, ports: [8265] });
@@ -253,14 +253,25 @@ function clusterRequested(requestId, customerId, gpuCount) {
   };
 }
 
-function clusterMatched(requestId, quoteId, customerId, devices) {
+function clusterMatched(requestId, quoteId, customerId, devices, request) {
   const compute = 2_000_000n * BigInt(devices.length);
   const usdc = (n) => ({ amountBaseUnits: n.toString(), asset: Asset.USDC });
   return {
     requestId,
     customerId,
     quoteId,
-    reservations: devices.map((deviceId) => ({ deviceId, supplierId: randomUUID(), gpuCount: 1, pricePerGpuHour: PRICE })),
+    reservations: devices.map((deviceId, i) => ({
+      deviceId,
+      supplierId: randomUUID(),
+      gpuCount: 1,
+      pricePerGpuHour: PRICE,
+      role: i === 0 ? matchingV1.ReservationRole.HEAD : matchingV1.ReservationRole.WORKER,
+      countryCode: 'DE',
+      region: 'eu-central',
+    })),
+    clusterType: matchingV1.ClusterType.RAY,
+    paymentAsset: Asset.USDC,
+    request,
     durationHours: 1,
     computePrice: usdc(compute),
     reservationFee: usdc(compute / 400n),

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandlers, derivedId, type CommandCause, type EventingTransaction } from '@ionet/eventing';
 import { AgentWorkMailbox, CLOCK, CONFIG, LOGGER, PG_POOL, ProblemError, problem, type Clock, type Logger } from '@ionet/platform';
 import type { Pool } from 'pg';
-import { type ClusterType, type LeaseState, type QuoteTerms, type Workload } from '../domain/lease.decider';
+import { type ClusterRole, type ClusterType, type LeaseState, type QuoteTerms, type Workload } from '../domain/lease.decider';
 import { LeasingError } from '../domain/leasing.errors';
 import { leaseAggregate } from './leasing-aggregates';
 import type { LeasingConfig } from '../leasing.config';
@@ -17,7 +17,7 @@ interface QuoteRow {
   quote_id: string;
   request_id: string;
   customer_id: string;
-  reservations: Array<{ deviceId: string; supplierId: string; gpuCount: number; priceBaseUnits: string; asset: string }>;
+  reservations: Array<{ deviceId: string; supplierId: string; gpuCount: number; priceBaseUnits: string; asset: string; role?: ClusterRole }>;
   duration_hours: number;
   compute_price: string;
   reservation_fee: string;
@@ -77,7 +77,7 @@ export class LeasesService {
       requestId: row.request_id,
       customerId: row.customer_id,
       clusterType,
-      reservations: row.reservations.map((r) => ({ deviceId: r.deviceId, supplierId: r.supplierId, gpuCount: r.gpuCount, pricePerGpuHour: { amountBaseUnits: BigInt(r.priceBaseUnits), asset: r.asset } })),
+      reservations: row.reservations.map((r) => ({ deviceId: r.deviceId, supplierId: r.supplierId, gpuCount: r.gpuCount, pricePerGpuHour: { amountBaseUnits: BigInt(r.priceBaseUnits), asset: r.asset }, ...(r.role ? { role: r.role } : {}) })),
       durationHours: row.duration_hours,
       computePrice: money(row.compute_price),
       reservationFee: money(row.reservation_fee),

@@ -39,7 +39,8 @@ export interface QuoteTerms {
   requestId: string;
   customerId: string;
   clusterType: ClusterType;
-  reservations: Array<Omit<LeaseSlot, 'role' | 'jobId'>>;
+  /** A reservation's role as matching placed it; absent: by the cluster type (rolesFor). */
+  reservations: Array<Omit<LeaseSlot, 'role' | 'jobId'> & { role?: ClusterRole }>;
   durationHours: number;
   computePrice: Amount;
   reservationFee: Amount;
@@ -225,7 +226,7 @@ export function decideLease(command: LeaseCommand, state: LeaseState): LeaseEven
       const slots = q.reservations.map((r, i) => {
         const jobId = command.jobIds[r.deviceId];
         if (!jobId) throw new Error(`no job id for device ${r.deviceId}`);
-        return { ...r, role: roles[i]!, jobId };
+        return { deviceId: r.deviceId, supplierId: r.supplierId, gpuCount: r.gpuCount, pricePerGpuHour: r.pricePerGpuHour, role: r.role ?? roles[i]!, jobId };
       });
       return [
         {

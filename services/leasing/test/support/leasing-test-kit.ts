@@ -78,7 +78,7 @@ export class LeasingTestKit {
     const list = Array.from({ length: devices }, () => ({ deviceId: randomUUID(), supplierId: randomUUID() }));
     const hours = options.hours ?? 2;
     const compute = PRICE * BigInt(devices) * BigInt(hours);
-    await this.publish('matching', matchingV1.ClusterRequestedSchema, requestId, {
+    const request = {
       requestId,
       customerId,
       clusterType: options.clusterType ?? matchingV1.ClusterType.RAY,
@@ -92,7 +92,8 @@ export class LeasingTestKit {
       durationHours: hours,
       paymentAsset: Asset.USDC,
       requestedAt: timestampFromDate(new Date()),
-    });
+    };
+    await this.publish('matching', matchingV1.ClusterRequestedSchema, requestId, request);
     await this.publish(
       'matching',
       matchingV1.ClusterMatchedSchema,
@@ -101,7 +102,17 @@ export class LeasingTestKit {
         requestId,
         customerId,
         quoteId,
-        reservations: list.map((d) => ({ ...d, gpuCount: 1, pricePerGpuHour: usdc(PRICE) })),
+        reservations: list.map((d, i) => ({
+          ...d,
+          gpuCount: 1,
+          pricePerGpuHour: usdc(PRICE),
+          role: (options.clusterType ?? matchingV1.ClusterType.RAY) === matchingV1.ClusterType.RAY ? (i === 0 ? matchingV1.ReservationRole.HEAD : matchingV1.ReservationRole.WORKER) : matchingV1.ReservationRole.NODE,
+          countryCode: 'DE',
+          region: 'eu-central',
+        })),
+        clusterType: request.clusterType,
+        paymentAsset: Asset.USDC,
+        request,
         durationHours: hours,
         computePrice: usdc(compute),
         reservationFee: usdc(compute / 400n),
@@ -187,7 +198,8 @@ export class LeasingTestKit {
       requestId: randomUUID(),
       leaseId,
       failedDeviceId,
-      replacement: { ...replacement, gpuCount: 1, pricePerGpuHour: usdc(PRICE) },
+      quoteId: randomUUID(),
+      replacement: { ...replacement, gpuCount: 1, pricePerGpuHour: usdc(PRICE), role: matchingV1.ReservationRole.WORKER, countryCode: 'DE', region: 'eu-central' },
       matchedAt: timestampFromDate(new Date()),
     }).then(() => replacement);
   }

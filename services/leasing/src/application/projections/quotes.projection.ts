@@ -32,7 +32,16 @@ export const quotesProjection = defineProjection({
       ]);
     }),
     on(matchingV1.ClusterMatchedSchema, async (e, _m, ctx) => {
+      // The match names its cluster type (its request as placed); older matches did not.
+      if (e.clusterType) {
+        await ctx.tx.query(`insert into ${ctx.table('requests')} (request_id, customer_id, cluster_type) values ($1, $2, $3) on conflict (request_id) do nothing`, [
+          e.requestId,
+          e.customerId,
+          e.clusterType,
+        ]);
+      }
       const reservations = e.reservations.map((r) => ({
+        ...(r.role ? { role: r.role } : {}),
         deviceId: r.deviceId,
         supplierId: r.supplierId,
         gpuCount: r.gpuCount,
