@@ -4,12 +4,13 @@ import { z } from 'zod';
 export const matchingConfigSchema = baseConfigSchema.extend({
   /** How long a quote holds its devices unpaid (DOMAIN.md: 20 minutes; a governed parameter later). */
   QUOTE_HOLD_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(20 * 60),
-  /** The IO price in USD micros per IO, fixed in development until billing's oracle adapter lands
-   *  on main (DOMAIN.md: "fixed in development"). */
+  /** The IO price in USD micros per IO, fixed in development (DOMAIN.md). The same default as
+   *  billing's development oracle ($0.50), so a quote in IO and the escrow billing locks for it
+   *  agree; set both together. Reading billing's oracle directly is left for the token issue. */
   IO_PRICE_USD_MICROS: z
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer (USD micros per IO)')
-    .default('2000000')
+    .default('500000')
     .transform((v) => BigInt(v)),
   /** Placement attempts when another quote took a chosen device first (the constraint refused it). */
   QUOTE_ATTEMPTS_MAX: z.coerce.number().int().min(1).max(100).default(20),
