@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDatabase, freePort, median, post, sleep, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, median, newOpsKey, post, REDIS_URL, sleep, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -25,10 +25,8 @@ const { ensureTopics } = require('@ionet/eventing');
 const { ACKNOWLEDGED_MEMORY_MS } = require('@ionet/platform');
 const { Asset, billingV1, commonV1, decodeEnvelope, encodeEnvelope, EVENT_HEADERS, leasingV1, ledgerV1, matchingV1, newEventId, topicName, verificationV1 } = require('@ionet/contracts');
 
-const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const OPS_KEY = `ionet_ops_${randomBytes(32).toString('base64url')}`;
+const BROKERS = KAFKA_BROKERS;
+const OPS_KEY = newOpsKey();
 const TARGET_P99_MS = 1_000;
 const PRICE = { amountBaseUnits: '2000000', asset: Asset.USDC };
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { createTopicWithLeaders, median, rawConsume, sleep, table } from './support.mjs';
+import { ADMIN_URL, createTopicWithLeaders, KAFKA_BROKERS, median, rawConsume, sleep, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -19,8 +19,7 @@ const ev = require('@ionet/eventing');
 const ct = require('@ionet/contracts');
 
 const KAFKA_LIBS = process.env.IONET_KAFKA_LIBS ?? '/root/.cache/ionet/kafka-3.9.1/libs';
-const BROKERS = (process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BROKERS = KAFKA_BROKERS.split(',');
 const quietLogger = { log: () => {}, warn: () => {}, error: (m) => console.error(m) };
 
 // --runs=N runs the selected groups N times in one process and records each row's median (and

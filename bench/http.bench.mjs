@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDatabase, freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, newOpsKey, post, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -20,10 +20,8 @@ const { Kafka, logLevel } = require('kafkajs');
 const bs58 = require('bs58').default;
 const { ensureTopics } = require('@ionet/eventing');
 
-const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const OPS_KEY = `ionet_ops_${randomBytes(32).toString('base64url')}`;
+const BROKERS = KAFKA_BROKERS;
+const OPS_KEY = newOpsKey();
 const DEVICES = 40;
 
 export async function run({ root, flags }) {

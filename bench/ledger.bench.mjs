@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTopicWithLeaders, median, rawConsume, table } from './support.mjs';
+import { ADMIN_URL, createTopicWithLeaders, KAFKA_BROKERS, median, rawConsume, table } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool, Client } = require('pg');
@@ -16,8 +16,7 @@ const { timestampFromDate } = require('@bufbuild/protobuf/wkt');
 const ev = require('@ionet/eventing');
 const ct = require('@ionet/contracts');
 
-const BROKERS = (process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BROKERS = KAFKA_BROKERS.split(',');
 const quietLogger = { log: () => {}, warn: () => {}, error: (m) => console.error(m) };
 const CONSUMER = { partitionsConsumedConcurrently: 4, maxBytesPerPartition: 4 * 1_048_576 };
 

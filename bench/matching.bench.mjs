@@ -12,13 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDatabase, uptime } from './support.mjs';
+import { ADMIN_URL, benchDatabase, REDIS_URL, uptime } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool } = require('pg');
 const ev = require('@ionet/eventing');
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const TARGET_P99_MS = 2;
 const TARGET_DECISIONS_PER_S = 2_000;
 const MODELS = ['H100-80GB', 'A100-80GB', 'L40S', 'RTX-4090', 'H200', 'A100-40GB', 'RTX-3090', 'L4', 'A6000', 'V100'];

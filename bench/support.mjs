@@ -1,12 +1,22 @@
 // Helpers shared by the benches: services run as processes on the local stack, medians over runs,
 // topics that wait for their leaders, the raw kafkajs consume a replay is measured beside, the table.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
+
+/** Where the benches find the local stack (the same variables as the test kit's). */
+export const KAFKA_BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** A fresh ops key for one bench run (the services start with it as their bootstrap key). */
+export function newOpsKey() {
+  return `ionet_ops_${randomBytes(32).toString('base64url')}`;
+}
 
 export function uptime() {
   try {

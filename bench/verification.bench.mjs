@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDatabase, freePort, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -18,9 +18,7 @@ const { ensureTopics } = require('@ionet/eventing');
 const { Asset, EVENT_HEADERS, commonV1, encodeEnvelope, inventoryV1, newEventId, topicName } = require('@ionet/contracts');
 const { AGENT_PATHS, chainHeartbeat, generateAgentKey, processDigest, signAgentRequest } = require('@ionet/agent-protocol');
 
-const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const BROKERS = KAFKA_BROKERS;
 const TARGET = { heartbeatsPerS: 5_000, batchP99Ms: 50 };
 
 export async function run({ root, flags }) {

@@ -6,13 +6,13 @@
 // (the rate the pipeline drains, and the queueing delay of a backlog); steady runs then offer half
 // that rate evenly (the latency of a load it keeps up with). Median of three runs each.
 //   npm run bench -- webhooks [--events=3000] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDatabase, freePort, post, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, newOpsKey, post, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -21,10 +21,8 @@ const { timestampFromDate } = require('@bufbuild/protobuf/wkt');
 const { ensureTopics } = require('@ionet/eventing');
 const { Asset, billingV1, encodeEnvelope, EVENT_HEADERS, newEventId, topicName } = require('@ionet/contracts');
 
-const BROKERS = process.env.IONET_KAFKA_BROKERS ?? '127.0.0.1:9092';
-const ADMIN_URL = process.env.IONET_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.IONET_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const OPS_KEY = `ionet_ops_${randomBytes(32).toString('base64url')}`;
+const BROKERS = KAFKA_BROKERS;
+const OPS_KEY = newOpsKey();
 const PRODUCE_BATCH = 500;
 const PACE_TICK_MS = 20;
 /** A paced run lasts about this long. */
