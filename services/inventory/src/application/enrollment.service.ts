@@ -119,7 +119,15 @@ export class EnrollmentService {
     if (done) return done;
     // A dry run: the device decider's refusal (a spec out of bounds, a mismatch with the partner's
     // declaration) must come before the token is spent.
-    decideDevice(command, device.state);
+    try {
+      decideDevice(command, device.state);
+    } catch (err) {
+      // Another key may have redeemed the token (and registered the device) between our two loads:
+      // then the token's refusal is the answer, not the device's.
+      const fresh = await tokens.load(enrollmentTokenId);
+      expiredIsGone(() => tokens.aggregate.decider.decide(redeem, fresh.state));
+      throw err;
+    }
     await tokens.handle(enrollmentTokenId, redeem, cause);
     try {
       const result = await devices.handle(deviceId, command, cause);
