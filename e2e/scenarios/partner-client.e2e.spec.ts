@@ -1,10 +1,9 @@
 import { allPages, createIonetClient, IonetProblemError, newIdempotencyKey, unwrap, verifyWebhook, type IonetClient } from '@ionet/client';
 import { waitFor } from '@ionet/testing';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { acceptedEverywhere } from '../support/keys';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { launchStack, REPO_ROOT, type RunningStack } from '../support/stack-launcher';
 
 const LAUNCH_TIMEOUT_MS = 180_000;
@@ -19,27 +18,16 @@ const LIVE = join(REPO_ROOT, '.local/openapi.live.json');
  */
 describe('the typed partner client against the gateway', () => {
   let stack: RunningStack;
-  let server: Server;
-  let receiverUrl: string;
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/partner`;
+    receiver = await startWebhookReceiver('/partner');
     stack = await launchStack({ label: 'e2e-client' });
   }, LAUNCH_TIMEOUT_MS);
 
   afterAll(async () => {
     await stack?.stop();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await receiver?.close();
   }, 60_000);
 
   it("is generated from the gateway's live OpenAPI document (npm run client:generate)", async () => {
@@ -102,9 +90,9 @@ describe('the typed partner client against the gateway', () => {
     const issued = unwrap(await ops.POST('/v1/organizations/{organizationId}/api-keys', { params: { path: { organizationId: org.organizationId } }, body: { scopes: ['customer'] } }));
     await acceptedEverywhere(stack, issued.key);
     const customer = createIonetClient({ baseUrl: stack.gatewayUrl, apiKey: issued.key });
-    const endpoint = unwrap(await customer.POST('/v1/webhook-endpoints', { body: { url: receiverUrl, eventTypes: ['cluster.funded'] } }));
+    const endpoint = unwrap(await customer.POST('/v1/webhook-endpoints', { body: { url: receiver.url, eventTypes: ['cluster.funded'] } }));
     unwrap(await customer.POST('/v1/webhook-endpoints/{webhookEndpointId}/test', { params: { path: { webhookEndpointId: endpoint.webhookEndpointId } } }));
-    const delivery = await waitFor('the test webhook at the receiver', () => received[0], 30_000, 100);
+    const delivery = await waitFor('the test webhook at the receiver', () => receiver.received[0], 30_000, 100);
     const verified = verifyWebhook<{ webhookEndpointId: string }>(endpoint.secret, delivery.headers as Record<string, string>, delivery.body);
     expect(verified).toMatchObject({ id: delivery.headers['webhook-id'], type: 'webhook.test', data: { webhookEndpointId: endpoint.webhookEndpointId } });
     expect(() => verifyWebhook(endpoint.secret, delivery.headers as Record<string, string>, `${delivery.body} `)).toThrow('no signature matches');

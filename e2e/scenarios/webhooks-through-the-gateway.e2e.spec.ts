@@ -1,9 +1,8 @@
 import { waitFor } from '@ionet/testing';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { gatewayClient } from '../support/gateway-client';
 import { keyIssuer, type IssuedKey } from '../support/keys';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { launchStack, type RunningStack } from '../support/stack-launcher';
 
 const LAUNCH_TIMEOUT_MS = 180_000;
@@ -18,21 +17,10 @@ describe('webhooks through the gateway', () => {
   let stack: RunningStack;
   let customer: IssuedKey;
   let other: IssuedKey;
-  let server: Server;
-  let receiverUrl: string;
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ionet`;
+    receiver = await startWebhookReceiver();
     stack = await launchStack({ label: 'e2e-webhooks', services: ['billing', 'webhooks'] });
     const issuer = keyIssuer(stack);
     customer = await issuer.organizationWithKey('Acme AI', 'customer', 'customer');
@@ -41,19 +29,19 @@ describe('webhooks through the gateway', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await receiver?.close();
   }, 60_000);
 
   it('registers an endpoint, delivers a verified test event, logs it and rotates the secret', async () => {
     const api = gatewayClient(stack.gatewayUrl, customer.key);
-    const created = await api.call('POST', '/v1/webhook-endpoints', { url: receiverUrl, eventTypes: ['cluster.funded', 'cluster.hour_charged', 'invoice.issued'] });
+    const created = await api.call('POST', '/v1/webhook-endpoints', { url: receiver.url, eventTypes: ['cluster.funded', 'cluster.hour_charged', 'invoice.issued'] });
     expect(created.status).toBe(201);
     const endpointId = created.body.webhookEndpointId as string;
     const secret = created.body.secret as string;
     expect(created.body.organizationId).toBe(customer.tenantId);
 
     expect((await api.call('POST', `/v1/webhook-endpoints/${endpointId}/test`)).status).toBe(202);
-    const first = await waitFor('the test event at the receiver', () => received[0], 30_000, 100);
+    const first = await waitFor('the test event at the receiver', () => receiver.received[0], 30_000, 100);
     const payload = new Webhook(secret).verify(first.body, first.headers as Record<string, string>) as { type: string; data: { webhookEndpointId: string } };
     expect(payload).toMatchObject({ type: 'webhook.test', data: { webhookEndpointId: endpointId } });
 
@@ -68,7 +56,7 @@ describe('webhooks through the gateway', () => {
     const rotated = await api.call('POST', `/v1/webhook-endpoints/${endpointId}/rotate-secret`);
     expect(rotated.status).toBe(200);
     expect((await api.call('POST', `/v1/webhook-endpoints/${endpointId}/test`)).status).toBe(202);
-    const second = await waitFor('the second test event', () => received[1], 30_000, 100);
+    const second = await waitFor('the second test event', () => receiver.received[1], 30_000, 100);
     expect(new Webhook(rotated.body.secret as string).verify(second.body, second.headers as Record<string, string>)).toBeTruthy();
     expect(new Webhook(secret).verify(second.body, second.headers as Record<string, string>)).toBeTruthy();
 
