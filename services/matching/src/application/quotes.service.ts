@@ -484,4 +484,3 @@ function describe(e: Explain): string {
 }
 
 export { MatchingError };
-
