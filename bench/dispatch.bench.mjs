@@ -6,10 +6,15 @@
 // on Kafka as verification would. Per cluster: the time from the LeaseFunded publication to the
 // last of its 8 jobs taken by its agent; and, from the leasing topic, to leasing recording all 8
 // accepted. Funded leases are offered at a steady rate (`--rate` clusters/s). Beside it, in the same
-// run, the raw limit of the path's hops: a Kafka publish -> consume round trip, and a Redis
-// PUBLISH -> message round trip, at the same rate. Median of three runs with the load average.
+// run, the raw limit of the path's hops at the same rate: a Kafka publish -> consume round trip, a
+// Redis PUBLISH -> message round trip, and an agent long-poll round trip (an HTTP GET held by a bare
+// node:http server until a Redis PUBLISH wakes it, answered, and the next poll sent at once: the
+// shape of verification's long poll without any service code). Each figure is the median over
+// three runs of that figure (p50 of p50s, p99 of p99s), with the load average. At least 200
+// clusters per run: fewer are reported, but marked as not the target's measure.
 //   npm run bench -- dispatch [--clusters=200] [--devices=8] [--rate=10] [--runs=3] (results: bench/results/dispatch.json; another --rate: dispatch-rate<N>.json)
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -172,21 +177,21 @@ export async function run({ root, flags }) {
       console.log(`  run ${i + 1}: funded -> all ${opts.devices} jobs taken by agents p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms (max ${s.maxMs}); -> leasing recorded all accepted p50 ${s.leasingP50Ms} ms p99 ${s.leasingP99Ms} ms; items delivered twice: ${s.duplicates}`);
       const r = await rawRoundTrips(kafka, producer, redis, subscriber, topicPrefix, `bench-${runId}-raw-${i}`, opts.clusters, opts.rate, consumers);
       raw.push({ ...r, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
-      console.log(`  run ${i + 1}: raw Kafka publish -> consume p50 ${r.kafkaP50Ms} ms p99 ${r.kafkaP99Ms} ms; raw Redis PUBLISH -> message p50 ${r.redisP50Ms} ms p99 ${r.redisP99Ms} ms`);
+      console.log(`  run ${i + 1}: raw long-poll round trip p50 ${r.longPollP50Ms} ms p99 ${r.longPollP99Ms} ms; raw Kafka publish -> consume p50 ${r.kafkaP50Ms} ms p99 ${r.kafkaP99Ms} ms; raw Redis PUBLISH -> message p50 ${r.redisP50Ms} ms p99 ${r.redisP99Ms} ms`);
     }
-    const byP99 = [...service].sort((a, b) => a.p99Ms - b.p99Ms);
-    const s = byP99[Math.floor(byP99.length / 2)];
-    const r = { kafkaP50Ms: median(raw.map((x) => x.kafkaP50Ms)), kafkaP99Ms: median(raw.map((x) => x.kafkaP99Ms)), redisP50Ms: median(raw.map((x) => x.redisP50Ms)), redisP99Ms: median(raw.map((x) => x.redisP99Ms)) };
+    const row = (name, list, p50, p99) => ({ name, p50Ms: median(list.map((x) => x[p50])), p99Ms: median(list.map((x) => x[p99])), p50Runs: list.map((x) => x[p50]), runs: list.map((x) => x[p99]) });
     const rows = [
-      { name: `funded -> every job of an ${opts.devices}-device cluster taken by its agent`, p50Ms: s.p50Ms, p99Ms: s.p99Ms, runs: service.map((x) => x.p99Ms) },
-      { name: `funded -> leasing recorded every job accepted`, p50Ms: s.leasingP50Ms, p99Ms: s.leasingP99Ms, runs: service.map((x) => x.leasingP99Ms) },
-      { name: 'raw limit: one Kafka publish -> consume', p50Ms: r.kafkaP50Ms, p99Ms: r.kafkaP99Ms, runs: raw.map((x) => x.kafkaP99Ms) },
-      { name: 'raw limit: one Redis PUBLISH -> message', p50Ms: r.redisP50Ms, p99Ms: r.redisP99Ms, runs: raw.map((x) => x.redisP99Ms) },
+      row(`funded -> every job of an ${opts.devices}-device cluster taken by its agent`, service, 'p50Ms', 'p99Ms'),
+      row(`funded -> leasing recorded every job accepted`, service, 'leasingP50Ms', 'leasingP99Ms'),
+      row('raw limit: one agent long-poll round trip (Redis PUBLISH -> held HTTP GET answered)', raw, 'longPollP50Ms', 'longPollP99Ms'),
+      row('raw limit: one Kafka publish -> consume', raw, 'kafkaP50Ms', 'kafkaP99Ms'),
+      row('raw limit: one Redis PUBLISH -> message', raw, 'redisP50Ms', 'redisP99Ms'),
     ];
     console.log('');
-    for (const row of rows) console.log(`  ${row.name.padEnd(66)} p50 ${String(row.p50Ms).padStart(6)} ms   p99 ${String(row.p99Ms).padStart(6)} ms   (p99 of runs: ${row.runs.join(', ')})`);
-    const verdict = { p99MsTarget: TARGET_P99_MS, p99Met: s.p99Ms <= TARGET_P99_MS };
-    console.log(`\n  target p99 <= ${TARGET_P99_MS} ms: ${verdict.p99Met ? 'met' : 'NOT met'}`);
+    for (const r of rows) console.log(`  ${r.name.padEnd(82)} p50 ${String(r.p50Ms).padStart(6)} ms   p99 ${String(r.p99Ms).padStart(6)} ms   (p50 of runs: ${r.p50Runs.join(', ')}; p99 of runs: ${r.runs.join(', ')})`);
+    const comparable = opts.clusters >= 200 && opts.devices === 8;
+    const verdict = { p99MsTarget: TARGET_P99_MS, comparable, p99Met: comparable && rows[0].p99Ms <= TARGET_P99_MS };
+    console.log(`\n  target p99 <= ${TARGET_P99_MS} ms over >= 200 clusters of 8 devices: ${!comparable ? `not measured (${opts.clusters} clusters of ${opts.devices})` : verdict.p99Met ? 'met' : 'NOT met'}`);
     const result = {
       bench: 'dispatch',
       at: new Date().toISOString(),
@@ -408,7 +413,8 @@ class AcceptedRecorder {
   }
 }
 
-/** The hops' raw limits at the same rate: Kafka publish -> consume, Redis PUBLISH -> message. */
+/** The hops' raw limits at the same rate: Kafka publish -> consume, Redis PUBLISH -> message, and an
+ *  agent long-poll round trip (a GET held by a bare HTTP server until a Redis PUBLISH wakes it). */
 async function rawRoundTrips(kafka, producer, redis, subscriber, topicPrefix, groupId, count, rate, consumers) {
   const topic = `${topicPrefix}raw`;
   const admin = kafka.admin();
@@ -431,21 +437,67 @@ async function rawRoundTrips(kafka, producer, redis, subscriber, topicPrefix, gr
   const onMessage = (c, sent) => c === channel && redisLatencies.push(Date.now() - Number(sent));
   subscriber.on('message', onMessage);
   await subscriber.subscribe(channel);
+  const poll = await longPoll(redis.duplicate(), `${topicPrefix}raw-long-poll`);
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const wait = started + (i / rate) * 1_000 - performance.now();
     if (wait > 0) await sleep(wait);
     await producer.send({ topic, acks: -1, messages: [{ value: String(Date.now()) }] });
     await redis.publish(channel, String(Date.now()));
+    await poll.wake();
   }
   const deadline = Date.now() + 60_000;
-  while ((kafkaLatencies.length < count || redisLatencies.length < count) && Date.now() < deadline) await sleep(50);
+  while ((kafkaLatencies.length < count || redisLatencies.length < count || poll.latencies.length < count) && Date.now() < deadline) await sleep(50);
   subscriber.off('message', onMessage);
   await subscriber.unsubscribe(channel);
   await consumer.disconnect();
+  await poll.close();
   const k = kafkaLatencies.sort((a, b) => a - b);
   const r = redisLatencies.sort((a, b) => a - b);
-  return { kafkaP50Ms: percentile(k, 50), kafkaP99Ms: percentile(k, 99), redisP50Ms: percentile(r, 50), redisP99Ms: percentile(r, 99) };
+  const l = poll.latencies.sort((a, b) => a - b);
+  return { kafkaP50Ms: percentile(k, 50), kafkaP99Ms: percentile(k, 99), redisP50Ms: percentile(r, 50), redisP99Ms: percentile(r, 99), longPollP50Ms: percentile(l, 50), longPollP99Ms: percentile(l, 99) };
+}
+
+/** One agent's long poll, bare: the client always has a GET open; the server holds it until a
+ *  PUBLISH on the channel names the time it was sent, and answers with it; the client takes the
+ *  latency and polls again at once. */
+async function longPoll(publisher, channel) {
+  const sub = publisher.duplicate();
+  const held = [];
+  const pending = [];
+  const latencies = [];
+  sub.on('message', (_c, sent) => {
+    const res = held.shift();
+    if (res) res.end(sent);
+    else pending.push(sent);
+  });
+  await sub.subscribe(channel);
+  const server = createServer((_req, res) => {
+    if (pending.length) res.end(pending.shift());
+    else held.push(res);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/poll`;
+  let open = true;
+  const client = (async () => {
+    while (open) {
+      const sent = await fetch(url).then((res) => res.text(), () => '');
+      if (sent) latencies.push(Date.now() - Number(sent));
+    }
+  })();
+  return {
+    latencies,
+    wake: () => publisher.publish(channel, String(Date.now())),
+    close: async () => {
+      open = false;
+      server.closeAllConnections();
+      await client;
+      await new Promise((r) => server.close(r));
+      sub.disconnect();
+      publisher.disconnect();
+    },
+  };
 }
 
 function percentile(sorted, p) {

@@ -6,9 +6,13 @@
 // reservation rows and ClusterMatched appended in one committed transaction, the expiry job added
 // to BullMQ), many quotes in flight, against one GPU family and against four. Median of three runs,
 // with the load average before each.
-//   npm run bench -- matching [--runs=3] [--devices=100000] [--placements=2000] [--quotes=3000] [--concurrency=32]
+// Beside the decisions, in the same run, the raw PostgreSQL limit: transactions committing the same
+// rows (the quotes' reservation rows and event rows, as many and as large) with multi-row inserts
+// and nothing else, one quote per transaction from as many connections as requests in flight, and the mean
+// batch the service formed per transaction from one connection (what a family's lock allows).
+//   npm run bench -- matching [--runs=3] [--devices=100000] [--placements=2000] [--quotes=3000] [--in-flight=256] [--quote-concurrency=4] [--batch-max=128]
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +34,9 @@ export async function run({ root, flags }) {
     placements: Number(flags.placements ?? 2_000),
     sqlQueries: Number(flags['sql-queries'] ?? 50),
     quotes: Number(flags.quotes ?? 3_000),
-    concurrency: Number(flags.concurrency ?? 32),
+    inFlight: Number(flags['in-flight'] ?? flags.concurrency ?? 256),
+    quoteConcurrency: Number(flags['quote-concurrency'] ?? 4),
+    batchMax: Number(flags['batch-max'] ?? 128),
   };
   const dist = path.join(root, 'services', 'matching', 'dist');
   const placement = require(path.join(dist, 'domain', 'placement.js'));
@@ -47,7 +53,7 @@ export async function run({ root, flags }) {
     const schema = `bench_matching_${runId}_${i}`;
     const { db, dbUrl } = await benchDatabase(ADMIN_URL, schema);
     await db.end();
-    const pool = new Pool({ connectionString: dbUrl.toString(), options: `-c search_path=${schema}`, max: opts.concurrency + 4 });
+    const pool = new Pool({ connectionString: dbUrl.toString(), options: `-c search_path=${schema}`, max: Math.max(opts.quoteConcurrency, 32) + 4, application_name: schema });
     try {
       results.push({ load, ...(await runOnce({ opts, pool, placement, QuotesService, QuoteExpiryQueue, Migration: MatchingReservations1764590400000, runId: `${runId}-${i}` })) });
     } finally {
@@ -90,6 +96,56 @@ const fmt = (v) => (typeof v !== 'number' ? String(v) : v >= 100 ? String(Math.r
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** CPU ticks (utime + stime, 10 ms each) of the pool's PostgreSQL backends (local server), by pid. */
+async function backendTicks(pool) {
+  const { rows } = await pool.query('select pid from pg_stat_activity where application_name = current_setting($1)', ['application_name']);
+  const ticks = new Map();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // a backend on another machine, or gone: not counted
+    }
+  }
+  return ticks;
+}
+
+/** Quotes' worth of rows per second committed by bare multi-row inserts (the reservation rows and
+ *  the event row of a quote, as many and as large as the service's), `perTransaction` quotes per
+ *  transaction, on `connections` connections at once: the floor under the service's own path. */
+async function rawCommits(pool, { quotes, perTransaction, connections, rowsPerQuote, payloadBytes }) {
+  await pool.query('create table if not exists raw_reservations (device_id uuid primary key, quote_id uuid not null, lease_id text, held_at timestamptz not null)');
+  await pool.query('create table if not exists raw_events (position bigint generated always as identity primary key, event_id uuid not null unique, stream_id text not null, version bigint not null, payload bytea not null, occurred_at timestamptz not null, unique (stream_id, version))');
+  const payload = Buffer.alloc(payloadBytes, 7);
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      for (let first = next, n = Math.min(perTransaction, quotes - first); n > 0; first = next, n = Math.min(perTransaction, quotes - first)) {
+        next += n;
+        const quoteIds = Array.from({ length: n }, () => randomUUID());
+        await client.query('begin');
+        await client.query('insert into raw_reservations select unnest($1::uuid[]), unnest($2::uuid[]), null, now()', [
+          quoteIds.flatMap(() => Array.from({ length: rowsPerQuote }, () => randomUUID())),
+          quoteIds.flatMap((q) => Array(rowsPerQuote).fill(q)),
+        ]);
+        await client.query('insert into raw_events (event_id, stream_id, version, payload, occurred_at) select unnest($1::uuid[]), unnest($2::text[]), 1, unnest($3::bytea[]), now()', [
+          quoteIds.map(() => randomUUID()),
+          quoteIds,
+          quoteIds.map(() => payload),
+        ]);
+        await client.query('commit');
+      }
+    } finally {
+      client.release();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  return quotes / ((performance.now() - started) / 1000);
 }
 
 /** A deterministic fleet: 10 models (H100 the most common), 12 countries, 3 regions each, 1-8 GPUs. */
@@ -214,14 +270,22 @@ async function runOnce({ opts, pool, placement, QuotesService, QuoteExpiryQueue,
   const clock = { now: () => new Date() };
   const logger = { warn: () => undefined, info: () => undefined, error: (o) => console.error(o) };
   const expiry = new QuoteExpiryQueue({ redisUrl: REDIS_URL, prefix: `ionet-bench-${runId}`, runWorker: false, clock, logger, pool, holdSeconds: 1200 });
-  const quotes = new QuotesService(pool, handlers, clock, { QUOTE_HOLD_SECONDS: 1200, IO_PRICE_USD_MICROS: 2_000_000n, QUOTE_ATTEMPTS_MAX: 50, QUOTE_CONCURRENCY: opts.concurrency }, expiry);
+  const quotes = new QuotesService(
+    pool,
+    handlers,
+    clock,
+    { QUOTE_HOLD_SECONDS: 1200, IO_PRICE_USD_MICROS: 2_000_000n, QUOTE_ATTEMPTS_MAX: 50, QUOTE_CONCURRENCY: opts.quoteConcurrency, QUOTE_BATCH_MAX: opts.batchMax, QUOTE_QUEUE_MAX: 1_000_000 },
+    expiry,
+  );
   const burst = async (label, modelOf) => {
     let next = 0;
     let refused = 0;
+    const latencies = [];
     const started = performance.now();
     const worker = async () => {
       for (let i = next++; i < opts.quotes; i = next++) {
         const requestId = randomUUID();
+        const asked = performance.now();
         try {
           await quotes.quote({
             quoteId: randomUUID(),
@@ -230,22 +294,56 @@ async function runOnce({ opts, pool, placement, QuotesService, QuoteExpiryQueue,
             request: { clusterType: 'container', gpuModel: modelOf(i), gpuCount: 8, countryCodes: [], connectivityTier: 'low', securityTier: 'standard', sources: [], durationHours: 1, paymentAsset: 'USDC' },
             cause: { correlationId: requestId, causationId: requestId, deterministic: false },
           });
+          latencies.push(performance.now() - asked);
         } catch (err) {
           if (err?.code !== 'MATCHING.UNMATCHABLE') throw err;
           refused++;
         }
       }
     };
-    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    const before = { ...quotes.batchStats };
+    const backendsBefore = await backendTicks(pool);
+    const cpuBefore = process.cpuUsage();
+    await Promise.all(Array.from({ length: opts.inFlight }, worker));
     const seconds = (performance.now() - started) / 1000;
     values[label] = opts.quotes / seconds;
+    const cpu = process.cpuUsage(cpuBefore);
+    const backendsAfter = await backendTicks(pool);
+    let ticks = 0;
+    for (const [pid, t] of backendsAfter) ticks += t - (backendsBefore.get(pid) ?? 0);
+    values[`${label}PgCpuUs`] = (ticks * 10_000) / opts.quotes;
+    latencies.sort((a, b) => a - b);
+    values[`${label}P50`] = percentile(latencies, 50);
+    values[`${label}P99`] = percentile(latencies, 99);
+    values[`${label}CpuUs`] = (cpu.user + cpu.system) / opts.quotes;
+    values[`${label}Batch`] = (quotes.batchStats.requests - before.requests) / Math.max(1, quotes.batchStats.batches - before.batches);
     return refused;
   };
   const refusedOne = await burst('decisionsOneFamily', () => families[0]);
-  labels.decisionsOneFamily = { name: `durable quote decisions, one GPU family (${opts.quotes} quotes, ${opts.concurrency} in flight)`, unit: 'per s', target: `>= ${TARGET_DECISIONS_PER_S}/s` };
+  labels.decisionsOneFamily = { name: `durable quote decisions, one GPU family (${opts.quotes} quotes, ${opts.inFlight} in flight)`, unit: 'per s', target: `>= ${TARGET_DECISIONS_PER_S}/s` };
+  labels.decisionsOneFamilyP50 = { name: 'one quote, asked -> answered (committed, expiry job added), one family, p50', unit: 'ms' };
+  labels.decisionsOneFamilyP99 = { name: 'the same, p99', unit: 'ms' };
+  const shapeRows = await pool.query(`select (select count(*) from reservations)::float / greatest(1, (select count(*) from events where event_type = 'ionet.matching.v1.ClusterMatched'))::float as rows_per_quote,
+    (select avg(length(payload)) from events where event_type = 'ionet.matching.v1.ClusterMatched')::int as payload_bytes`);
+  const { rows_per_quote: rowsPerQuote, payload_bytes: payloadBytes } = shapeRows.rows[0];
+  labels.decisionsOneFamilyCpuUs = { name: 'CPU of the deciding process per decision (bench clients included), one family', unit: 'µs' };
+  labels.decisionsOneFamilyPgCpuUs = { name: 'CPU of its PostgreSQL backends per decision, one family', unit: 'µs' };
+  labels.decisionsOneFamilyBatch = { name: 'quotes per committed transaction (mean batch), one family', unit: '' };
   await pool.query('delete from reservations');
   const refusedFour = await burst('decisionsFourFamilies', (i) => families[i % 4]);
-  labels.decisionsFourFamilies = { name: `durable quote decisions, four GPU families (${opts.quotes} quotes, ${opts.concurrency} in flight)`, unit: 'per s', target: `>= ${TARGET_DECISIONS_PER_S}/s` };
+  labels.decisionsFourFamilies = { name: `durable quote decisions, four GPU families (${opts.quotes} quotes, ${opts.inFlight} in flight)`, unit: 'per s', target: `>= ${TARGET_DECISIONS_PER_S}/s` };
+  labels.decisionsFourFamiliesP50 = { name: 'one quote, asked -> answered, four families, p50', unit: 'ms' };
+  labels.decisionsFourFamiliesP99 = { name: 'the same, p99', unit: 'ms' };
+  labels.decisionsFourFamiliesCpuUs = { name: 'CPU of the deciding process per decision (bench clients included), four families', unit: 'µs' };
+  labels.decisionsFourFamiliesPgCpuUs = { name: 'CPU of its PostgreSQL backends per decision, four families', unit: 'µs' };
+  labels.decisionsFourFamiliesBatch = { name: 'quotes per committed transaction (mean batch), four families', unit: '' };
+  // The raw limit, in the same run: the same rows committed with nothing else.
+  const batch = Math.max(1, Math.round(values.decisionsOneFamilyBatch));
+  const shape = { rowsPerQuote: Math.max(1, Math.round(rowsPerQuote)), payloadBytes };
+  values.rawPerQuote = await rawCommits(pool, { quotes: Math.min(opts.quotes, 2_000), perTransaction: 1, connections: Math.min(opts.inFlight, 16), ...shape });
+  labels.rawPerQuote = { name: `raw PostgreSQL: one quote's rows (${shape.rowsPerQuote} reservation + 1 event of ${payloadBytes} bytes, as the quotes held) per committed transaction, ${Math.min(opts.inFlight, 16)} connections`, unit: 'quotes/s' };
+  values.rawBatched = await rawCommits(pool, { quotes: opts.quotes, perTransaction: batch, connections: 1, ...shape });
+  labels.rawBatched = { name: `raw PostgreSQL: ${batch} quotes' rows (the mean batch) per committed transaction, one connection`, unit: 'quotes/s' };
   const held = await pool.query('select count(*)::int as n, count(distinct device_id)::int as d from reservations');
   if (held.rows[0].n !== held.rows[0].d) throw new Error('a device is held twice');
   if (refusedOne || refusedFour) console.log(`refused quotes: ${refusedOne} (one family), ${refusedFour} (four)`);

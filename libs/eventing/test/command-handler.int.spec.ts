@@ -131,6 +131,67 @@ describe('CommandHandler (PostgreSQL)', () => {
     expect((await kit.pool.query(`select 1 from side_effects where id = 'older-xid'`)).rowCount).toBe(0);
   });
 
+  it('group commit: decides one command per stream and appends them all in one statement; a refusal is answered alone, a replayed cause appends nothing', async () => {
+    const strict = new CommandHandler(
+      defineAggregate({
+        ...priceAggregate,
+        decider: {
+          ...priceAggregate.decider,
+          decide: (command: PriceCommand, state: PriceState): PriceEvent[] => {
+            if (command.amountBaseUnits < 0n) throw new RangeError('a price is never negative');
+            return priceAggregate.decider.decide(command, state);
+          },
+        },
+      }),
+      { store },
+    );
+    await handler.handle('many-2', setPrice('many-2', 1n), causedByRequest('seed-many'));
+    const replayed = { eventId: '0190b1f2-7c1e-7000-8000-00000000beef', correlationId: 'flow-many' };
+    await handler.handle('many-4', setPrice('many-4', 40n), causedByEvent(replayed));
+    const results = await kit.transactions.transaction((tx) =>
+      strict.handleMany(
+        [
+          { streamId: 'many-1', command: setPrice('many-1', 10n), cause: causedByRequest('m-1') },
+          { streamId: 'many-2', command: setPrice('many-2', 20n), cause: causedByRequest('m-2') },
+          { streamId: 'many-3', command: setPrice('many-3', -1n), cause: causedByRequest('m-3') },
+          { streamId: 'many-4', command: setPrice('many-4', 40n), cause: causedByEvent(replayed) },
+        ],
+        { tx },
+      ),
+    );
+    expect(results[0]).toMatchObject({ streamId: 'many-1', version: 1n, duplicate: false, state: { changes: 1, amountBaseUnits: 10n } });
+    expect(results[1]).toMatchObject({ streamId: 'many-2', version: 2n, duplicate: false, state: { changes: 2, amountBaseUnits: 20n } });
+    expect((results[2] as { error: unknown }).error).toBeInstanceOf(RangeError);
+    expect(results[3]).toMatchObject({ streamId: 'many-4', version: 1n, duplicate: true });
+    expect(await store.readStream('many-3')).toEqual([]);
+    expect((await store.readStream('many-4')).length).toBe(1);
+    const stored = [...(await store.readStream('many-1')), ...(await store.readStream('many-2'))];
+    // One statement in one transaction: the same transaction id, consecutive positions.
+    const appended = stored.filter((e) => e.metadata.causationId !== 'seed-many');
+    expect(new Set(appended.map((e) => e.transactionId)).size).toBe(1);
+    expect(appended.map((e) => e.metadata.causationId).sort()).toEqual(['m-1', 'm-2']);
+    expect((await handler.loadMany(['many-1', 'many-2', 'many-none'])).get('many-none')).toMatchObject({ version: 0n, state: { changes: 0 } });
+  });
+
+  it('group commit is all or nothing: a stream another writer moved fails the whole append and its transaction', async () => {
+    await handler.handle('race-a', setPrice('race-a', 1n), causedByRequest('race-seed'));
+    await expect(
+      kit.transactions.transaction(async (tx) => {
+        const loaded = await handler.loadMany(['race-a', 'race-b'], tx);
+        await store.append(undefined, { streamId: 'race-a', streamType: 'device', expectedVersion: 1n, events: [priceEvent('race-a', 2n)] });
+        return handler.handleMany(
+          [
+            { streamId: 'race-a', command: setPrice('race-a', 3n), cause: causedByRequest('race-1') },
+            { streamId: 'race-b', command: setPrice('race-b', 3n), cause: causedByRequest('race-2') },
+          ],
+          { tx, loaded },
+        );
+      }),
+    ).rejects.toBeInstanceOf(EventStoreConcurrencyError);
+    expect(await store.readStream('race-b')).toEqual([]);
+    expect((await handler.load('race-a')).state).toEqual({ changes: 2, amountBaseUnits: 2n });
+  });
+
   it('loads old event versions through the upcasters, and refuses a version it cannot upcast', async () => {
     await handler.handle('dev-old', setPrice('dev-old', 7n), causedByRequest('old'));
     // Pretend the stored event was written by schema version 0, whose amounts were in thousands.

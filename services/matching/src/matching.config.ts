@@ -17,5 +17,11 @@ export const matchingConfigSchema = baseConfigSchema.extend({
   /** Quote transactions one instance runs at once; more wait in order (never for a pooled
    *  connection past its timeout): keep it below DATABASE_POOL_MAX, which consumers share. */
   QUOTE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Quote requests of one GPU family decided and committed in one transaction at most: a
+   *  family's requests queue while its batch commits and make up the next one (ADR 0501). */
+  QUOTE_BATCH_MAX: z.coerce.number().int().min(1).max(1_000).default(128),
+  /** Quote requests of one family waiting on one instance at most; more are answered 503
+   *  MATCHING.BUSY at once rather than waiting past any client's patience. */
+  QUOTE_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
 });
 export type MatchingConfig = z.infer<typeof matchingConfigSchema>;

@@ -1,12 +1,14 @@
 import { matchingV1, leasingV1, inventoryV1, verificationV1, billingV1, Asset } from '@ionet/contracts';
+import { causedByRequest } from '@ionet/eventing';
 import { ApiKeyService } from '@ionet/platform';
 import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Consumer, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { matchingService } from '../src/matching.module';
-import { EXPIRY_SCHEDULER } from '../src/application/quotes.service';
+import { EXPIRY_SCHEDULER, QuotesService } from '../src/application/quotes.service';
 import type { QuoteExpiryQueue } from '../src/infrastructure/queues/quote-expiry-queue';
+import type { QuoteRequest } from '../src/domain/quote.decider';
 import type { MatchingConfig } from '../src/matching.config';
 import { FactPublisher, collectFacts, fromBinary, ts, usdc, type Json } from './support';
 
@@ -237,5 +239,44 @@ describe('matching on real Postgres, Kafka and Redis: projection, quotes, explai
     expect(await svc.app.get<QuoteExpiryQueue>(EXPIRY_SCHEDULER).removeExpiryOf(id)).toBe(true);
     const released = await releaseOf(id);
     expect(released.reason).toBe(matchingV1.ReservationReleaseReason.QUOTE_EXPIRED_UNPAID);
+  });
+  it('decides one quote per Idempotency-Key however its retries arrive: at the edge (409 while in progress, then the same answer) and in a batch (one ClusterMatched)', async () => {
+    await facts.readyDevice({ deviceId: device(31), priceUsdMicros: 1_000_000n, country: 'SE', region: 'se-north' });
+    await facts.readyDevice({ deviceId: device(32), priceUsdMicros: 1_100_000n, country: 'SE', region: 'se-north' });
+    await waitFor('the SE devices offered', async () => {
+      const items = (await call('GET', '/v1/offers?countryCode=SE')).body.items as Json[] | undefined;
+      return items?.length === 2 ? true : undefined;
+    });
+    const body = quoteBody({ clusterType: 'container', gpuCount: 8, countryCodes: ['SE'] });
+    const key = randomUUID();
+    const post = async () => {
+      const res = await fetch(`${svc.baseUrl}/v1/quotes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Json };
+    };
+    const answers = [...(await Promise.all(Array.from({ length: 6 }, post))), await post()];
+    const accepted = answers.filter((a) => a.status === 201);
+    expect(answers.filter((a) => a.status !== 201).map((a) => [a.status, a.body.code])).toEqual(Array(7 - accepted.length).fill([409, 'IDEMPOTENCY.REQUEST_IN_PROGRESS']));
+    expect(answers[6]!.status).toBe(201);
+    expect(new Set(accepted.map((a) => a.body.quoteId)).size).toBe(1);
+    const viaEdge = accepted[0]!.body.quoteId as string;
+
+    // Past the edge: the same quote id and cause six times at once (one batch or several), then
+    // once more after they were answered: one decision, answered seven times.
+    const quotes = svc.app.get(QuotesService);
+    const request: QuoteRequest = { clusterType: 'container', gpuModel: 'H100-80GB', gpuCount: 8, countryCodes: ['SE'], connectivityTier: 'low', securityTier: 'standard', sources: [], durationHours: 2, paymentAsset: 'USDC' };
+    const input = { quoteId: randomUUID(), requestId: randomUUID(), customerId: 'customer-org', request, cause: causedByRequest(randomUUID(), { tenantId: 'customer-org', key: randomUUID() }) };
+    const results = [...(await Promise.all(Array.from({ length: 6 }, () => quotes.quote(input)))), await quotes.quote(input)];
+    expect(new Set(results.map((r) => r.quoteId))).toEqual(new Set([input.quoteId]));
+    for (const r of results) expect(r.devices).toEqual(results[0]!.devices);
+    expect(results[0]!.devices).toHaveLength(1);
+    expect([device(31), device(32)]).toContain(results[0]!.devices[0]!.deviceId);
+    for (const id of [viaEdge, input.quoteId]) {
+      const events = await pool.query<{ event_type: string }>(`select event_type from events where stream_id = $1 and event_type = $2`, [id, matchingV1.ClusterMatchedSchema.typeName]);
+      expect(events.rowCount).toBe(1);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { fromBinary, type Message } from '@bufbuild/protobuf';
 import { CONTRACT_ERROR_CODES, ContractError, EventRegistry, newEventId } from '@ionet/contracts';
-import { EventStore, type ExpectedVersion, type StoredEvent } from '../store/event-store';
+import { EventStore, type AppendRequest, type ExpectedVersion, type StoredEvent } from '../store/event-store';
 import type { UpcasterRegistry } from '../consumer/upcaster-registry';
 import { EventStoreConcurrencyError } from '../support/eventing-errors';
 import type { EventingTransaction } from '../support/sql-executor';
@@ -97,7 +97,10 @@ export class CommandHandler<Command, State, Event> {
 
   /** Reads the stream and folds it; old event versions are upcast first. */
   async load(streamId: string, tx?: EventingTransaction): Promise<LoadedStream<State, Event>> {
-    const stored = await this.options.store.readStream(streamId, {}, tx);
+    return this.fold(await this.options.store.readStream(streamId, {}, tx));
+  }
+
+  private fold(stored: StoredEvent[]): LoadedStream<State, Event> {
     const { decider } = this.aggregate;
     let state = decider.initialState;
     const events: LoadedStream<State, Event>['events'] = [];
@@ -107,6 +110,55 @@ export class CommandHandler<Command, State, Event> {
       events.push({ event, eventId: s.metadata.eventId, version: s.metadata.aggregateVersion });
     }
     return { state, version: stored.length ? stored[stored.length - 1]!.metadata.aggregateVersion : 0n, events };
+  }
+
+  /** Reads and folds many streams in one query; a stream without events has the initial state. */
+  async loadMany(streamIds: string[], tx?: EventingTransaction): Promise<Map<string, LoadedStream<State, Event>>> {
+    const stored = await this.options.store.readStreams(streamIds, tx);
+    return new Map(streamIds.map((id) => [id, this.fold(stored.get(id) ?? [])]));
+  }
+
+  /**
+   * Group commit: decides one command per stream, all in the caller's transaction, and appends
+   * every stream's events in one statement (EventStore.appendMany). A command the decider refuses
+   * is answered alone (`{ error }`); the others go on. A conflict is not retried here: it fails the
+   * append, which leaves the transaction aborted, and the caller retries with a new transaction.
+   * Each stream once; `loaded` (from loadMany in the same transaction) saves the read.
+   */
+  async handleMany(
+    items: Array<{ streamId: string; command: Command; cause: CommandCause }>,
+    options: { tx: EventingTransaction; loaded?: Map<string, LoadedStream<State, Event>> },
+  ): Promise<Array<CommandResult<State, Event> | { streamId: string; error: unknown }>> {
+    const { decider, codec, streamType } = this.aggregate;
+    const loaded = options.loaded ?? (await this.loadMany(items.map((i) => i.streamId), options.tx));
+    const results: Array<CommandResult<State, Event> | { streamId: string; error: unknown }> = [];
+    const appends: Array<{ index: number; decided: Event[]; state: State; request: AppendRequest }> = [];
+    for (const [index, { streamId, command, cause }] of items.entries()) {
+      const stream = loaded.get(streamId) ?? this.fold([]);
+      const done = cause.deterministic ? this.alreadyApplied(streamId, cause, stream) : undefined;
+      if (done) {
+        results.push(done);
+        continue;
+      }
+      let decided: Event[];
+      try {
+        decided = decider.decide(command, stream.state);
+      } catch (error) {
+        results.push({ streamId, error });
+        continue;
+      }
+      results.push({ streamId, version: stream.version, events: decided, state: stream.state, duplicate: false });
+      if (decided.length === 0) continue;
+      const events = decided.map((event, i) => ({ ...codec.encode(event), ...(cause.deterministic ? { eventId: eventIdOf(cause, streamId, i) } : {}) }));
+      const expectedVersion: ExpectedVersion = stream.version === 0n ? 'no_stream' : stream.version;
+      appends.push({ index, decided, state: stream.state, request: { streamId, streamType, expectedVersion, events, correlationId: cause.correlationId, causationId: cause.causationId } });
+    }
+    if (appends.length === 0) return results;
+    const appended = await this.options.store.appendMany(options.tx, appends.map((a) => a.request));
+    appends.forEach((a, i) => {
+      results[a.index] = { streamId: a.request.streamId, version: appended[i]!.nextExpectedVersion, events: a.decided, state: a.decided.reduce(decider.evolve, a.state), duplicate: false };
+    });
+    return results;
   }
 
   /** `command` may be a function of the loaded state (it is called again after a conflict). */

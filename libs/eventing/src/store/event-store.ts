@@ -69,6 +69,8 @@ export const GLOBAL_CURSOR_START: GlobalCursor = { transactionId: 0n, position: 
 /** Prepared-statement name of the append; a new text needs a new name. */
 const APPEND_STATEMENT_NAME = 'ionet_events_append_v1';
 
+const APPEND_MANY_STATEMENT_NAME = 'ionet_events_append_many_v1';
+
 /** Appends are bounded so one statement stays small. */
 const EVENTS_PER_APPEND_MAX = 1_000;
 
@@ -141,14 +143,12 @@ export class EventStore {
     const payloads: Buffer[] = [];
     const occurredAts: string[] = [];
     for (const event of request.events) {
-      const info = this.eventTypeInfo(event.schema);
-      const message = create(event.schema, event.data) as Message;
-      if (this.options.validateContracts !== false) assertEventContract(event.schema, message);
-      eventIds.push(event.eventId ?? newEventId());
-      types.push(info.type);
-      schemaVersions.push(info.schemaVersion);
-      payloads.push(Buffer.from(toBinary(event.schema, message)));
-      occurredAts.push(event.occurredAt.toISOString());
+      const encoded = this.encode(event);
+      eventIds.push(encoded.eventId);
+      types.push(encoded.type);
+      schemaVersions.push(encoded.schemaVersion);
+      payloads.push(encoded.payload);
+      occurredAts.push(encoded.occurredAt);
     }
 
     const expected = request.expectedVersion === 'any' ? null : request.expectedVersion === 'no_stream' ? 0n : request.expectedVersion;
@@ -224,6 +224,144 @@ export class EventStore {
   }
 
   private readonly committedCallback = (): void => this.notifier.committed();
+
+  /**
+   * Appends to many streams in one statement, each stream once with its own expected version: the
+   * group commit of many commands decided in one transaction. All or nothing: a conflict on any
+   * stream (version, a newer transaction at its head, a concurrent append) fails the whole append
+   * with EventStoreConcurrencyError, and the caller's transaction retries with a new one. Results
+   * in the order of `requests`.
+   */
+  async appendMany(tx: SqlExecutor | undefined, requests: AppendRequest[]): Promise<AppendResult[]> {
+    assertAppendsAllowed(tx);
+    if (requests.length === 1) return [await this.append(tx, requests[0]!)];
+    const executor: SqlExecutor = tx ?? this.options.pool;
+    const total = requests.reduce((n, r) => n + r.events.length, 0);
+    if (requests.length === 0 || requests.some((r) => r.events.length === 0)) throw new RangeError('appendMany needs at least one event per stream');
+    if (total > EVENTS_PER_APPEND_MAX) throw new RangeError(`append takes at most ${EVENTS_PER_APPEND_MAX} events, got ${total}`);
+    if (new Set(requests.map((r) => r.streamId)).size !== requests.length) throw new RangeError('appendMany takes each stream once');
+
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    const columns = { streamIds: [] as string[], streamTypes: [] as string[], eventIds: [] as string[], types: [] as string[], schemaVersions: [] as number[] };
+    const payloads: Buffer[] = [];
+    const occurredAts: string[] = [];
+    const correlationIds: string[] = [];
+    const causationIds: string[] = [];
+    const ords: number[] = [];
+    const expecteds: Array<string | null> = [];
+    const eventIdsOf: string[][] = [];
+    for (const request of requests) {
+      const expected = request.expectedVersion === 'any' ? null : request.expectedVersion === 'no_stream' ? 0n : request.expectedVersion;
+      const ids: string[] = [];
+      request.events.forEach((event, index) => {
+        const encoded = this.encode(event);
+        ids.push(encoded.eventId);
+        columns.streamIds.push(request.streamId);
+        columns.streamTypes.push(request.streamType);
+        columns.eventIds.push(encoded.eventId);
+        columns.types.push(encoded.type);
+        columns.schemaVersions.push(encoded.schemaVersion);
+        payloads.push(encoded.payload);
+        occurredAts.push(encoded.occurredAt);
+        correlationIds.push(request.correlationId ?? '');
+        causationIds.push(request.causationId ?? '');
+        ords.push(index + 1);
+        expecteds.push(expected === null ? null : expected.toString());
+      });
+      eventIdsOf.push(ids);
+    }
+    let rows: Array<{ position: string; version: string; stream_id: string }>;
+    try {
+      ({ rows } = await this.query<{ position: string; version: string; stream_id: string }>(
+        executor,
+        APPEND_MANY_STATEMENT_NAME,
+        `with input as (
+           select * from unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::bytea[], $7::timestamptz[], $8::text[], $9::text[], $10::bigint[], $11::bigint[])
+             with ordinality as i(stream_id, stream_type, event_id, event_type, schema_version, payload, occurred_at, correlation_id, causation_id, ord, expected, n))
+         insert into events (event_id, stream_id, stream_type, version, event_type, schema_version, payload, occurred_at,
+                             correlation_id, causation_id, producer, traceparent, tracestate)
+         select i.event_id, i.stream_id, i.stream_type, coalesce(head.version, 0) + i.ord, i.event_type, i.schema_version, i.payload, i.occurred_at,
+                i.correlation_id, i.causation_id, $12, $13, $14
+           from input i
+           left join lateral (select version, transaction_id from events e where e.stream_id = i.stream_id order by version desc limit 1) head on true
+          where (i.expected is null or coalesce(head.version, 0) = i.expected)
+            and coalesce(head.transaction_id, '0'::xid8) <= pg_current_xact_id()
+          order by i.n
+         returning position, version, stream_id`,
+        [
+          columns.streamIds,
+          columns.streamTypes,
+          columns.eventIds,
+          columns.types,
+          columns.schemaVersions,
+          payloads,
+          occurredAts,
+          correlationIds,
+          causationIds,
+          ords,
+          expecteds,
+          this.options.producer,
+          carrier.traceparent ?? '',
+          carrier.tracestate ?? '',
+        ],
+      ));
+    } catch (err) {
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'events_stream_version_key') {
+        throw new EventStoreConcurrencyError(requests.length === 1 ? requests[0]!.streamId : `one of ${requests.length} streams`, 'any', undefined, 'a concurrent append won');
+      }
+      throw err;
+    }
+    const byStream = new Map<string, Array<{ position: string; version: string }>>();
+    for (const row of rows) {
+      const list = byStream.get(row.stream_id) ?? [];
+      list.push(row);
+      byStream.set(row.stream_id, list);
+    }
+    const lost = requests.find((r) => (byStream.get(r.streamId)?.length ?? 0) !== r.events.length);
+    if (lost) {
+      const head = await executor.query<{ version: string | null }>('select max(version)::text as version from events where stream_id = $1', [lost.streamId]);
+      const actual = BigInt(head.rows[0]?.version ?? '0');
+      const expected = lost.expectedVersion === 'any' ? null : lost.expectedVersion === 'no_stream' ? 0n : lost.expectedVersion;
+      const versionMoved = expected !== null && actual !== expected;
+      throw new EventStoreConcurrencyError(lost.streamId, expected ?? 'any', actual, versionMoved ? 'version conflict' : 'a newer transaction appended to the stream first; retry', !versionMoved);
+    }
+    if (!tx) this.notifier.committed();
+    else (tx as EventingTransaction).afterCommit?.(this.committedCallback);
+    if (this.metrics !== NOOP_EVENTING_METRICS) {
+      const count = (): void => {
+        for (const r of requests) this.metrics.appended(r.streamType, r.events.length);
+      };
+      const afterCommit = tx && (tx as EventingTransaction).afterCommit;
+      if (afterCommit) afterCommit.call(tx, count);
+      else count();
+    }
+    return requests.map((r, i) => {
+      const appended = byStream.get(r.streamId)!.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : 1));
+      return { nextExpectedVersion: BigInt(appended[appended.length - 1]!.version), positions: appended.map((a) => BigInt(a.position)), eventIds: eventIdsOf[i]! };
+    });
+  }
+
+  private encode(event: NewEvent): { eventId: string; type: string; schemaVersion: number; payload: Buffer; occurredAt: string } {
+    const info = this.eventTypeInfo(event.schema);
+    const message = create(event.schema, event.data) as Message;
+    if (this.options.validateContracts !== false) assertEventContract(event.schema, message);
+    return { eventId: event.eventId ?? newEventId(), type: info.type, schemaVersion: info.schemaVersion, payload: Buffer.from(toBinary(event.schema, message)), occurredAt: event.occurredAt.toISOString() };
+  }
+
+  /** The events of many streams in one read, each stream's in version order (a stream without
+   *  events is absent). */
+  async readStreams(streamIds: string[], tx?: SqlExecutor): Promise<Map<string, StoredEvent[]>> {
+    const executor = tx ?? this.options.pool;
+    const { rows } = await executor.query<EventRow>(`select ${EVENT_COLUMNS} from events where stream_id = any($1::text[]) order by stream_id, version`, [streamIds]);
+    const streams = new Map<string, StoredEvent[]>();
+    for (const row of rows) {
+      const list = streams.get(row.stream_id) ?? [];
+      list.push(toStoredEvent(row));
+      streams.set(row.stream_id, list);
+    }
+    return streams;
+  }
 
   async readStream(streamId: string, options: { fromVersion?: bigint; countMax?: number } = {}, tx?: SqlExecutor): Promise<StoredEvent[]> {
     const executor = tx ?? this.options.pool;

@@ -1,5 +1,5 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { assertJobId, deterministicJobId, wallDelayMs, type Clock, type Logger } from '@ionet/platform';
+import { deterministicJobId, wallDelayMs, type Clock, type Logger } from '@ionet/platform';
 import { PgTransactionRunner, type EventingTransaction } from '@ionet/eventing';
 import type { Pool } from 'pg';
 import type { ExpiryScheduler } from '../../application/quotes.service';
@@ -20,14 +20,23 @@ export interface QuoteExpiryQueueOptions {
   holdSeconds: number;
 }
 
+/** A job's payload: the quotes of one committed batch (they share their expiry instant); jobs
+ *  added before batches carry one `quoteId`; the sweep carries neither. */
+export interface QuoteExpiryJob {
+  quoteIds?: string[];
+  quoteId?: string;
+}
+
 /**
- * One delayed BullMQ job per quote, due at its expiry on the service's clock (an accelerated clock
- * shortens the wall delay). The job's id derives from the quote, so a retried quote adds it once;
- * running it twice is harmless (the quote decider releases a held quote once, and never a leased one).
+ * One delayed BullMQ job per committed batch of quotes, due at their common expiry on the
+ * service's clock (an accelerated clock shortens the wall delay). The job's id derives from the
+ * batch's quote ids, so a retried add adds it once; running it twice is harmless (the quote decider
+ * releases a held quote once, and never a leased one). One job per batch rather than per quote:
+ * a Redis round trip per quote cost more than the quote's whole transaction (ADR 0501).
  */
 export class QuoteExpiryQueue implements ExpiryScheduler {
-  private readonly queue: Queue<{ quoteId: string }>;
-  private worker: Worker<{ quoteId: string }> | undefined;
+  private readonly queue: Queue<QuoteExpiryJob>;
+  private worker: Worker<QuoteExpiryJob> | undefined;
   private readonly connection: ConnectionOptions;
   private runner: ((quoteId: string, tx: EventingTransaction) => Promise<unknown>) | undefined;
   private readonly transactions: PgTransactionRunner;
@@ -48,25 +57,34 @@ export class QuoteExpiryQueue implements ExpiryScheduler {
     this.runner = runner;
   }
 
-  async scheduleExpiry(quoteId: string, expiresAt: Date): Promise<void> {
-    const clockMs = Math.max(1, expiresAt.getTime() - this.options.clock.now().getTime());
+  /** One delayed job for quotes committed together (the same expiry), in one round trip. */
+  async scheduleExpiries(quotes: Array<{ quoteId: string; expiresAt: Date }>): Promise<void> {
+    const now = this.options.clock.now().getTime();
+    const byExpiry = new Map<number, string[]>();
+    for (const { quoteId, expiresAt } of quotes) byExpiry.set(expiresAt.getTime(), [...(byExpiry.get(expiresAt.getTime()) ?? []), quoteId]);
     try {
-      await this.queue.add('expire-quote', { quoteId }, { jobId: assertJobId(QuoteExpiryQueue.jobIdOf(quoteId)), delay: wallDelayMs(this.options.clock, clockMs) });
+      await this.queue.addBulk(
+        [...byExpiry].map(([expiresAtMs, quoteIds]) => ({
+          name: 'expire-quotes',
+          data: { quoteIds },
+          opts: { jobId: QuoteExpiryQueue.jobIdOf(quoteIds), delay: wallDelayMs(this.options.clock, Math.max(1, expiresAtMs - now)) },
+        })),
+      );
     } catch (err) {
-      // The quote is committed: the sweep releases it if its own job never exists.
-      this.options.logger.warn({ quoteId, err: (err as Error).message }, 'quote expiry job not added; the sweep will release the quote');
+      // The quotes are committed: the sweep releases any whose own job never exists.
+      this.options.logger.warn({ quoteIds: quotes.map((q) => q.quoteId), err: (err as Error).message }, 'quote expiry job not added; the sweep will release the quotes');
     }
   }
 
-  /** The job id of a quote's expiry (tests remove it to prove the sweep). */
-  static jobIdOf(quoteId: string): string {
-    return deterministicJobId('expire-quote', [quoteId]);
+  /** The job id of the expiry of quotes committed together. */
+  static jobIdOf(quoteIds: string[]): string {
+    return deterministicJobId('expire-quotes', quoteIds);
   }
 
   async start(): Promise<void> {
     if (!this.options.runWorker || this.worker) return;
-    await this.queue.upsertJobScheduler('quote-expiry-sweep', { every: wallDelayMs(this.options.clock, EXPIRY_SWEEP_EVERY_CLOCK_MS) }, { name: 'sweep-expired', data: { quoteId: '' } });
-    this.worker = new Worker<{ quoteId: string }>(QUOTE_EXPIRY_QUEUE, (job: Job<{ quoteId: string }>) => this.process(job), {
+    await this.queue.upsertJobScheduler('quote-expiry-sweep', { every: wallDelayMs(this.options.clock, EXPIRY_SWEEP_EVERY_CLOCK_MS) }, { name: 'sweep-expired', data: {} });
+    this.worker = new Worker<QuoteExpiryJob>(QUOTE_EXPIRY_QUEUE, (job: Job<QuoteExpiryJob>) => this.process(job), {
       connection: this.connection,
       prefix: this.options.prefix,
       concurrency: 10,
@@ -75,11 +93,12 @@ export class QuoteExpiryQueue implements ExpiryScheduler {
     this.worker.on('error', (err) => this.options.logger.warn({ err: err.message }, 'quote expiry worker error'));
   }
 
-  private async process(job: Job<{ quoteId: string }>): Promise<void> {
+  private async process(job: Job<QuoteExpiryJob>): Promise<void> {
     const runner = this.runner;
     if (!runner) throw new Error('quote expiry ran before the quotes service bound it');
     if (job.name !== 'sweep-expired') {
-      await this.transactions.transaction((tx) => runner(job.data.quoteId, tx));
+      // One transaction per quote: a quote that fails is retried with the job, the others stay done.
+      for (const quoteId of job.data.quoteIds ?? [job.data.quoteId ?? '']) await this.transactions.transaction((tx) => runner(quoteId, tx));
       return;
     }
     // The safety net: unleased holds older than the hold, whatever happened to their own jobs.
@@ -91,9 +110,11 @@ export class QuoteExpiryQueue implements ExpiryScheduler {
     for (const row of rows) await this.transactions.transaction((tx) => runner(row.quote_id, tx));
   }
 
-  /** Removes a quote's own expiry job (tests: the sweep must release it anyway). */
+  /** Removes the expiry job that holds a quote (tests: the sweep must release it anyway). */
   async removeExpiryOf(quoteId: string): Promise<boolean> {
-    return (await this.queue.remove(QuoteExpiryQueue.jobIdOf(quoteId))) === 1;
+    const delayed = await this.queue.getJobs(['delayed', 'waiting']);
+    const job = delayed.find((j) => j.data.quoteIds?.includes(quoteId) || j.data.quoteId === quoteId);
+    return job?.id !== undefined && (await this.queue.remove(job.id)) === 1;
   }
 
   async close(): Promise<void> {
