@@ -1,16 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CONFIG, createEventingMetrics, hasRole, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
-import { EventingModule } from '@ionet/eventing';
+import { CONFIG, createEventingMetrics, hasRole, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, QueuesModule, type Logger, type ServiceDefinition } from '@ionet/platform';
+import { CommandHandlers, EventingModule, EventStore } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { EpochsController } from './api/http/epochs.controller';
+import { EpochCloser } from './application/epoch-closer';
 import { EpochQueries } from './application/epoch-queries';
+import { TOKENOMICS_JOBS, tokenomicsSchedules } from './application/jobs/epoch.jobs';
+import { allocationProjection } from './application/projections/allocation.projection';
+import { eligibilityProjection } from './application/projections/eligibility.projection';
 import { TOKENOMICS_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { tokenomicsConfigSchema, type TokenomicsConfig } from './tokenomics.config';
 
 /** Shared by the controllers and the jobs (QueuesModule resolves job classes across modules). */
-const APPLICATION = [EpochQueries];
+const APPLICATION = [EpochQueries, EpochCloser];
 
 @Module({ providers: APPLICATION, exports: APPLICATION })
 class TokenomicsApplicationModule {}
@@ -25,7 +29,12 @@ export class TokenomicsModule {
         EventingModule.forRootAsync({
           inject: [PG_POOL, KAFKA, CONFIG, METRICS_REGISTRY],
           opsGuard: OpsScopeGuard,
-          useFactory: (pool: Pool, kafka: Kafka, c: TokenomicsConfig, registry: Registry) => ({
+          useFactory: (pool: Pool, kafka: Kafka, c: TokenomicsConfig, registry: Registry) => {
+            const metrics = createEventingMetrics(registry);
+            // The allocation process manager appends through a store of its own on the same
+            // database, in its batch's transaction (as the ledger's do, ADR 0330).
+            const allocationHandlers = new CommandHandlers({ store: new EventStore({ pool, producer: 'tokenomics', metrics }) });
+            return {
             pool,
             connection: pool.options,
             kafka,
@@ -34,11 +43,16 @@ export class TokenomicsModule {
             ensureTopics: true,
             runConsumers: hasRole(c, 'consumer'),
             relay: hasRole(c, 'consumer') ? {} : false,
-            metrics: createEventingMetrics(registry),
-            projections: [],
-          }),
+            metrics,
+            projections: [eligibilityProjection, allocationProjection(allocationHandlers)],
+            };
+          },
         }),
         TokenomicsApplicationModule,
+        {
+          ...QueuesModule.forRoot({ jobs: TOKENOMICS_JOBS as never[], schedules: tokenomicsSchedules(config.TOKENOMICS_EPOCH_SWEEP_EVERY_MS) as never[], concurrency: 1 }),
+          imports: [TokenomicsApplicationModule],
+        },
       ],
       controllers: [EpochsController],
     };

@@ -16,4 +16,4 @@ export class TokenomicsServiceError extends CodedError {
   }
 }
 
-export type TokenomicsServiceErrorCode = 'EPOCH.NOT_FOUND' | 'EPOCH.INVALID' | 'TOKENOMICS.QUERY_INVALID';
+export type TokenomicsServiceErrorCode = 'EPOCH.NOT_FOUND' | 'EPOCH.INVALID' | 'EPOCH.NOT_CLOSED' | 'EPOCH.EMISSION_MISMATCH' | 'TOKENOMICS.QUERY_INVALID';

@@ -1,5 +1,6 @@
 import { EVENTING_MIGRATIONS } from '@ionet/eventing';
 import { TokenomicsTables1765238400000 } from './1765238400000-tokenomics-tables';
+import { DeviceStakes1765238400001 } from './1765238400001-device-stakes';
 
 /** In order; a committed migration is never edited, only followed by a new one. */
-export const TOKENOMICS_MIGRATIONS = [...EVENTING_MIGRATIONS, TokenomicsTables1765238400000];
+export const TOKENOMICS_MIGRATIONS = [...EVENTING_MIGRATIONS, TokenomicsTables1765238400000, DeviceStakes1765238400001];
