@@ -19,7 +19,7 @@ export async function chainTestEnv(label: string): Promise<ChainTestEnv> {
   const ns = testNamespace(label);
   const dataDir = mkdtempSync(join(tmpdir(), `ionet-chain-${ns.id}-`));
   const poolConfig = await createTestSchema(ns.schema);
-  const pool = new Pool({ ...poolConfig, max: 6 });
+  const pool = new Pool({ ...poolConfig, max: 3 });
   const config = chainConfigSchema.parse({ CHAIN_DATA_DIR: dataDir });
   return {
     dataDir,
