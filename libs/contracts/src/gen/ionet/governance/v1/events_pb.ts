@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/governance/v1/events.proto.
  */
 export const file_ionet_governance_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBpb25ldC9nb3Zlcm5hbmNlL3YxL2V2ZW50cy5wcm90bxITaW9uZXQuZ292ZXJuYW5jZS52MSL0AgoPUHJvcG9zYWxDcmVhdGVkEhMKC3Byb3Bvc2FsX2lkGAEgASgJEhcKD3Byb3Bvc2VyX3dhbGxldBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRI0CgdhY3Rpb25zGAUgAygLMiMuaW9uZXQuZ292ZXJuYW5jZS52MS5Qcm9wb3NhbEFjdGlvbhIvCgtzbmFwc2hvdF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOdm90aW5nX2VuZHNfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhsKE3F1b3J1bV9iYXNpc19wb2ludHMYCCABKA0SJwofYXBwcm92YWxfdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgJIAEoDRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK7AQoIVm90ZUNhc3QSEwoLcHJvcG9zYWxfaWQYASABKAkSFAoMdm90ZXJfd2FsbGV0GAIgASgJEi8KBmNob2ljZRgDIAEoDjIfLmlvbmV0LmdvdmVybmFuY2UudjEuVm90ZUNob2ljZRImCgZ3ZWlnaHQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoHY2FzdF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiygIKD1Byb3Bvc2FsVGFsbGllZBITCgtwcm9wb3NhbF9pZBgBIAEoCRI1CgdvdXRjb21lGAIgASgOMiQuaW9uZXQuZ292ZXJuYW5jZS52MS5Qcm9wb3NhbE91dGNvbWUSKgoKeWVzX3dlaWdodBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglub193ZWlnaHQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoOYWJzdGFpbl93ZWlnaHQYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSNAoQdGltZWxvY2tfZW5kc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdGFsbGllZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWAoQUHJvcG9zYWxFeGVjdXRlZBITCgtwcm9wb3NhbF9pZBgBIAEoCRIvCgtleGVjdXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiowIKEFBhcmFtZXRlckNoYW5nZWQSCwoDa2V5GAEgASgJEkAKDnByZXZpb3VzX3ZhbHVlGAIgASgLMiMuaW9uZXQuZ292ZXJuYW5jZS52MS5QYXJhbWV0ZXJWYWx1ZUgAiAEBEjYKCW5ld192YWx1ZRgDIAEoCzIjLmlvbmV0LmdvdmVybmFuY2UudjEuUGFyYW1ldGVyVmFsdWUSEwoLcHJvcG9zYWxfaWQYBCABKAkSMAoMZWZmZWN0aXZlX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjaGFuZ2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIRCg9fcHJldmlvdXNfdmFsdWUqawoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhMKD1ZPVEVfQ0hPSUNFX1lFUxABEhIKDlZPVEVfQ0hPSUNFX05PEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADKpQBCg9Qcm9wb3NhbE91dGNvbWUSIAocUFJPUE9TQUxfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhsKF1BST1BPU0FMX09VVENPTUVfUEFTU0VEEAESHQoZUFJPUE9TQUxfT1VUQ09NRV9SRUpFQ1RFRBACEiMKH1BST1BPU0FMX09VVENPTUVfUVVPUlVNX05PVF9NRVQQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_governance_v1_types]);
+  fileDesc("CiBpb25ldC9nb3Zlcm5hbmNlL3YxL2V2ZW50cy5wcm90bxITaW9uZXQuZ292ZXJuYW5jZS52MSKqAwoPUHJvcG9zYWxDcmVhdGVkEhMKC3Byb3Bvc2FsX2lkGAEgASgJEhcKD3Byb3Bvc2VyX3dhbGxldBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRI0CgdhY3Rpb25zGAUgAygLMiMuaW9uZXQuZ292ZXJuYW5jZS52MS5Qcm9wb3NhbEFjdGlvbhIvCgtzbmFwc2hvdF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOdm90aW5nX2VuZHNfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhsKE3F1b3J1bV9iYXNpc19wb2ludHMYCCABKA0SJwofYXBwcm92YWxfdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgJIAEoDRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChB0aW1lbG9ja19lbmRzX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK7AQoIVm90ZUNhc3QSEwoLcHJvcG9zYWxfaWQYASABKAkSFAoMdm90ZXJfd2FsbGV0GAIgASgJEi8KBmNob2ljZRgDIAEoDjIfLmlvbmV0LmdvdmVybmFuY2UudjEuVm90ZUNob2ljZRImCgZ3ZWlnaHQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKwoHY2FzdF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi/QIKD1Byb3Bvc2FsVGFsbGllZBITCgtwcm9wb3NhbF9pZBgBIAEoCRI1CgdvdXRjb21lGAIgASgOMiQuaW9uZXQuZ292ZXJuYW5jZS52MS5Qcm9wb3NhbE91dGNvbWUSKgoKeWVzX3dlaWdodBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglub193ZWlnaHQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLgoOYWJzdGFpbl93ZWlnaHQYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSNAoQdGltZWxvY2tfZW5kc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdGFsbGllZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoRc3Rha2VfYXRfc25hcHNob3QYCCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkijQEKEVByb3Bvc2FsQ2FuY2VsbGVkEhMKC3Byb3Bvc2FsX2lkGAEgASgJEjEKBnJlYXNvbhgCIAEoDjIhLmlvbmV0LmdvdmVybmFuY2UudjEuQ2FuY2VsUmVhc29uEjAKDGNhbmNlbGxlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWAoQUHJvcG9zYWxFeGVjdXRlZBITCgtwcm9wb3NhbF9pZBgBIAEoCRIvCgtleGVjdXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiowIKEFBhcmFtZXRlckNoYW5nZWQSCwoDa2V5GAEgASgJEkAKDnByZXZpb3VzX3ZhbHVlGAIgASgLMiMuaW9uZXQuZ292ZXJuYW5jZS52MS5QYXJhbWV0ZXJWYWx1ZUgAiAEBEjYKCW5ld192YWx1ZRgDIAEoCzIjLmlvbmV0LmdvdmVybmFuY2UudjEuUGFyYW1ldGVyVmFsdWUSEwoLcHJvcG9zYWxfaWQYBCABKAkSMAoMZWZmZWN0aXZlX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjaGFuZ2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIRCg9fcHJldmlvdXNfdmFsdWUisQEKFVRyZWFzdXJ5R3JhbnRBcHByb3ZlZBIQCghncmFudF9pZBgBIAEoCRITCgtwcm9wb3NhbF9pZBgCIAEoCRIYChByZWNpcGllbnRfd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIvCgthcHByb3ZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqawoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhMKD1ZPVEVfQ0hPSUNFX1lFUxABEhIKDlZPVEVfQ0hPSUNFX05PEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADKpQBCg9Qcm9wb3NhbE91dGNvbWUSIAocUFJPUE9TQUxfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhsKF1BST1BPU0FMX09VVENPTUVfUEFTU0VEEAESHQoZUFJPUE9TQUxfT1VUQ09NRV9SRUpFQ1RFRBACEiMKH1BST1BPU0FMX09VVENPTUVfUVVPUlVNX05PVF9NRVQQAypfCgxDYW5jZWxSZWFzb24SHQoZQ0FOQ0VMX1JFQVNPTl9VTlNQRUNJRklFRBAAEjAKLENBTkNFTF9SRUFTT05fUFJPUE9TRVJfU1RBS0VfQkVMT1dfVEhSRVNIT0xEEAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_ionet_common_v1_money, file_ionet_governance_v1_types]);
 
 /**
  * @generated from message ionet.governance.v1.ProposalCreated
@@ -73,6 +73,13 @@ export type ProposalCreated = Message<"ionet.governance.v1.ProposalCreated"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 10;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * voting_ends_at plus the timelock in force at creation: the proposal keeps it for its whole life.
+   *
+   * @generated from field: google.protobuf.Timestamp timelock_ends_at = 11;
+   */
+  timelockEndsAt?: Timestamp | undefined;
 };
 
 /**
@@ -161,6 +168,13 @@ export type ProposalTallied = Message<"ionet.governance.v1.ProposalTallied"> & {
    * @generated from field: google.protobuf.Timestamp tallied_at = 7;
    */
   talliedAt?: Timestamp | undefined;
+
+  /**
+   * All staked IO at the snapshot: the quorum's base.
+   *
+   * @generated from field: ionet.common.v1.Money stake_at_snapshot = 8;
+   */
+  stakeAtSnapshot?: Money | undefined;
 };
 
 /**
@@ -169,6 +183,35 @@ export type ProposalTallied = Message<"ionet.governance.v1.ProposalTallied"> & {
  */
 export const ProposalTalliedSchema: GenMessage<ProposalTallied> = /*@__PURE__*/
   messageDesc(file_ionet_governance_v1_events, 2);
+
+/**
+ * A passed proposal stopped during its timelock; it never executes.
+ *
+ * @generated from message ionet.governance.v1.ProposalCancelled
+ */
+export type ProposalCancelled = Message<"ionet.governance.v1.ProposalCancelled"> & {
+  /**
+   * @generated from field: string proposal_id = 1;
+   */
+  proposalId: string;
+
+  /**
+   * @generated from field: ionet.governance.v1.CancelReason reason = 2;
+   */
+  reason: CancelReason;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp cancelled_at = 3;
+   */
+  cancelledAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.governance.v1.ProposalCancelled.
+ * Use `create(ProposalCancelledSchema)` to create a new message.
+ */
+export const ProposalCancelledSchema: GenMessage<ProposalCancelled> = /*@__PURE__*/
+  messageDesc(file_ionet_governance_v1_events, 3);
 
 /**
  * @generated from message ionet.governance.v1.ProposalExecuted
@@ -190,7 +233,7 @@ export type ProposalExecuted = Message<"ionet.governance.v1.ProposalExecuted"> &
  * Use `create(ProposalExecutedSchema)` to create a new message.
  */
 export const ProposalExecutedSchema: GenMessage<ProposalExecuted> = /*@__PURE__*/
-  messageDesc(file_ionet_governance_v1_events, 3);
+  messageDesc(file_ionet_governance_v1_events, 4);
 
 /**
  * The owning services apply it; effective_at lets schedulers switch at an epoch boundary.
@@ -236,7 +279,47 @@ export type ParameterChanged = Message<"ionet.governance.v1.ParameterChanged"> &
  * Use `create(ParameterChangedSchema)` to create a new message.
  */
 export const ParameterChangedSchema: GenMessage<ParameterChanged> = /*@__PURE__*/
-  messageDesc(file_ionet_governance_v1_events, 4);
+  messageDesc(file_ionet_governance_v1_events, 5);
+
+/**
+ * A treasury grant of an executed proposal: the ledger books it from the treasury account and the
+ * chain gateway transfers it. grant_id is derived from the proposal and the action's index.
+ *
+ * @generated from message ionet.governance.v1.TreasuryGrantApproved
+ */
+export type TreasuryGrantApproved = Message<"ionet.governance.v1.TreasuryGrantApproved"> & {
+  /**
+   * @generated from field: string grant_id = 1;
+   */
+  grantId: string;
+
+  /**
+   * @generated from field: string proposal_id = 2;
+   */
+  proposalId: string;
+
+  /**
+   * @generated from field: string recipient_wallet = 3;
+   */
+  recipientWallet: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp approved_at = 5;
+   */
+  approvedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.governance.v1.TreasuryGrantApproved.
+ * Use `create(TreasuryGrantApprovedSchema)` to create a new message.
+ */
+export const TreasuryGrantApprovedSchema: GenMessage<TreasuryGrantApproved> = /*@__PURE__*/
+  messageDesc(file_ionet_governance_v1_events, 6);
 
 /**
  * @generated from enum ionet.governance.v1.VoteChoice
@@ -299,4 +382,27 @@ export enum ProposalOutcome {
  */
 export const ProposalOutcomeSchema: GenEnum<ProposalOutcome> = /*@__PURE__*/
   enumDesc(file_ionet_governance_v1_events, 1);
+
+/**
+ * @generated from enum ionet.governance.v1.CancelReason
+ */
+export enum CancelReason {
+  /**
+   * @generated from enum value: CANCEL_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * During the timelock, the proposer's staked IO fell below the proposal threshold (ADR 0700).
+   *
+   * @generated from enum value: CANCEL_REASON_PROPOSER_STAKE_BELOW_THRESHOLD = 1;
+   */
+  PROPOSER_STAKE_BELOW_THRESHOLD = 1,
+}
+
+/**
+ * Describes the enum ionet.governance.v1.CancelReason.
+ */
+export const CancelReasonSchema: GenEnum<CancelReason> = /*@__PURE__*/
+  enumDesc(file_ionet_governance_v1_events, 2);
 
