@@ -5,8 +5,10 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { EpochsController } from './api/http/epochs.controller';
+import { StakingController } from './api/http/staking.controller';
 import { EpochCloser } from './application/epoch-closer';
 import { EpochQueries } from './application/epoch-queries';
+import { StakingService } from './application/staking.service';
 import { TOKENOMICS_JOBS, tokenomicsSchedules } from './application/jobs/epoch.jobs';
 import { allocationProjection } from './application/projections/allocation.projection';
 import { eligibilityProjection } from './application/projections/eligibility.projection';
@@ -14,7 +16,7 @@ import { TOKENOMICS_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { tokenomicsConfigSchema, type TokenomicsConfig } from './tokenomics.config';
 
 /** Shared by the controllers and the jobs (QueuesModule resolves job classes across modules). */
-const APPLICATION = [EpochQueries, EpochCloser];
+const APPLICATION = [EpochQueries, EpochCloser, StakingService];
 
 @Module({ providers: APPLICATION, exports: APPLICATION })
 class TokenomicsApplicationModule {}
@@ -54,7 +56,7 @@ export class TokenomicsModule {
           imports: [TokenomicsApplicationModule],
         },
       ],
-      controllers: [EpochsController],
+      controllers: [EpochsController, StakingController],
     };
   }
 }

@@ -108,8 +108,6 @@ describe('tokenomics epochs as a real process: hourly closes on the accelerated 
       uptimeSeconds: BigInt(6 * 3_600),
       qualifiedAt: ts(now - HOUR_MS),
     });
-    // The device's minimum stake (16,000 IO for 8x H100) as staking records it.
-    await db.query(`insert into device_stakes (device_id, owner_wallet, counted_base_units, updated_at) values ($1, $2, $3, now())`, [deviceId, wallet, (16_000n * IO).toString()]);
     await waitFor(
       'the eligibility projection to know the device, its supplier and its uptime',
       async () => {
@@ -122,6 +120,13 @@ describe('tokenomics epochs as a real process: hourly closes on the accelerated 
       const counts = await db.query(`select (select count(*) from tk_devices) d, (select count(*) from tk_suppliers) s, (select count(*) from tk_device_proofs) p, (select count(*) from tk_uptime) u, (select count(*) from dead_letters) dl, (select json_agg(d) from dead_letters d) dls`).catch((e: Error) => ({ rows: [e.message] }));
       throw new Error(`${err.message}\n${JSON.stringify(counts.rows)}\n${svc!.output().slice(-3000)}`);
     });
+    // The device's minimum stake (16,000 IO for 8x H100), through the API.
+    const staked = await fetch(`${svc!.baseUrl}/v1/stakes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_OPS_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId, amountBaseUnits: (16_000n * IO).toString() }),
+    });
+    expect(staked.status).toBe(201);
     // Epochs closed from now on see the device (the one being closed may not), and from the hour
     // after its qualification it is eligible.
     const seen = await waitFor('a first epoch closed', async () => ((await closedEpochs()).length > 0 ? await closedEpochs() : undefined), 60_000, 100);
