@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { EpochsController } from './api/http/epochs.controller';
+import { SlashesController } from './api/http/slashes.controller';
 import { StakingController } from './api/http/staking.controller';
 import { EpochCloser } from './application/epoch-closer';
 import { EpochQueries } from './application/epoch-queries';
@@ -12,6 +13,7 @@ import { StakingService } from './application/staking.service';
 import { TOKENOMICS_JOBS, tokenomicsSchedules } from './application/jobs/epoch.jobs';
 import { allocationProjection } from './application/projections/allocation.projection';
 import { eligibilityProjection } from './application/projections/eligibility.projection';
+import { slashingProjection } from './application/projections/slashing.projection';
 import { TOKENOMICS_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { tokenomicsConfigSchema, type TokenomicsConfig } from './tokenomics.config';
 
@@ -35,7 +37,7 @@ export class TokenomicsModule {
             const metrics = createEventingMetrics(registry);
             // The allocation process manager appends through a store of its own on the same
             // database, in its batch's transaction (as the ledger's do, ADR 0330).
-            const allocationHandlers = new CommandHandlers({ store: new EventStore({ pool, producer: 'tokenomics', metrics }) });
+            const processManagerHandlers = new CommandHandlers({ store: new EventStore({ pool, producer: 'tokenomics', metrics }) });
             return {
             pool,
             connection: pool.options,
@@ -46,7 +48,7 @@ export class TokenomicsModule {
             runConsumers: hasRole(c, 'consumer'),
             relay: hasRole(c, 'consumer') ? {} : false,
             metrics,
-            projections: [eligibilityProjection, allocationProjection(allocationHandlers)],
+            projections: [eligibilityProjection, allocationProjection(processManagerHandlers), slashingProjection(processManagerHandlers, c.TOKENOMICS_SLASH_TIME_LOCK_BPS)],
             };
           },
         }),
@@ -56,7 +58,7 @@ export class TokenomicsModule {
           imports: [TokenomicsApplicationModule],
         },
       ],
-      controllers: [EpochsController, StakingController],
+      controllers: [EpochsController, StakingController, SlashesController],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { inventoryV1, tokenomicsV1 } from '@ionet/contracts';
+import { inventoryV1, tokenomicsV1, verificationV1 } from '@ionet/contracts';
 import { ApiKeyService, CLOCK, PG_POOL, type Clock } from '@ionet/platform';
 import { deleteTestTopics, sendFact, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Producer } from 'kafkajs';
@@ -111,6 +111,33 @@ describe('tokenomics staking through the API: stakes, co-staking offers, unstake
     // Another organization cannot touch the stake.
     expect((await call('POST', `/v1/stakes/${stakeId}/unstake`, keyB, {})).status).toBe(403);
 
+    // Ops slash (failed service); the supplier sees it, appeals, and ops resolve it in its favour.
+    const ops = svc.opsKey;
+    const slashed = await call('POST', '/v1/slashes', ops, { deviceId, reason: 'failed_service', amountBaseUnits: io(1_000n) });
+    expect(slashed.status).toBe(201);
+    expect(slashed.body).toMatchObject({ deviceId, status: 'open', amount: { amountBaseUnits: io(1_000n), asset: 'IO' } });
+    const slashId = slashed.body.slashId as string;
+    expect((await call('POST', '/v1/slashes', keyA, { deviceId, reason: 'failed_service', amountBaseUnits: io(1n) })).status).toBe(403);
+    expect((await call('GET', '/v1/slashes', keyA)).body.items).toEqual([expect.objectContaining({ slashId, status: 'open' })]);
+    const appealed = await call('POST', `/v1/slashes/${slashId}/appeal`, keyA, {});
+    expect(appealed.body).toMatchObject({ slashId, status: 'appealed' });
+    const twice = await call('POST', `/v1/slashes/${slashId}/appeal`, keyA, {});
+    expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 422, code: 'SLASH.NOT_OPEN' });
+    expect((await call('POST', `/v1/slashes/${slashId}/resolve`, keyA, { appealWon: true })).status).toBe(403);
+    const resolved = await call('POST', `/v1/slashes/${slashId}/resolve`, ops, { appealWon: true });
+    expect(resolved.body).toMatchObject({ slashId, status: 'restored' });
+
+    // Verification's time-lock violation slashes 5% of the stake at risk on its own, once per fact.
+    const violation = { leaseId: randomUUID(), deviceId, hourIndex: 3, hourStart: timestampFromDate(clock.now()), hourEnd: timestampFromDate(clock.now()), violation: verificationV1.TimeLockViolation.GAP_EXCEEDED, detail: 'gap', detectedAt: timestampFromDate(clock.now()) };
+    const violationId = await sendFact(producer, ns.topicPrefix, 'verification', verificationV1.TimeLockViolatedSchema, deviceId, violation);
+    await sendFact(producer, ns.topicPrefix, 'verification', verificationV1.TimeLockViolatedSchema, deviceId, violation, { eventId: violationId });
+    const automatic = await waitFor('the violation slashed', async () => {
+      const items = (await call('GET', '/v1/slashes', keyA)).body.items as Json[];
+      return items.find((i) => i.evidenceEventId === violationId);
+    }, 60_000, 200);
+    expect(automatic).toMatchObject({ reason: 'failed_service', status: 'open' });
+    expect((await call('GET', '/v1/slashes', keyA)).body.items).toHaveLength(2);
+
     // Every decision is an event of the contract (the refused unstake appended nothing, its lease
     // record included: the device was idle again at the next one).
     const types = (await pool.query<{ event_type: string }>(`select event_type from events where stream_type = 'staking_book' order by position`)).rows.map((r) => r.event_type);
@@ -121,6 +148,10 @@ describe('tokenomics staking through the API: stakes, co-staking offers, unstake
         tokenomicsV1.CoStakeOfferCreatedSchema,
         tokenomicsV1.CoStakeOfferAcceptedSchema,
         tokenomicsV1.UnstakeRequestedSchema,
+        tokenomicsV1.StakeSlashedSchema,
+        tokenomicsV1.SlashAppealedSchema,
+        tokenomicsV1.SlashAppealResolvedSchema,
+        tokenomicsV1.StakeSlashedSchema,
       ].map((s) => s.typeName),
     );
   });

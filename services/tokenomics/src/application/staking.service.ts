@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { newEventId } from '@ionet/contracts';
-import { causedByRequest, CommandHandlers, derivedId, PgTransactionRunner, type SqlExecutor } from '@ionet/eventing';
+import { causedByRequest, CommandHandlers, derivedId, PgTransactionRunner, type CommandCause, type EventingTransaction, type SqlExecutor } from '@ionet/eventing';
 import { CLOCK, decodeCursor, PG_POOL, toPage, type AuthContext, type Clock, type Page } from '@ionet/platform';
 import {
   coStakeEarns,
@@ -8,6 +8,7 @@ import {
   currentOffer,
   DEFAULT_TOKENOMICS_PARAMETERS,
   own,
+  type SlashReason,
   type StakingState,
 } from '@ionet/tokenomics';
 import type { Pool } from 'pg';
@@ -193,12 +194,119 @@ export class StakingService {
 
   /** Decides on the book and writes what changed for the devices touched, in one transaction. */
   private async run(command: StakingBookCommand, requestId: string, idempotency: Idempotency, deviceIds: string[], ownerTenants: Record<string, string>, claim?: { offerId: string; tenantId: string }): Promise<void> {
-    await this.transactions.transaction(async (tx) => {
-      const result = await this.handlers.for(stakingBookAggregate).handle(STAKING_BOOK_STREAM, command, causedByRequest(requestId, idempotency), { tx });
-      if (claim) await tx.query(`update co_stake_offers set co_staker_tenant_id = coalesce(co_staker_tenant_id, $2) where offer_id = $1`, [claim.offerId, claim.tenantId]);
-      for (const deviceId of deviceIds) await writeDevice(tx, result.state, deviceId, this.clock.now(), ownerTenants[deviceId]!, claim);
-    });
+    await this.transactions.transaction((tx) => applyToBook(this.handlers, tx, command, causedByRequest(requestId, idempotency), { deviceIds, ownerTenants, claim, now: this.clock.now() }));
   }
+
+  /** Ops slash a device's stake (spoofed hardware, tampered data, failed service). */
+  async slash(requestId: string, idempotency: Idempotency, deviceId: string, reason: SlashReason, amountBaseUnits: bigint, evidenceEventId: string | undefined) {
+    const tenant = await this.ownerTenantOf(deviceId);
+    const slashId = idempotency ? derivedId('slash', idempotency.tenantId, idempotency.key) : newEventId();
+    const evidence = evidenceEventId ?? requestId;
+    await this.run({ type: 'SlashStake', slashId, deviceId, reason, amountBaseUnits, evidenceEventId: evidence, atMs: this.clock.now().getTime() }, requestId, idempotency, [deviceId], { [deviceId]: tenant });
+    return this.slashView(slashId);
+  }
+
+  /** The owner of a slashed device appeals within the window (ops may file it for them). */
+  async appeal(caller: AuthContext, requestId: string, idempotency: Idempotency, slashId: string) {
+    const slash = await this.ownSlash(caller, slashId);
+    await this.run({ type: 'AppealSlash', slashId, atMs: this.clock.now().getTime() }, requestId, idempotency, [slash.device_id], { [slash.device_id]: slash.owner_tenant_id });
+    return this.slashView(slashId);
+  }
+
+  /** Ops decide an appeal: won returns the slashed IO, lost burns it. */
+  async resolve(caller: AuthContext, requestId: string, idempotency: Idempotency, slashId: string, appealWon: boolean) {
+    const slash = await this.ownSlash(caller, slashId);
+    await this.run({ type: 'ResolveSlashAppeal', slashId, appealWon, atMs: this.clock.now().getTime() }, requestId, idempotency, [slash.device_id], { [slash.device_id]: slash.owner_tenant_id });
+    return this.slashView(slashId);
+  }
+
+  /** The caller's devices' slashes (ops: all), newest first. */
+  async slashes(caller: AuthContext, limit: number, cursor?: string) {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (!caller.scopes.includes('ops')) {
+      params.push(caller.tenantId);
+      where.push(`owner_tenant_id = $${params.length}`);
+    }
+    if (cursor) {
+      const c = decodeCursor(cursor, { slashedAt: 'timestamp', slashKey: 'string' });
+      params.push(c.slashedAt, c.slashKey);
+      where.push(`(slashed_at, slash_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(limit + 1);
+    const { rows } = await this.pool.query<SlashRow>(`select * from slashes ${where.length ? `where ${where.join(' and ')}` : ''} order by slashed_at desc, slash_id desc limit $${params.length}`, params);
+    return toPage(rows.map(slashView), limit, (v) => ({ slashedAt: v.slashedAt, slashKey: v.slashId }));
+  }
+
+  private async slashView(slashId: string) {
+    const { rows } = await this.pool.query<SlashRow>(`select * from slashes where slash_id = $1`, [slashId]);
+    return slashView(rows[0]!);
+  }
+
+  private async ownSlash(caller: AuthContext, slashId: string): Promise<SlashRow> {
+    const { rows } = await this.pool.query<SlashRow>(`select * from slashes where slash_id = $1`, [slashId]);
+    const row = rows[0];
+    if (!row || (!caller.scopes.includes('ops') && row.owner_tenant_id !== caller.tenantId)) throw new TokenomicsServiceError('SLASH.NOT_FOUND', `no slash ${slashId}`);
+    return row;
+  }
+
+  private async ownerTenantOf(deviceId: string): Promise<string> {
+    const { rows } = await this.pool.query<{ tenant_id: string }>(`select tenant_id from ${ELIGIBILITY_TABLES.devices} where device_id = $1`, [deviceId]);
+    if (!rows[0]) throw new TokenomicsServiceError('STAKE.DEVICE_NOT_FOUND', `no device ${deviceId}`);
+    return rows[0].tenant_id;
+  }
+}
+
+/** One staking decision and its rows, in `tx` (a request's transaction, a consumer's batch, a job's). */
+export async function applyToBook(
+  handlers: CommandHandlers,
+  tx: SqlExecutor,
+  command: StakingBookCommand,
+  cause: CommandCause,
+  options: { deviceIds: string[]; ownerTenants: Record<string, string>; claim?: { offerId: string; tenantId: string }; now: Date },
+): Promise<StakingState> {
+  const result = await handlers.for(stakingBookAggregate).handle(STAKING_BOOK_STREAM, command, cause, { tx: tx as EventingTransaction });
+  const { claim } = options;
+  if (claim) await tx.query(`update co_stake_offers set co_staker_tenant_id = coalesce(co_staker_tenant_id, $2) where offer_id = $1`, [claim.offerId, claim.tenantId]);
+  const evidence = command.type === 'SlashStake' ? { [command.slashId]: command.evidenceEventId } : undefined;
+  for (const deviceId of options.deviceIds) await writeDevice(tx, result.state, deviceId, options.now, options.ownerTenants[deviceId]!, claim, evidence);
+  return result.state;
+}
+
+interface SlashRow {
+  slash_id: string;
+  device_id: string;
+  owner_tenant_id: string;
+  owner_wallet: string;
+  reason: string;
+  from_owner_base_units: string;
+  co_staker_wallet: string | null;
+  from_co_staker_base_units: string;
+  status: string;
+  evidence_event_id: string;
+  appeal_deadline_at: Date;
+  slashed_at: Date;
+  appealed_at: Date | null;
+}
+
+function slashView(r: SlashRow) {
+  const fromOwner = BigInt(r.from_owner_base_units);
+  const fromCo = BigInt(r.from_co_staker_base_units);
+  return {
+    slashId: r.slash_id,
+    deviceId: r.device_id,
+    reason: r.reason,
+    status: r.status,
+    amount: io(fromOwner + fromCo),
+    ownerWallet: r.owner_wallet,
+    fromOwner: io(fromOwner),
+    coStakerWallet: r.co_staker_wallet,
+    fromCoStaker: io(fromCo),
+    evidenceEventId: r.evidence_event_id,
+    appealDeadlineAt: r.appeal_deadline_at.toISOString(),
+    slashedAt: r.slashed_at.toISOString(),
+    appealedAt: r.appealed_at?.toISOString() ?? null,
+  };
 }
 
 interface PositionRow {
@@ -228,7 +336,15 @@ function positionView(r: PositionRow): StakeView {
 
 /** Writes one device's part of the book: its counted stake (for the epoch closer), the owner's and
  *  co-staker's positions, its unstakes and offers. Idempotent: everything is an upsert of state. */
-export async function writeDevice(tx: SqlExecutor, state: StakingState, deviceId: string, now: Date, ownerTenantId: string, claim?: { offerId: string; tenantId: string }): Promise<void> {
+export async function writeDevice(
+  tx: SqlExecutor,
+  state: StakingState,
+  deviceId: string,
+  now: Date,
+  ownerTenantId: string,
+  claim?: { offerId: string; tenantId: string },
+  evidence?: Record<string, string>,
+): Promise<void> {
   const d = own(state.devices, deviceId);
   if (!d) return;
   const atMs = now.getTime();
@@ -248,6 +364,29 @@ export async function writeDevice(tx: SqlExecutor, state: StakingState, deviceId
       `insert into unstakes (unstake_id, stake_id, device_id, staker_wallet, amount_base_units, requested_at, cooldown_ends_at, withdrawn) values ($1, $2, $3, $4, $5, $6, $7, $8)
        on conflict (unstake_id) do update set withdrawn = excluded.withdrawn`,
       [u.unstakeId, stakeIdOf(deviceId, u.wallet), deviceId, u.wallet, u.amountBaseUnits.toString(), new Date(u.releasesAtMs - DEFAULT_TOKENOMICS_PARAMETERS.unstakeCooldownMs), new Date(u.releasesAtMs), u.withdrawn],
+    );
+  }
+  for (const sl of Object.values(state.slashes).filter((x) => x.deviceId === deviceId)) {
+    await tx.query(
+      `insert into slashes (slash_id, device_id, owner_tenant_id, owner_wallet, reason, from_owner_base_units, co_staker_wallet, from_co_staker_base_units, status, evidence_event_id, appeal_deadline_at, slashed_at, appealed_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, ''), $11, $12, $13, $14)
+       on conflict (slash_id) do update set status = excluded.status, appealed_at = excluded.appealed_at, updated_at = excluded.updated_at`,
+      [
+        sl.slashId,
+        deviceId,
+        ownerTenantId,
+        sl.ownerWallet,
+        sl.reason.toLowerCase(),
+        sl.fromOwnerBaseUnits.toString(),
+        sl.coStakerWallet,
+        sl.fromCoStakerBaseUnits.toString(),
+        sl.status,
+        evidence?.[sl.slashId] ?? null,
+        new Date(sl.appealDeadlineMs),
+        new Date(sl.slashedAtMs),
+        sl.appealedAtMs === null ? null : new Date(sl.appealedAtMs),
+        now,
+      ],
     );
   }
   for (const o of Object.values(state.offers).filter((x) => x.deviceId === deviceId)) {

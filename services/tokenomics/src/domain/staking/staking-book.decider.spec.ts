@@ -43,3 +43,34 @@ describe('staking book', () => {
     spec.given([registered, deposited, ...offered, ...claimed]).when({ type: 'ClaimCoStakeOffer', offerId: 'o1', coStakerWallet: 'co2', atMs }).thenRefused('COSTAKE.OFFER_TAKEN');
   });
 });
+
+describe('staking book: slashing', () => {
+  const slash = { type: 'SlashStake' as const, slashId: 's1', deviceId: 'd1', reason: 'FAILED_SERVICE' as const, amountBaseUnits: 1_000n * IO, evidenceEventId: 'evidence-1', atMs };
+  const slashed = decideStakingBook(slash, [registered, deposited].reduce(evolveStakingBook, initialStakingBookState));
+  const appealed: StakingBookEvent = { type: 'SlashAppealed', slashId: 's1', atMs: atMs + DAY_MS };
+
+  it('slashes the owner with the evidence named, appealable for 30 days', () => {
+    expect(slashed).toEqual([
+      expect.objectContaining({ type: 'StakeSlashed', slashId: 's1', fromOwnerBaseUnits: 1_000n * IO, fromCoStakerBaseUnits: 0n, evidenceEventId: 'evidence-1', appealDeadlineMs: atMs + 30 * DAY_MS }),
+    ]);
+  });
+
+  it('a won appeal is one resolution that restores the stake at risk', () => {
+    const events = decideStakingBook({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: true, atMs: atMs + 2 * DAY_MS }, [registered, deposited, ...slashed, appealed].reduce(evolveStakingBook, initialStakingBookState));
+    expect(events).toEqual([{ type: 'SlashAppealResolved', slashId: 's1', appealWon: true, ownerWallet: 'owner', fromOwnerBaseUnits: 1_000n * IO, coStakerWallet: null, fromCoStakerBaseUnits: 0n, atMs: atMs + 2 * DAY_MS }]);
+    const state = [registered, deposited, ...slashed, appealed, ...events].reduce(evolveStakingBook, initialStakingBookState);
+    expect(state.slashes.s1!.status).toBe('restored');
+  });
+
+  it('a lost appeal burns', () => {
+    const events = decideStakingBook({ type: 'ResolveSlashAppeal', slashId: 's1', appealWon: false, atMs: atMs + 2 * DAY_MS }, [registered, deposited, ...slashed, appealed].reduce(evolveStakingBook, initialStakingBookState));
+    const state = [registered, deposited, ...slashed, appealed, ...events].reduce(evolveStakingBook, initialStakingBookState);
+    expect(state.slashes.s1!.status).toBe('burned');
+  });
+
+  it('an unappealed slash closes its window only when the month is over', () => {
+    spec.given([registered, deposited, ...slashed]).when({ type: 'BurnSlash', slashId: 's1', atMs: atMs + 29 * DAY_MS }).thenRefused('SLASH.APPEAL_WINDOW_OPEN');
+    spec.given([registered, deposited, ...slashed]).when({ type: 'BurnSlash', slashId: 's1', atMs: atMs + 30 * DAY_MS }).then([{ type: 'SlashAppealWindowClosed', slashId: 's1', amountBaseUnits: 1_000n * IO, atMs: atMs + 30 * DAY_MS }]);
+    spec.given([registered, deposited, ...slashed, appealed]).when({ type: 'AppealSlash', slashId: 's1', atMs: atMs + 2 * DAY_MS }).thenRefused('SLASH.NOT_OPEN');
+  });
+});

@@ -1,5 +1,6 @@
 import { derivedId, eventCodec } from '@ionet/eventing';
 import { tokenomicsV1 } from '@ionet/contracts';
+import type { SlashReason } from '@ionet/tokenomics';
 import type { StakingBookEvent } from '../../domain/staking/staking-book.decider';
 import { io, ioAmount } from './epoch-event-codec';
 
@@ -105,5 +106,76 @@ export const stakingEventCodec = eventCodec<StakingBookEvent>()({
     occurredAt: (e) => at(e.atMs),
     toWire: (e) => ({ offerId: e.offerId, coStakerWallet: e.coStakerWallet, amount: io(e.amountBaseUnits), withdrawnAt: at(e.atMs) }),
     fromWire: (w) => ({ type: 'CoStakeWithdrawn', offerId: w.offerId, coStakerWallet: w.coStakerWallet, amountBaseUnits: ioAmount(w.amount, 'CoStakeWithdrawn.amount'), atMs: ms(w.withdrawnAt) }),
+  },
+  StakeSlashed: {
+    schema: tokenomicsV1.StakeSlashedSchema,
+    occurredAt: (e) => at(e.atMs),
+    toWire: (e) => ({
+      slashId: e.slashId,
+      stakeId: stakeIdOf(e.deviceId, e.ownerWallet),
+      deviceId: e.deviceId,
+      stakerWallet: e.ownerWallet,
+      amount: io(e.fromOwnerBaseUnits + e.fromCoStakerBaseUnits),
+      reason: e.reason.toLowerCase(),
+      evidenceEventId: e.evidenceEventId,
+      appealDeadlineAt: at(e.appealDeadlineMs),
+      slashedAt: at(e.atMs),
+      fromOwner: io(e.fromOwnerBaseUnits),
+      fromUnstakes: e.fromUnstakes.map((u) => ({ unstakeId: u.unstakeId, amount: io(u.amountBaseUnits) })),
+      coStakeOffer: e.offerId ?? '',
+      coStakerWallet: e.coStakerWallet ?? '',
+      fromCoStaker: io(e.fromCoStakerBaseUnits),
+    }),
+    fromWire: (w) => ({
+      type: 'StakeSlashed',
+      slashId: w.slashId,
+      deviceId: w.deviceId,
+      reason: w.reason.toUpperCase() as SlashReason,
+      ownerWallet: w.stakerWallet,
+      fromOwnerBaseUnits: w.fromOwner ? ioAmount(w.fromOwner, 'StakeSlashed.from_owner') : ioAmount(w.amount, 'StakeSlashed.amount'),
+      fromUnstakes: w.fromUnstakes.map((u, i) => ({ unstakeId: u.unstakeId, amountBaseUnits: ioAmount(u.amount, `StakeSlashed.from_unstakes[${i}].amount`) })),
+      offerId: w.coStakeOffer || null,
+      coStakerWallet: w.coStakerWallet || null,
+      fromCoStakerBaseUnits: w.fromCoStaker ? ioAmount(w.fromCoStaker, 'StakeSlashed.from_co_staker') : 0n,
+      appealDeadlineMs: ms(w.appealDeadlineAt),
+      evidenceEventId: w.evidenceEventId,
+      atMs: ms(w.slashedAt),
+    }),
+  },
+  SlashAppealed: {
+    schema: tokenomicsV1.SlashAppealedSchema,
+    occurredAt: (e) => at(e.atMs),
+    toWire: (e) => ({ slashId: e.slashId, appealedAt: at(e.atMs) }),
+    fromWire: (w) => ({ type: 'SlashAppealed', slashId: w.slashId, atMs: ms(w.appealedAt) }),
+  },
+  SlashAppealResolved: {
+    schema: tokenomicsV1.SlashAppealResolvedSchema,
+    occurredAt: (e) => at(e.atMs),
+    toWire: (e) => ({
+      slashId: e.slashId,
+      upheld: !e.appealWon,
+      resolvedAt: at(e.atMs),
+      stakerWallet: e.ownerWallet,
+      amount: io(e.fromOwnerBaseUnits + e.fromCoStakerBaseUnits),
+      fromOwner: io(e.fromOwnerBaseUnits),
+      coStakerWallet: e.coStakerWallet ?? '',
+      fromCoStaker: io(e.fromCoStakerBaseUnits),
+    }),
+    fromWire: (w) => ({
+      type: 'SlashAppealResolved',
+      slashId: w.slashId,
+      appealWon: !w.upheld,
+      ownerWallet: w.stakerWallet,
+      fromOwnerBaseUnits: w.fromOwner ? ioAmount(w.fromOwner, 'SlashAppealResolved.from_owner') : ioAmount(w.amount, 'SlashAppealResolved.amount'),
+      coStakerWallet: w.coStakerWallet || null,
+      fromCoStakerBaseUnits: w.fromCoStaker ? ioAmount(w.fromCoStaker, 'SlashAppealResolved.from_co_staker') : 0n,
+      atMs: ms(w.resolvedAt),
+    }),
+  },
+  SlashAppealWindowClosed: {
+    schema: tokenomicsV1.SlashAppealWindowClosedSchema,
+    occurredAt: (e) => at(e.atMs),
+    toWire: (e) => ({ slashId: e.slashId, amount: io(e.amountBaseUnits), dueAt: at(e.atMs) }),
+    fromWire: (w) => ({ type: 'SlashAppealWindowClosed', slashId: w.slashId, amountBaseUnits: ioAmount(w.amount, 'SlashAppealWindowClosed.amount'), atMs: ms(w.dueAt) }),
   },
 });
