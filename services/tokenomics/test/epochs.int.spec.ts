@@ -152,6 +152,19 @@ describe('tokenomics epochs as a real process: hourly closes on the accelerated 
     expect(allocated.allocations).toEqual([expect.objectContaining({ deviceId, recipientKind: 'supplier', recipientWallet: wallet, amount: { amountBaseUnits: gpuPool.toString(), asset: 'IO' } })]);
     // No CPU device: the CPU pool goes to the reserve, and nothing is lost.
     expect(BigInt(allocated.reserve!.amountBaseUnits)).toBe(emission - gpuPool);
+    // Verification's heartbeat root of the hour, with its chain transaction, shows beside it.
+    await sendFact(producer, ns.topicPrefix, 'verification', verificationV1.EpochProofRootCommittedSchema, `epoch-${rewarded}`, {
+      epochNumber: BigInt(rewarded),
+      merkleRoot: new Uint8Array([0xab, 0xcd]),
+      leafCount: 42n,
+      chainTransactionSignature: `root-${rewarded}`,
+      epochStart: ts(clockNowMs()),
+      epochEnd: ts(clockNowMs()),
+      committedAt: ts(clockNowMs()),
+      merkleAlgorithm: 'sha256',
+    });
+    const withRoot = await waitFor('the heartbeat root of the epoch', async () => (await get<EpochBody & { heartbeatRoot: unknown }>(`/v1/epochs/${rewarded}`)).body.heartbeatRoot ?? undefined, 60_000, 200);
+    expect(withRoot).toEqual({ merkleRoot: 'abcd', leafCount: 42, transactionSignature: `root-${rewarded}` });
     const rewards = await get<{ items: Array<{ epoch: number; amount: { amountBaseUnits: string } }> }>(`/v1/rewards?wallet=${wallet}`);
     expect(rewards.body.items).toEqual([expect.objectContaining({ epoch: rewarded, amount: { amountBaseUnits: gpuPool.toString(), asset: 'IO' } })]);
 
