@@ -12,6 +12,7 @@ const benches = {
   matching: { build: ['libs/eventing', 'services/matching'], module: './matching.bench.mjs' },
   ledger: { build: ['libs/eventing', 'services/ledger'], module: './ledger.bench.mjs' },
   dispatch: { build: ['libs/eventing', 'services/leasing'], module: './dispatch.bench.mjs' },
+  chain: { build: ['libs/chain'], module: './chain.bench.mjs' },
 };
 const [name, ...rest] = process.argv.slice(2);
 if (!benches[name]) {

@@ -24,6 +24,9 @@ const SERVICES = [
   { name: 'ledger', localPort: 4108, roles: ['api', 'consumer'], database: true, replicas: { api: 2, consumer: 1 } },
   // Delivery attempts run in the worker role (BullMQ), apart from the API and the fan-out consumer.
   { name: 'webhooks', localPort: 4109, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2, consumer: 1, worker: 2 } },
+  // Epoch closing (and the chain executors) run in the worker role (BullMQ); allocation and the
+  // eligibility projections in the consumer role.
+  { name: 'tokenomics', localPort: 4106, roles: ['api', 'consumer', 'worker'], database: true, replicas: { api: 2, consumer: 1, worker: 1 } },
 ];
 
 /** `inventory=http://inventory,...`: where the gateway finds each service's API. */

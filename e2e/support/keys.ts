@@ -21,6 +21,7 @@ const KEY_PROBES: Record<string, string> = {
   billing: '/v1/me',
   webhooks: '/v1/webhook-endpoints?limit=1',
   matching: '/v1/hardware',
+  tokenomics: '/v1/epochs/1',
 };
 /** Keys are issued as events; each service's projection learns them within seconds. */
 const KEY_PROPAGATION_MS = 20_000;

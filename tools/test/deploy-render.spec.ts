@@ -104,11 +104,11 @@ describe('deployment from one template (deploy/render.cjs)', () => {
     expect(governance.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual(['governance-api', 'governance-consumer', 'governance-worker']);
     expect(withGovernance['deploy/k8s/kustomization.yaml']).toContain('governance.yaml');
     const gatewayConfig = (yaml.loadAll(withGovernance['deploy/k8s/gateway.yaml']!) as Obj[]).find((m) => m.kind === 'ConfigMap')!;
-    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,leasing=http://leasing,billing=http://billing,ledger=http://ledger,webhooks=http://webhooks,governance=http://governance');
+    expect(gatewayConfig.data.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory,leasing=http://leasing,billing=http://billing,ledger=http://ledger,webhooks=http://webhooks,tokenomics=http://tokenomics,governance=http://governance');
   });
 
   it('the gateway reaches every service that exists, and services trust its X-Forwarded-For', () => {
-    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,leasing=http://leasing:3000,billing=http://billing:3000,ledger=http://ledger:3000,webhooks=http://webhooks:3000');
+    expect(compose.services.gateway.environment.GATEWAY_UPSTREAMS).toBe('inventory=http://inventory:3000,leasing=http://leasing:3000,billing=http://billing:3000,ledger=http://ledger:3000,webhooks=http://webhooks:3000,tokenomics=http://tokenomics:3000');
     const platform = yaml.load(files['deploy/k8s/platform.yaml']!) as Obj;
     expect(platform.data.HTTP_TRUSTED_PROXIES).toBeTruthy();
     for (const s of render.SERVICES.filter((x) => x.database)) expect(compose.services[s.name].environment.HTTP_TRUSTED_PROXIES).toBeTruthy();
