@@ -5,7 +5,8 @@
 // as many in flight as the service's delivery concurrency). Burst runs publish every event at once
 // (the rate the pipeline drains, and the queueing delay of a backlog); steady runs then offer half
 // that rate evenly (the latency of a load it keeps up with). Median of three runs each.
-//   npm run bench -- webhooks [--events=3000] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
+// --direct=false: every attempt through BullMQ (the path before ADR 0341), for a comparison in the same conditions.
+//   npm run bench -- webhooks [--events=3000] [--direct=false] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -31,7 +32,7 @@ const TARGET_PER_S = 2_000;
 const TARGET_P99_MS = 500;
 
 export async function run({ root, flags }) {
-  const opts = { events: Number(flags.events ?? 3_000), runs: Number(flags.runs ?? 3), concurrency: Number(flags.concurrency ?? 100) };
+  const opts = { events: Number(flags.events ?? 3_000), runs: Number(flags.runs ?? 3), concurrency: Number(flags.concurrency ?? 100), direct: flags.direct !== 'false' };
   const runId = `w${Date.now().toString(36)}`;
   const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const uptimeAtStart = uptime();
@@ -84,6 +85,9 @@ export async function run({ root, flags }) {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOKS_DELIVERY_CONCURRENCY: String(opts.concurrency),
+      // One endpoint: as many in flight to it as the raw POSTs have.
+      WEBHOOKS_ENDPOINT_CONCURRENCY: String(opts.concurrency),
+      WEBHOOKS_DIRECT_FIRST_ATTEMPT: opts.direct ? 'true' : 'false',
       RATE_LIMIT_ADDRESS_MAX: '100000000',
       RATE_LIMIT_KEY_MAX: '100000000',
     });
