@@ -25,6 +25,8 @@ export interface FirstAttemptsOptions {
   handOverAfterMs: number;
   onAttempt?(outcome: AttemptResult['outcome']): void;
   wallSeconds?: () => number;
+  /** The wall clock in ms, for the hand-over time (tests move it). */
+  wallNowMs?: () => number;
 }
 
 /** Deliveries waiting here at most; beyond it new ones go to BullMQ at once (memory stays bounded). */
@@ -47,7 +49,7 @@ interface Lane {
   runnable: boolean;
 }
 
-interface Outcome {
+export interface FirstAttemptOutcome {
   deliveryId: string;
   webhookEndpointId: string;
   at: Date;
@@ -72,18 +74,20 @@ export class FirstAttempts implements DeliveryStarter {
   private waitingCount = 0;
   private inFlight = 0;
   private readonly sending = new Set<Promise<void>>();
-  private outcomes: Outcome[] = [];
+  private outcomes: FirstAttemptOutcome[] = [];
   private recording: Promise<void> | undefined;
   private closed = false;
   private readonly wallSeconds: () => number;
+  private readonly wallNowMs: () => number;
 
   constructor(private readonly o: FirstAttemptsOptions) {
     this.wallSeconds = o.wallSeconds ?? wallClockSeconds;
+    this.wallNowMs = o.wallNowMs ?? Date.now;
   }
 
   start(deliveries: DeliveryStart[]): void {
     const elsewhere: DeliveryStart[] = [];
-    const now = Date.now();
+    const now = this.wallNowMs();
     for (const d of deliveries) {
       // Not read with the fan-out, or an endpoint no longer active (the worker ends those as failed).
       if (this.closed || !d.target || d.target.endpointStatus !== 'active' || this.waitingCount >= WAITING_MAX) {
@@ -140,7 +144,7 @@ export class FirstAttempts implements DeliveryStarter {
   /** Starts attempts while slots are free, one endpoint after another. */
   private pump(): void {
     const late: DeliveryStart[] = [];
-    const now = Date.now();
+    const now = this.wallNowMs();
     while (this.inFlight < this.o.concurrency) {
       const lane = this.nextRunnable();
       if (!lane) break;
@@ -216,7 +220,7 @@ export class FirstAttempts implements DeliveryStarter {
  * the delivery's next state where it still waits for attempt 0, and the endpoint's last success
  * (kept to the minute, as the worker does). Returns the deliveries that now wait for attempt 1.
  */
-export async function recordFirstAttempts(pool: Pool, outcomes: Outcome[]): Promise<string[]> {
+export async function recordFirstAttempts(pool: Pool, outcomes: FirstAttemptOutcome[]): Promise<string[]> {
   const afters = outcomes.map((o) => afterScheduledAttempt(0, isDelivered(o.sent.statusCode), o.at));
   const { rows } = await pool.query<{ delivery_id: string }>(
     `with o as (
