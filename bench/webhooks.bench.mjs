@@ -13,7 +13,7 @@ import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, newOpsKey, post, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, cpuSnapshot, freePort, KAFKA_BROKERS, newOpsKey, post, postgresBackendsOf, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -99,6 +99,12 @@ export async function run({ root, flags }) {
     }
     const url = `http://127.0.0.1:${processes[0].port}`;
     await producer.connect();
+    // CPU time per delivery of each process on the path (user + system, from /proc): far less
+    // sensitive than deliveries/s to what else the machine runs.
+    const cpuOf = [
+      ...children.map((c) => ({ name: c.benchName, pids: async () => [c.pid] })),
+      { name: 'postgres', pids: () => postgresBackendsOf(db, children.map((c) => c.pid)) },
+    ];
 
     // The ops key's tenant ('ops') owns the endpoint, so the events name it as their customer.
     const endpoint = await post(`${url}/v1/webhook-endpoints`, { authorization: `Bearer ${OPS_KEY}` }, { url: `${receiver.url}/hook`, eventTypes: ['cluster.funded'] });
@@ -109,12 +115,23 @@ export async function run({ root, flags }) {
     const service = [];
     const raw = [];
     for (let i = 0; i < opts.runs; i++) {
+      // Each process's background (relay and queue polling, heartbeats) over an idle second, taken
+      // off the run's CPU for as long as the run lasted.
+      const idleFrom = await cpuSnapshot(cpuOf, BENCH_PROCESS);
+      const idleStarted = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+      const cpuBefore = await cpuSnapshot(cpuOf, BENCH_PROCESS);
+      const idleUsPerMs = Object.fromEntries(Object.keys(cpuBefore).map((n) => [n, (cpuBefore[n] - (idleFrom[n] ?? 0)) / (performance.now() - idleStarted)]));
       const s = await deliveryRun({ producer, receiver, topicPrefix, events: opts.events, db, schema });
-      service.push({ ...s, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
+      const cpuUsPerDelivery = cpuPer(cpuBefore, await cpuSnapshot(cpuOf, BENCH_PROCESS), opts.events, idleUsPerMs, s.seconds * 1_000);
+      service.push({ ...s, cpuUsPerDelivery, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
       console.log(`  run ${i + 1}: service ${s.perS}/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms in ${s.seconds} s, every delivery created after ${s.fannedOutS} s (duplicates ${s.duplicates})`);
+      console.log(`         CPU per delivery: ${Object.entries(cpuUsPerDelivery).map(([n, us]) => `${n} ${us} us`).join(', ')}`);
+      const rawCpuBefore = await cpuSnapshot([], BENCH_PROCESS);
       const r = await rawRun({ url: `${receiver.url}/raw`, body: sampleBody, count: opts.events, concurrency: opts.concurrency });
-      raw.push({ ...r, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
-      console.log(`  run ${i + 1}: raw POSTs ${r.perS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms`);
+      const rawCpu = cpuPer(rawCpuBefore, await cpuSnapshot([], BENCH_PROCESS), opts.events);
+      raw.push({ ...r, cpuUsPerDelivery: rawCpu, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
+      console.log(`  run ${i + 1}: raw POSTs ${r.perS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms; CPU per POST (client and receiver) ${rawCpu[BENCH_PROCESS]} us`);
     }
     const medianOf = (rows) => [...rows].sort((a, b) => a.perS - b.perS)[Math.floor(rows.length / 2)];
     const s = medianOf(service);
@@ -137,6 +154,14 @@ export async function run({ root, flags }) {
     for (const row of rows) {
       console.log(`  ${row.name.padEnd(62)} ${String(row.perS).padStart(7)} /s   p50 ${String(row.p50Ms).padStart(5)} ms   p99 ${String(row.p99Ms).padStart(5)} ms   (runs: ${row.runs.join(', ')})`);
     }
+    const medianCpu = (runs) => [...runs].sort((a, b) => a.cpuUsPerDelivery.total - b.cpuUsPerDelivery.total)[Math.floor(runs.length / 2)].cpuUsPerDelivery;
+    const cpu = { service: medianCpu(service), raw: medianCpu(raw) };
+    console.log(
+      `\n  CPU per delivery (median run): ${cpu.service.total} us (${Object.entries(cpu.service)
+        .filter(([n]) => n !== 'total')
+        .map(([n, us]) => `${n} ${us}`)
+        .join(', ')}); a raw POST ${cpu.raw.total} us (client and receiver)`,
+    );
     const verdict = {
       deliveriesPerSTarget: TARGET_PER_S,
       p99MsTarget: TARGET_P99_MS,
@@ -158,6 +183,7 @@ export async function run({ root, flags }) {
       options: opts,
       webhookEndpointId: endpoint.webhookEndpointId,
       rows,
+      cpuUsPerDelivery: cpu,
       runs: { service, raw, paced },
       verdict,
     };
@@ -167,6 +193,18 @@ export async function run({ root, flags }) {
   } finally {
     await cleanup();
   }
+}
+
+const BENCH_PROCESS = 'bench (producer, receiver)';
+const IDLE_SAMPLE_MS = 1_000;
+
+/** Microseconds of CPU per delivery of each process between two snapshots (less its idle
+ *  background over `ms`, when given), and their sum. */
+function cpuPer(before, after, count, idleUsPerMs = {}, ms = 0) {
+  const per = Object.fromEntries(
+    Object.keys(after).map((name) => [name, Math.round((Math.max(0, after[name] - (before[name] ?? 0) - (idleUsPerMs[name] ?? 0) * ms) / count) * 10) / 10]),
+  );
+  return { ...per, total: Math.round(Object.values(per).reduce((a, b) => a + b, 0)) };
 }
 
 function escrowData(customerId, leaseId) {
