@@ -1,5 +1,5 @@
 import { CLOCK, LOGGER, PG_POOL, type Clock, type Logger } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
@@ -7,9 +7,9 @@ import { fanOutMany, type DeliveryStart } from '../src/application/fan-out';
 import { FirstAttempts, recordFirstAttempts } from '../src/application/first-attempts';
 import { DeliveryQueue } from '../src/infrastructure/delivery/delivery-queue';
 import { WebhookSender } from '../src/infrastructure/delivery/webhook-sender';
-import { webhooksService } from '../src/webhooks.module';
 import type { WebhooksConfig } from '../src/webhooks.config';
 import { Receiver } from './support/receiver';
+import { startWebhooks, stopWebhooks } from './support/service';
 
 /** A clock minute a wall second: the sweeper's 60 s of overdue are a second of waiting. */
 const CLOCK_RATE = 60;
@@ -24,29 +24,17 @@ describe('first attempts sent straight from the fan-out: a crash between send an
   let clock: Clock;
 
   beforeAll(async () => {
-    await receiver.start();
-    svc = await startTestService(webhooksService, {
-      schema: ns.schema,
-      serviceName: 'webhooks',
-      topicPrefix: ns.topicPrefix,
-      env: {
-        QUEUE_PREFIX: ns.queuePrefix,
-        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-        CLOCK_RATE: String(CLOCK_RATE),
-        CLOCK_ORIGIN: new Date().toISOString(),
-        WEBHOOKS_DELIVERY_TIMEOUT_MS: '2000',
-        WEBHOOKS_FIRST_ATTEMPT_LEASE_MS: String(LEASE_MS),
-      },
+    svc = await startWebhooks(ns, receiver, {
+      CLOCK_RATE: String(CLOCK_RATE),
+      CLOCK_ORIGIN: new Date().toISOString(),
+      WEBHOOKS_DELIVERY_TIMEOUT_MS: '2000',
+      WEBHOOKS_FIRST_ATTEMPT_LEASE_MS: String(LEASE_MS),
     });
     pool = svc.app.get(PG_POOL);
     clock = svc.app.get(CLOCK);
   });
 
-  afterAll(async () => {
-    await svc?.close();
-    await receiver.stop();
-    await deleteTestTopics(ns.topicPrefix);
-  });
+  afterAll(() => stopWebhooks(ns, receiver, svc));
 
   const createEndpoint = async (path: string) => {
     const res = await fetch(`${svc.baseUrl}/v1/webhook-endpoints`, {
