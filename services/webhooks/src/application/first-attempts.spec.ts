@@ -1,4 +1,5 @@
 import type { Logger } from '@ionet/platform';
+import { waitFor } from '@ionet/testing';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { newWebhookSecret } from '../infrastructure/delivery/signature';
@@ -16,15 +17,17 @@ describe('first attempts: bounded, fair, handed over when late, recorded in batc
     target: { webhookEndpointId: endpoint, url: `https://${endpoint}.example.com/hook`, body: `{"n":${n}}`, secret, previousSecret: null, previousSecretExpiresAt: null, endpointStatus: status },
   });
 
-  function harness(options: { concurrency: number; endpointConcurrency: number; handOverAfterMs?: number }) {
+  function harness(options: { concurrency: number; endpointConcurrency: number; handOverAfterMs?: number; unrecordable?: string }) {
     const sent: Array<{ url: string; headers: Record<string, string>; body: string; answer: (o: SendOutcome) => void }> = [];
     const handedOver: string[] = [];
     const recorded: string[][] = [];
     const retried: AttemptJob[] = [];
+    const warnings: string[] = [];
     const wall = { ms: Date.now() };
     const firstAttempts = new FirstAttempts({
       pool: {
         query: async (_sql: string, values: unknown[]) => {
+          if ((values[0] as string[]).includes(options.unrecordable ?? '')) throw new Error('invalid byte sequence');
           recorded.push(values[0] as string[]);
           // The failed ones (status pending) wait for attempt 1.
           return { rows: (values[0] as string[]).filter((_, i) => (values[7] as string[])[i] === 'pending').map((delivery_id) => ({ delivery_id })) };
@@ -32,7 +35,7 @@ describe('first attempts: bounded, fair, handed over when late, recorded in batc
       } as unknown as Pool,
       sender: { send: (url, headers, body) => new Promise<SendOutcome>((answer) => sent.push({ url, headers, body, answer })) },
       clock: { now: () => new Date('2026-12-01T10:00:00Z') },
-      logger: { warn: () => undefined } as unknown as Logger,
+      logger: { warn: (_fields: unknown, message: string) => warnings.push(message) } as unknown as Logger,
       queue: {
         start: (d) => handedOver.push(...d.map((x) => x.deliveryId)),
         addMany: async (jobs) => {
@@ -44,8 +47,9 @@ describe('first attempts: bounded, fair, handed over when late, recorded in batc
       handOverAfterMs: options.handOverAfterMs ?? 60_000,
       wallSeconds: () => Math.floor(wall.ms / 1_000),
       wallNowMs: () => wall.ms,
+      recordRetryDelayMs: 0,
     });
-    return { firstAttempts, sent, handedOver, recorded, retried, wall };
+    return { firstAttempts, sent, handedOver, recorded, retried, wall, warnings };
   }
 
   const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -100,5 +104,18 @@ describe('first attempts: bounded, fair, handed over when late, recorded in batc
     waiting.sent[0]!.answer({ statusCode: 204, durationMs: 1 });
     await closing;
     expect(waiting.recorded).toEqual([[delivery(4, 'b').deliveryId]]);
+  });
+
+  it('one attempt that cannot be recorded holds up no other: the batch is recorded one by one, that one left to the sweeper', async () => {
+    const poison = delivery(2, 'a').deliveryId;
+    const h = harness({ concurrency: 10, endpointConcurrency: 10, unrecordable: poison });
+    h.firstAttempts.start([delivery(1, 'a'), delivery(2, 'a'), delivery(3, 'a')]);
+    for (const s of h.sent) s.answer({ statusCode: 200, durationMs: 1 });
+    await waitFor('the unrecordable attempt given up', () => (h.warnings.some((w) => w.startsWith('first attempt not recorded')) ? true : undefined));
+    await h.firstAttempts.close();
+    // 1 alone (the first to finish), then 2 and 3 together: refused; one by one: 3 recorded, 2 refused five times.
+    expect(h.recorded).toEqual([[delivery(1, 'a').deliveryId], [delivery(3, 'a').deliveryId]]);
+    expect(h.warnings.filter((w) => w.startsWith('recording first attempts failed'))).toHaveLength(1);
+    expect(h.warnings.filter((w) => w.startsWith('first attempt not recorded'))).toHaveLength(1);
   });
 });

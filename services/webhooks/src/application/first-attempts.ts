@@ -27,6 +27,8 @@ export interface FirstAttemptsOptions {
   wallSeconds?: () => number;
   /** The wall clock in ms, for the hand-over time (tests move it). */
   wallNowMs?: () => number;
+  /** Pause before an attempt's record is tried again (default 1 s). */
+  recordRetryDelayMs?: number;
 }
 
 /** Deliveries waiting here at most; beyond it new ones go to BullMQ at once (memory stays bounded). */
@@ -34,6 +36,8 @@ const WAITING_MAX = 20_000;
 /** Attempts recorded in one statement at most. */
 const RECORD_BATCH_MAX = 1_000;
 const RECORD_RETRY_DELAY_MS = 1_000;
+/** Statements one attempt's record gets before it is left to the sweeper. */
+const RECORD_TRIES_MAX = 5;
 
 interface Waiting {
   deliveryId: string;
@@ -75,6 +79,8 @@ export class FirstAttempts implements DeliveryStarter {
   private inFlight = 0;
   private readonly sending = new Set<Promise<void>>();
   private outcomes: FirstAttemptOutcome[] = [];
+  /** Outcomes of a batch whose statement failed, recorded one per statement. */
+  private readonly isolated: Array<{ outcome: FirstAttemptOutcome; tries: number }> = [];
   private recording: Promise<void> | undefined;
   private closed = false;
   private readonly wallSeconds: () => number;
@@ -185,10 +191,13 @@ export class FirstAttempts implements DeliveryStarter {
     this.sending.add(attempt);
   }
 
-  /** Records what piled up while the previous statement ran: one statement per batch. */
+  /** Records what piled up while the previous statement ran: one statement per batch. A batch
+   *  that fails is recorded one attempt per statement, so one unrecordable attempt holds up no
+   *  other; an attempt that fails alone is retried a few times, then left to the sweeper. */
   private async record(): Promise<void> {
-    while (this.outcomes.length > 0) {
-      const batch = this.outcomes.splice(0, RECORD_BATCH_MAX);
+    while (this.outcomes.length > 0 || this.isolated.length > 0) {
+      const alone = this.isolated.shift();
+      const batch = alone ? [alone.outcome] : this.outcomes.splice(0, RECORD_BATCH_MAX);
       try {
         const retries = await recordFirstAttempts(this.o.pool, batch);
         if (retries.length > 0) {
@@ -198,14 +207,20 @@ export class FirstAttempts implements DeliveryStarter {
             .catch((err: Error) => this.o.logger.warn({ err: err.message, deliveries: retries.length }, 'queueing second attempts failed'));
         }
       } catch (err) {
-        if (this.closed) {
-          // Not recorded: the sweeper re-queues them after the lease (the receiver may see them twice).
-          this.o.logger.warn({ err: (err as Error).message, attempts: batch.length }, 'first attempts not recorded at shutdown');
+        const message = (err as Error).message;
+        if (!alone) {
+          this.o.logger.warn({ err: message, attempts: batch.length }, 'recording first attempts failed; recording them one by one');
+          this.isolated.push(...batch.map((outcome) => ({ outcome, tries: 0 })));
           continue;
         }
-        this.o.logger.warn({ err: (err as Error).message, attempts: batch.length }, 'recording first attempts failed; retrying');
-        this.outcomes = [...batch, ...this.outcomes];
-        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_DELAY_MS));
+        const tries = alone.tries + 1;
+        if (this.closed || tries >= RECORD_TRIES_MAX) {
+          // Not recorded: the sweeper re-queues it after the lease (the receiver sees it twice).
+          this.o.logger.warn({ err: message, deliveryId: alone.outcome.deliveryId, tries }, 'first attempt not recorded; the sweeper sends it again');
+          continue;
+        }
+        this.isolated.push({ outcome: alone.outcome, tries });
+        await new Promise((resolve) => setTimeout(resolve, this.o.recordRetryDelayMs ?? RECORD_RETRY_DELAY_MS));
       }
     }
   }
