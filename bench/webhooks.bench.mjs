@@ -147,7 +147,7 @@ export async function run({ root, flags }) {
     const pacedMedian = [...paced].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(paced.length / 2)];
     const rows = [
       { name: 'webhooks, burst: EscrowLocked on Kafka -> signed delivery received', ...s, runs: service.map((x) => x.perS) },
-      { name: `webhooks, steady ${ratePerS}/s offered (half the burst rate)`, ...pacedMedian, runs: paced.map((x) => x.p99Ms) },
+      { name: `webhooks, steady ${ratePerS}/s offered${flags.rate ? '' : ' (half the burst rate)'}`, ...pacedMedian, runs: paced.map((x) => x.p99Ms) },
       { name: 'raw limit: plain HTTP POSTs, one process -> same receiver', ...r, runs: raw.map((x) => x.perS) },
     ];
     console.log('');
