@@ -32,15 +32,16 @@ describe('first attempts sent straight from the fan-out: a crash between send an
     });
     pool = svc.app.get(PG_POOL);
     clock = svc.app.get(CLOCK);
-  });
+    // Topic creation and the consumer's join take long on a loaded machine.
+  }, 120_000);
 
   afterAll(() => stopWebhooks(ns, receiver, svc));
 
-  const createEndpoint = async (path: string) => {
+  const createEndpoint = async (path: string, answer?: string) => {
     const res = await fetch(`${svc.baseUrl}/v1/webhook-endpoints`, {
       method: 'POST',
       headers: { authorization: `Bearer ${svc.opsKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.on(path, () => 200), eventTypes: ['cluster.funded'] }),
+      body: JSON.stringify({ url: receiver.on(path, () => 200, answer), eventTypes: ['cluster.funded'] }),
     });
     expect(res.status).toBe(201);
     return (await res.json()) as { webhookEndpointId: string; secret: string };
@@ -108,5 +109,14 @@ describe('first attempts sent straight from the fan-out: a crash between send an
     expect(await attemptsOf(failed.deliveryId)).toEqual([{ attempt_key: 'scheduled.0', status_code: null }]);
     const row = await pool.query<{ last_delivered_at: Date | null }>(`select last_delivered_at from webhook_endpoints where webhook_endpoint_id = $1`, [endpoint.webhookEndpointId]);
     expect(row.rows[0]!.last_delivered_at?.getTime()).toBe(at.getTime());
+  });
+
+  it('a receiver answering with NUL bytes gets its attempt recorded (PostgreSQL text refuses NUL)', async () => {
+    const endpoint = await createEndpoint('/nul', 'o\u0000k');
+    const delivery = await newDelivery(endpoint.webhookEndpointId);
+    svc.app.get(FirstAttempts).start([delivery]);
+    await waitFor('the delivery recorded as delivered', async () => ((await deliveryRow(delivery.deliveryId)).status === 'delivered' ? true : undefined), 30_000);
+    const excerpt = await pool.query<{ response_excerpt: string }>(`select response_excerpt from webhook_delivery_attempts where delivery_id = $1`, [delivery.deliveryId]);
+    expect(excerpt.rows).toEqual([{ response_excerpt: 'ok' }]);
   });
 });
