@@ -288,7 +288,6 @@ function startBare(root, port, body) {
 
 const IDLE_SAMPLE_MS = 3_000;
 
-/** The PostgreSQL backends serving these processes' connections (other benches may share the database). */
 /** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */
 function summariseProfiles(dir) {
   const totals = new Map();

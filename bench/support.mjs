@@ -155,7 +155,7 @@ export function table(rows) {
   const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
 }
-/** The PostgreSQL backends serving these processes' connections (found by their client ports). */
+/** The PostgreSQL backends serving these processes' connections, found by their client ports (other benches may share the database). */
 export async function postgresBackendsOf(db, pids) {
   let ports = [];
   try {
