@@ -6,13 +6,13 @@
 // sum allows on this machine's cores. `--profile` also writes CPU profiles of inventory and the
 // gateway during one extra run and summarises where their time goes.
 //   npm run bench -- http [--duration=10] [--runs=3] [--connections=32] [--profile [--keep-profiles]] [--only=<part of a row's name>]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, newOpsKey, post, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, cpuSnapshot, freePort, KAFKA_BROKERS, newOpsKey, post, postgresBackendsOf, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -287,45 +287,6 @@ function startBare(root, port, body) {
 }
 
 const IDLE_SAMPLE_MS = 3_000;
-
-/** The PostgreSQL backends serving these processes' connections (other benches may share the database). */
-async function postgresBackendsOf(db, pids) {
-  let ports = [];
-  try {
-    const wanted = new Set(pids.map(String));
-    ports = execFileSync('ss', ['-tnpH', 'dport', '= :5432'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => wanted.has(m[1])))
-      .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').pop()))
-      .filter((port) => port > 0);
-  } catch {
-    return [];
-  }
-  if (!ports.length) return [];
-  return (await db.query('select pid from pg_stat_activity where client_port = any($1::int[])', [ports])).rows.map((r) => r.pid);
-}
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-
-/** User + system CPU microseconds so far of each named process (and of this one, which runs autocannon). */
-async function cpuSnapshot(processes) {
-  const out = {};
-  for (const p of processes) {
-    let us = 0;
-    for (const pid of await p.pids()) {
-      try {
-        // Fields 14 and 15 (utime, stime) after the parenthesised command name.
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        us += (Number(fields[11]) + Number(fields[12])) * TICK_US;
-      } catch {
-        // gone: a pool connection closed
-      }
-    }
-    out[p.name] = us;
-  }
-  const self = process.cpuUsage();
-  out['autocannon (the bench process)'] = self.user + self.system;
-  return out;
-}
 
 /** Self time per package (node_modules/<name>, node's internals, our own code) from .cpuprofile files. */
 function summariseProfiles(dir) {

@@ -1,6 +1,7 @@
 // Helpers shared by the benches: services run as processes on the local stack, medians over runs,
 // topics that wait for their leaders, the raw kafkajs consume a replay is measured beside, the table.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -154,3 +155,42 @@ export function table(rows) {
   const fmt = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ');
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(fmt)].join('\n');
 }
+/** The PostgreSQL backends serving these processes' connections, found by their client ports (other benches may share the database). */
+export async function postgresBackendsOf(db, pids) {
+  let ports = [];
+  try {
+    const wanted = new Set(pids.map(String));
+    ports = execFileSync('ss', ['-tnpH', 'dport', '= :5432'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => wanted.has(m[1])))
+      .map((line) => Number(line.trim().split(/\s+/)[3]?.split(':').pop()))
+      .filter((port) => port > 0);
+  } catch {
+    return [];
+  }
+  if (!ports.length) return [];
+  return (await db.query('select pid from pg_stat_activity where client_port = any($1::int[])', [ports])).rows.map((r) => r.pid);
+}
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+/** User + system CPU microseconds so far of each named process (and of this one, under `selfName`). */
+export async function cpuSnapshot(processes, selfName = 'autocannon (the bench process)') {
+  const out = {};
+  for (const p of processes) {
+    let us = 0;
+    for (const pid of await p.pids()) {
+      try {
+        // Fields 14 and 15 (utime, stime) after the parenthesised command name.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        us += (Number(fields[11]) + Number(fields[12])) * TICK_US;
+      } catch {
+        // gone: a pool connection closed
+      }
+    }
+    out[p.name] = us;
+  }
+  const self = process.cpuUsage();
+  out[selfName] = self.user + self.system;
+  return out;
+}
+

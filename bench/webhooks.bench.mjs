@@ -5,14 +5,15 @@
 // as many in flight as the service's delivery concurrency). Burst runs publish every event at once
 // (the rate the pipeline drains, and the queueing delay of a backlog); steady runs then offer half
 // that rate evenly (the latency of a load it keeps up with). Median of three runs each.
-//   npm run bench -- webhooks [--events=3000] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
+// --direct=false: every attempt through BullMQ (the path before ADR 0341), for a comparison in the same conditions.
+//   npm run bench -- webhooks [--events=3000] [--direct=false] [--runs=3] [--concurrency=100] [--pool=20 (database connections per process)] [--rate=N (steady runs; default half the burst rate)] [--profile]
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN_URL, benchDatabase, freePort, KAFKA_BROKERS, newOpsKey, post, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
+import { ADMIN_URL, benchDatabase, cpuSnapshot, freePort, KAFKA_BROKERS, newOpsKey, post, postgresBackendsOf, REDIS_URL, start, stopChild, uptime, waitReady } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -31,7 +32,7 @@ const TARGET_PER_S = 2_000;
 const TARGET_P99_MS = 500;
 
 export async function run({ root, flags }) {
-  const opts = { events: Number(flags.events ?? 3_000), runs: Number(flags.runs ?? 3), concurrency: Number(flags.concurrency ?? 100) };
+  const opts = { events: Number(flags.events ?? 3_000), runs: Number(flags.runs ?? 3), concurrency: Number(flags.concurrency ?? 100), direct: flags.direct !== 'false' };
   const runId = `w${Date.now().toString(36)}`;
   const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const uptimeAtStart = uptime();
@@ -84,6 +85,9 @@ export async function run({ root, flags }) {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOKS_DELIVERY_CONCURRENCY: String(opts.concurrency),
+      // One endpoint: as many in flight to it as the raw POSTs have.
+      WEBHOOKS_ENDPOINT_CONCURRENCY: String(opts.concurrency),
+      WEBHOOKS_DIRECT_FIRST_ATTEMPT: opts.direct ? 'true' : 'false',
       RATE_LIMIT_ADDRESS_MAX: '100000000',
       RATE_LIMIT_KEY_MAX: '100000000',
     });
@@ -95,6 +99,12 @@ export async function run({ root, flags }) {
     }
     const url = `http://127.0.0.1:${processes[0].port}`;
     await producer.connect();
+    // CPU time per delivery of each process on the path (user + system, from /proc): far less
+    // sensitive than deliveries/s to what else the machine runs.
+    const cpuOf = [
+      ...children.map((c) => ({ name: c.benchName, pids: async () => [c.pid] })),
+      { name: 'postgres', pids: () => postgresBackendsOf(db, children.map((c) => c.pid)) },
+    ];
 
     // The ops key's tenant ('ops') owns the endpoint, so the events name it as their customer.
     const endpoint = await post(`${url}/v1/webhook-endpoints`, { authorization: `Bearer ${OPS_KEY}` }, { url: `${receiver.url}/hook`, eventTypes: ['cluster.funded'] });
@@ -105,12 +115,23 @@ export async function run({ root, flags }) {
     const service = [];
     const raw = [];
     for (let i = 0; i < opts.runs; i++) {
+      // Each process's background (relay and queue polling, heartbeats) over an idle second, taken
+      // off the run's CPU for as long as the run lasted.
+      const idleFrom = await cpuSnapshot(cpuOf, BENCH_PROCESS);
+      const idleStarted = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+      const cpuBefore = await cpuSnapshot(cpuOf, BENCH_PROCESS);
+      const idleUsPerMs = Object.fromEntries(Object.keys(cpuBefore).map((n) => [n, (cpuBefore[n] - (idleFrom[n] ?? 0)) / (performance.now() - idleStarted)]));
       const s = await deliveryRun({ producer, receiver, topicPrefix, events: opts.events, db, schema });
-      service.push({ ...s, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
+      const cpuUsPerDelivery = cpuPer(cpuBefore, await cpuSnapshot(cpuOf, BENCH_PROCESS), opts.events, idleUsPerMs, s.seconds * 1_000);
+      service.push({ ...s, cpuUsPerDelivery, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
       console.log(`  run ${i + 1}: service ${s.perS}/s p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms in ${s.seconds} s, every delivery created after ${s.fannedOutS} s (duplicates ${s.duplicates})`);
+      console.log(`         CPU per delivery: ${Object.entries(cpuUsPerDelivery).map(([n, us]) => `${n} ${us} us`).join(', ')}`);
+      const rawCpuBefore = await cpuSnapshot([], BENCH_PROCESS);
       const r = await rawRun({ url: `${receiver.url}/raw`, body: sampleBody, count: opts.events, concurrency: opts.concurrency });
-      raw.push({ ...r, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
-      console.log(`  run ${i + 1}: raw POSTs ${r.perS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms`);
+      const rawCpu = cpuPer(rawCpuBefore, await cpuSnapshot([], BENCH_PROCESS), opts.events);
+      raw.push({ ...r, cpuUsPerDelivery: rawCpu, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) });
+      console.log(`  run ${i + 1}: raw POSTs ${r.perS}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms; CPU per POST (client and receiver) ${rawCpu[BENCH_PROCESS]} us`);
     }
     const medianOf = (rows) => [...rows].sort((a, b) => a.perS - b.perS)[Math.floor(rows.length / 2)];
     const s = medianOf(service);
@@ -126,13 +147,21 @@ export async function run({ root, flags }) {
     const pacedMedian = [...paced].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(paced.length / 2)];
     const rows = [
       { name: 'webhooks, burst: EscrowLocked on Kafka -> signed delivery received', ...s, runs: service.map((x) => x.perS) },
-      { name: `webhooks, steady ${ratePerS}/s offered (half the burst rate)`, ...pacedMedian, runs: paced.map((x) => x.p99Ms) },
+      { name: `webhooks, steady ${ratePerS}/s offered${flags.rate ? '' : ' (half the burst rate)'}`, ...pacedMedian, runs: paced.map((x) => x.p99Ms) },
       { name: 'raw limit: plain HTTP POSTs, one process -> same receiver', ...r, runs: raw.map((x) => x.perS) },
     ];
     console.log('');
     for (const row of rows) {
       console.log(`  ${row.name.padEnd(62)} ${String(row.perS).padStart(7)} /s   p50 ${String(row.p50Ms).padStart(5)} ms   p99 ${String(row.p99Ms).padStart(5)} ms   (runs: ${row.runs.join(', ')})`);
     }
+    const medianCpu = (runs) => [...runs].sort((a, b) => a.cpuUsPerDelivery.total - b.cpuUsPerDelivery.total)[Math.floor(runs.length / 2)].cpuUsPerDelivery;
+    const cpu = { service: medianCpu(service), raw: medianCpu(raw) };
+    console.log(
+      `\n  CPU per delivery (median run): ${cpu.service.total} us (${Object.entries(cpu.service)
+        .filter(([n]) => n !== 'total')
+        .map(([n, us]) => `${n} ${us}`)
+        .join(', ')}); a raw POST ${cpu.raw.total} us (client and receiver)`,
+    );
     const verdict = {
       deliveriesPerSTarget: TARGET_PER_S,
       p99MsTarget: TARGET_P99_MS,
@@ -154,6 +183,7 @@ export async function run({ root, flags }) {
       options: opts,
       webhookEndpointId: endpoint.webhookEndpointId,
       rows,
+      cpuUsPerDelivery: cpu,
       runs: { service, raw, paced },
       verdict,
     };
@@ -163,6 +193,18 @@ export async function run({ root, flags }) {
   } finally {
     await cleanup();
   }
+}
+
+const BENCH_PROCESS = 'bench (producer, receiver)';
+const IDLE_SAMPLE_MS = 1_000;
+
+/** Microseconds of CPU per delivery of each process between two snapshots (less its idle
+ *  background over `ms`, when given), and their sum. */
+function cpuPer(before, after, count, idleUsPerMs = {}, ms = 0) {
+  const per = Object.fromEntries(
+    Object.keys(after).map((name) => [name, Math.round((Math.max(0, after[name] - (before[name] ?? 0) - (idleUsPerMs[name] ?? 0) * ms) / count) * 10) / 10]),
+  );
+  return { ...per, total: Math.round(Object.values(per).reduce((a, b) => a + b, 0)) };
 }
 
 function escrowData(customerId, leaseId) {

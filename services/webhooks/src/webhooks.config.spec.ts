@@ -12,6 +12,9 @@ describe('webhooks configuration', () => {
       WEBHOOKS_SECRET_OVERLAP_MS: 86_400_000,
       WEBHOOKS_DELIVERY_CONCURRENCY: 100,
       WEBHOOKS_ENDPOINTS_PER_ORGANIZATION_MAX: 50,
+      WEBHOOKS_DIRECT_FIRST_ATTEMPT: true,
+      WEBHOOKS_ENDPOINT_CONCURRENCY: 50,
+      WEBHOOKS_FIRST_ATTEMPT_LEASE_MS: 60_000,
     });
   });
 
@@ -27,6 +30,9 @@ describe('webhooks configuration', () => {
     };
     expect(refuse({ NODE_ENV: 'production', WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' })).toEqual(['WEBHOOKS_ALLOW_PRIVATE_TARGETS']);
     expect(refuse({ WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'yes' })).toEqual(['WEBHOOKS_ALLOW_PRIVATE_TARGETS']);
-    expect(refuse({ WEBHOOKS_DELIVERY_TIMEOUT_MS: '120000' })).toEqual(['WEBHOOKS_DELIVERY_TIMEOUT_MS']);
+    expect(refuse({ WEBHOOKS_DELIVERY_TIMEOUT_MS: '120000' })).toEqual(['WEBHOOKS_DELIVERY_TIMEOUT_MS', 'WEBHOOKS_FIRST_ATTEMPT_LEASE_MS']);
+    // A first attempt must end within its lease, or the sweeper would send it a second time.
+    expect(refuse({ WEBHOOKS_DELIVERY_TIMEOUT_MS: '40000' })).toEqual(['WEBHOOKS_FIRST_ATTEMPT_LEASE_MS']);
+    expect(loadConfig(webhooksConfigSchema, { ...base, WEBHOOKS_DELIVERY_TIMEOUT_MS: '40000', WEBHOOKS_FIRST_ATTEMPT_LEASE_MS: '80000' }).WEBHOOKS_FIRST_ATTEMPT_LEASE_MS).toBe(80_000);
   });
 });

@@ -1,14 +1,14 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Asset, billingV1, leasingV1, newEventId } from '@ionet/contracts';
 import { ApiKeyService, CLOCK, type Clock } from '@ionet/platform';
-import { deleteTestTopics, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
+import { testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { deliveryIdOf } from '../src/application/fan-out';
-import { webhooksService } from '../src/webhooks.module';
 import type { WebhooksConfig } from '../src/webhooks.config';
 import { Receiver } from './support/receiver';
+import { startWebhooks, stopWebhooks } from './support/service';
 import { publish, sourceEvent } from './support/source-events';
 
 /** What the tests read from answers and webhook bodies: JSON, looked at field by field. */
@@ -32,20 +32,12 @@ describe('webhooks: platform events -> signed Standard Webhooks deliveries, retr
   let keyB: string;
 
   beforeAll(async () => {
-    await receiver.start();
-    svc = await startTestService(webhooksService, {
-      schema: ns.schema,
-      serviceName: 'webhooks',
-      topicPrefix: ns.topicPrefix,
-      env: {
-        QUEUE_PREFIX: ns.queuePrefix,
-        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-        CLOCK_RATE: String(CLOCK_RATE),
-        CLOCK_ORIGIN: new Date().toISOString(),
-        // One hour of the service's clock: a second of waiting.
-        WEBHOOKS_SECRET_OVERLAP_MS: '3600000',
-        WEBHOOKS_DELIVERY_TIMEOUT_MS: '2000',
-      },
+    svc = await startWebhooks(ns, receiver, {
+      CLOCK_RATE: String(CLOCK_RATE),
+      CLOCK_ORIGIN: new Date().toISOString(),
+      // One hour of the service's clock: a second of waiting.
+      WEBHOOKS_SECRET_OVERLAP_MS: '3600000',
+      WEBHOOKS_DELIVERY_TIMEOUT_MS: '2000',
     });
     clock = svc.app.get(CLOCK);
     const keys = svc.app.get(ApiKeyService);
@@ -57,9 +49,7 @@ describe('webhooks: platform events -> signed Standard Webhooks deliveries, retr
 
   afterAll(async () => {
     await producer?.disconnect();
-    await svc?.close();
-    await receiver.stop();
-    await deleteTestTopics(ns.topicPrefix);
+    await stopWebhooks(ns, receiver, svc);
   });
 
   const call = async (method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> => {

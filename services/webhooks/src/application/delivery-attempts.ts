@@ -39,6 +39,25 @@ interface DeliveryRow {
   endpoint_status: 'active' | 'disabled' | 'deleted';
 }
 
+/** The secrets that sign now: the current one, and the previous one during a rotation's overlap
+ *  (on the service's clock). */
+export function liveSecrets(secret: string, previousSecret: string | null, previousSecretExpiresAt: Date | null, now: Date): string[] {
+  return previousSecret && previousSecretExpiresAt && previousSecretExpiresAt > now ? [secret, previousSecret] : [secret];
+}
+
+/** The Standard Webhooks headers of one attempt: the delivery's webhook-id (the same on every
+ *  attempt), the wall clock's seconds (receivers compare them with their own clock) and one
+ *  signature per live secret. */
+export function attemptHeaders(deliveryId: string, secrets: readonly string[], timestampSeconds: number, body: string): Record<string, string> {
+  const webhookId = webhookIdOf(deliveryId);
+  return { 'webhook-id': webhookId, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': signatureHeader(secrets, webhookId, timestampSeconds, body) };
+}
+
+/** Unix seconds of the wall clock, for webhook-timestamp. */
+export function wallClockSeconds(): number {
+  return Math.floor(Date.now() / 1_000);
+}
+
 /** Thrown when the job's delivery is not visible yet (its transaction has not committed): the
  *  queue retries the job shortly. */
 export class DeliveryNotVisibleError extends Error {
@@ -63,7 +82,7 @@ export class DeliveryAttempts {
     private readonly sender: WebhookSender,
     private readonly clock: Clock,
     /** Unix seconds for webhook-timestamp: receivers check it against their own clock. */
-    private readonly wallSeconds: () => number = () => Math.floor(Date.now() / 1_000),
+    private readonly wallSeconds: () => number = wallClockSeconds,
   ) {
     this.transactions = new PgTransactionRunner(pool);
   }
@@ -96,15 +115,8 @@ export class DeliveryAttempts {
       return { outcome: 'skipped' };
     }
 
-    const now = this.clock.now();
-    const secrets = [row.secret, ...(row.previous_secret && row.previous_secret_expires_at && row.previous_secret_expires_at > now ? [row.previous_secret] : [])];
-    const webhookId = webhookIdOf(deliveryId);
-    const timestamp = this.wallSeconds();
-    const sent = await this.sender.send(
-      row.url,
-      { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader(secrets, webhookId, timestamp, row.body) },
-      row.body,
-    );
+    const secrets = liveSecrets(row.secret, row.previous_secret, row.previous_secret_expires_at, this.clock.now());
+    const sent = await this.sender.send(row.url, attemptHeaders(deliveryId, secrets, this.wallSeconds(), row.body), row.body);
     const at = this.clock.now();
     const delivered = isDelivered(sent.statusCode);
     const after = scheduled === undefined ? undefined : afterScheduledAttempt(scheduled, delivered, at);

@@ -1,9 +1,21 @@
 import { derivedId, type SqlExecutor } from '@ionet/eventing';
 import { webhookBody } from '../domain/delivery/webhook-message';
 
-/** A delivery to start: its first attempt runs now. */
+/** What the first attempt needs, read with the delivery's creation (no second round trip). */
+export interface DeliveryTarget {
+  webhookEndpointId: string;
+  url: string;
+  body: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  endpointStatus: 'active' | 'disabled' | 'deleted';
+}
+
+/** A delivery to start: its first attempt runs now. `target` when the fan-out read it. */
 export interface DeliveryStart {
   deliveryId: string;
+  target?: DeliveryTarget;
 }
 
 /** Where new deliveries go once their transaction committed (BullMQ in the worker process). */
@@ -56,17 +68,21 @@ const DELIVERY_COLUMNS = `delivery_id, webhook_endpoint_id, organization_id, eve
  */
 export async function fanOutMany(tx: SqlExecutor, facts: Fact[], now: Date): Promise<DeliveryStart[]> {
   if (facts.length === 0) return [];
-  const inserted = await tx.query<{ delivery_id: string }>(
+  // The created deliveries come back with their endpoint's URL, secrets and status: the first
+  // attempt needs nothing more from the database.
+  const inserted = await tx.query<TargetRow>(
     `with fact as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as f(organization_id, event_type, source_event_id, body, occurred_at)
      ), target as (
        select e.webhook_endpoint_id, f.*, ${DELIVERY_HASH_SQL('e.webhook_endpoint_id', 'f.source_event_id')} as h
          from fact f join webhook_endpoints e on e.organization_id = f.organization_id and f.event_type = any(e.event_types) and ${LIVE_AT('f.occurred_at')}
+     ), created as (
+       insert into webhook_deliveries (${DELIVERY_COLUMNS})
+       select ${DELIVERY_ID_SQL}, webhook_endpoint_id, organization_id, event_type, source_event_id, body, 'pending', 0, $6, occurred_at, $6 from target
+       on conflict (delivery_id) do nothing
+       returning delivery_id, webhook_endpoint_id, body
      )
-     insert into webhook_deliveries (${DELIVERY_COLUMNS})
-     select ${DELIVERY_ID_SQL}, webhook_endpoint_id, organization_id, event_type, source_event_id, body, 'pending', 0, $6, occurred_at, $6 from target
-     on conflict (delivery_id) do nothing
-     returning delivery_id`,
+     select c.delivery_id, c.webhook_endpoint_id, c.body, ${TARGET_COLUMNS} from created c join webhook_endpoints e on e.webhook_endpoint_id = c.webhook_endpoint_id`,
     [
       facts.map((f) => f.organizationId),
       facts.map((f) => f.type),
@@ -76,7 +92,35 @@ export async function fanOutMany(tx: SqlExecutor, facts: Fact[], now: Date): Pro
       now,
     ],
   );
-  return inserted.rows.map((r) => ({ deliveryId: r.delivery_id }));
+  return inserted.rows.map(startOf);
+}
+
+const TARGET_COLUMNS = `e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.status as endpoint_status`;
+
+interface TargetRow {
+  delivery_id: string;
+  webhook_endpoint_id: string;
+  body: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  endpoint_status: DeliveryTarget['endpointStatus'];
+}
+
+function startOf(r: TargetRow): DeliveryStart {
+  return {
+    deliveryId: r.delivery_id,
+    target: {
+      webhookEndpointId: r.webhook_endpoint_id,
+      url: r.url,
+      body: r.body,
+      secret: r.secret,
+      previousSecret: r.previous_secret,
+      previousSecretExpiresAt: r.previous_secret_expires_at,
+      endpointStatus: r.endpoint_status,
+    },
+  };
 }
 
 /** One fact to one endpoint (the test event), whatever it subscribes to. */

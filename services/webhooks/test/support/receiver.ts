@@ -15,12 +15,15 @@ export type Behaviour = (nth: number) => number;
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
   private readonly behaviours = new Map<string, Behaviour>();
+  private readonly answers = new Map<string, string>();
   private readonly counts = new Map<string, number>();
   private server: Server | undefined;
   baseUrl = '';
 
-  on(path: string, behaviour: Behaviour): string {
+  /** `answer`: the body of every answer to `path` (default 'ok' below 300, 'no' from it). */
+  on(path: string, behaviour: Behaviour, answer?: string): string {
     this.behaviours.set(path, behaviour);
+    if (answer !== undefined) this.answers.set(path, answer);
     return `${this.baseUrl}${path}`;
   }
 
@@ -40,7 +43,7 @@ export class Receiver {
         const status = (this.behaviours.get(path) ?? (() => 404))(nth);
         if (status >= 300 && status < 400) res.setHeader('location', `${this.baseUrl}/redirected`);
         res.statusCode = status;
-        res.end(status < 300 ? 'ok' : 'no');
+        res.end(this.answers.get(path) ?? (status < 300 ? 'ok' : 'no'));
       });
     });
     this.server.keepAliveTimeout = 30_000;

@@ -19,6 +19,9 @@ export interface DeliveryQueueOptions {
   clock: Clock;
   logger: Logger;
   pool: Pool;
+  /** Wall time a new delivery's first attempt belongs to the process that fanned it out (it sends
+   *  it directly): the sweeper re-queues a first attempt only after this, whatever the clock's rate. */
+  firstAttemptLeaseMs: number;
   run(job: AttemptJob): Promise<AttemptResult>;
   /** Counts each attempt's outcome (metrics). */
   onAttempt?(outcome: AttemptResult['outcome']): void;
@@ -86,10 +89,18 @@ export class DeliveryQueue implements DeliveryStarter {
   /** Re-queues attempts that are overdue: a job lost between a commit and its add, or one whose
    *  next attempt could not be added. Existing jobs make these adds no-ops. */
   async sweep(): Promise<number> {
-    const cutoff = new Date(this.options.clock.now().getTime() - OVERDUE_CLOCK_MS);
+    const now = this.options.clock.now().getTime();
+    const cutoff = new Date(now - OVERDUE_CLOCK_MS);
+    // A first attempt may still be on its way from the fan-out's process (no job for it exists to
+    // make an add a no-op): wait out its lease, in wall time (an accelerated clock would make 60
+    // of its seconds a few milliseconds).
+    const rate = (this.options.clock as { rate?: number }).rate ?? 1;
+    const firstCutoff = new Date(now - Math.max(OVERDUE_CLOCK_MS, this.options.firstAttemptLeaseMs * rate));
     const due = await this.options.pool.query<{ delivery_id: string; next_attempt: number }>(
-      `select delivery_id, next_attempt from webhook_deliveries where status = 'pending' and next_attempt_at < $1 order by next_attempt_at limit ${SWEEP_BATCH_MAX}`,
-      [cutoff],
+      `select delivery_id, next_attempt from webhook_deliveries
+        where status = 'pending' and next_attempt_at < $1 and (next_attempt > 0 or next_attempt_at < $2)
+        order by next_attempt_at limit ${SWEEP_BATCH_MAX}`,
+      [cutoff, firstCutoff],
     );
     await this.addMany(due.rows.map((r) => ({ job: { deliveryId: r.delivery_id, attemptKey: scheduledAttempt(r.next_attempt) }, delayClockMs: 0 })));
     return due.rows.length;

@@ -14,10 +14,19 @@ export function secretFingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 8);
 }
 
+/** Decoded keys by secret: every attempt signs, and the base64 decoding is the same each time.
+ *  Bounded (STYLE.md): emptied when full, so a rotation's old secrets do not pile up. */
+const keys = new Map<string, Buffer>();
+const KEYS_CACHED_MAX = 10_000;
+
 function keyOf(secret: string): Buffer {
+  const cached = keys.get(secret);
+  if (cached) return cached;
   if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) throw new Error('a webhook secret starts with whsec_');
   const key = Buffer.from(secret.slice(WEBHOOK_SECRET_PREFIX.length), 'base64');
   if (key.length === 0) throw new Error('a webhook secret has key bytes after whsec_');
+  if (keys.size >= KEYS_CACHED_MAX) keys.clear();
+  keys.set(secret, key);
   return key;
 }
 

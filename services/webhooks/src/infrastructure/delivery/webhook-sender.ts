@@ -115,7 +115,8 @@ export class WebhookSender {
               kept += Math.min(chunk.length, RESPONSE_EXCERPT_BYTES_MAX - kept);
             }
           });
-          response.on('end', () => finish({ statusCode: response.statusCode, responseExcerpt: Buffer.concat(chunks).toString('utf8') }));
+          // PostgreSQL's text refuses NUL: a receiver's answer must not make its attempt unrecordable.
+          response.on('end', () => finish({ statusCode: response.statusCode, responseExcerpt: Buffer.concat(chunks).toString('utf8').replaceAll('\u0000', '') }));
           response.on('error', (err) => finish({ statusCode: response.statusCode, error: err.message }));
         },
       );
