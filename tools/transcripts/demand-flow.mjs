@@ -43,7 +43,12 @@ const out = (text = '') => process.stdout.write(`${text}\n`);
 const started = Date.now();
 const elapsed = () => `+${((Date.now() - started) / 1000).toFixed(0)}s`;
 
-/** JSON for a reader: long arrays cut to their first items, long strings cut, deep objects elided. */
+/** Credentials in an answer (an API key, an enrollment token) are shown by their prefix only. */
+const SECRET_FIELDS = new Set(['key', 'token']);
+const redact = (value) => `${value.slice(0, 20)}...(redacted)`;
+
+/** JSON for a reader: long arrays cut to their first items, long strings cut, deep objects elided,
+ *  credentials redacted. */
 function trim(value, depth = 0) {
   if (typeof value === 'string') return value.length > 96 ? `${value.slice(0, 93)}...` : value;
   if (Array.isArray(value)) {
@@ -52,7 +57,7 @@ function trim(value, depth = 0) {
   }
   if (value && typeof value === 'object') {
     if (depth > 4) return '{...}';
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trim(v, depth + 1)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) && typeof v === 'string' ? redact(v) : trim(v, depth + 1)]));
   }
   return value;
 }
@@ -231,7 +236,7 @@ async function flow(ops, agents, workDir) {
   await call('customer', C, 'GET', `/v1/offers?gpuModel=H100-80GB&countryCode=${COUNTRY}&gpuCountMin=4`);
 
   out('\n## An unplaceable request, and why');
-  const ask = { clusterType: 'ray', gpuModel: 'H100-80GB', gpuCount: (AGENTS - 1) * GPUS_PER_AGENT, durationHours: 2, paymentAsset: 'USDC' };
+  const ask = { clusterType: 'ray', gpuModel: 'H100-80GB', gpuCount: (AGENTS - 1) * GPUS_PER_AGENT, durationHours: 4, paymentAsset: 'USDC' };
   await call('customer', C, 'POST', '/v1/quotes', { ...ask, countryCodes: ['JP'] });
 
   out('\n## Money first (the quote holds its devices 20 platform minutes: 20 s under npm start)');
@@ -244,7 +249,14 @@ async function flow(ops, agents, workDir) {
   if (quote.status !== 201) throw new Error('the quote was refused');
   const held = quote.body.devices;
   const spare = agents.find((a) => !held.some((d) => d.deviceId === a.deviceId));
-  const cluster = await call('customer', C, 'POST', '/v1/clusters', { quoteId: quote.body.quoteId, name: 'transcript', image: 'rayproject/ray:2.9.0-gpu', command: ['sleep', '900'], env: { EPOCHS: '3' }, ports: [8265] });
+  const clusterBody = { quoteId: quote.body.quoteId, name: 'transcript', image: 'rayproject/ray:2.9.0-gpu', command: ['sleep', '900'], env: { EPOCHS: '3' }, ports: [8265] };
+  let cluster = await call('customer', C, 'POST', '/v1/clusters', clusterBody);
+  // Leasing learns the quote from matching's ClusterMatched a moment after the quote's answer.
+  for (let i = 0; cluster.status === 404 && i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    cluster = await call('customer', C, 'POST', '/v1/clusters', clusterBody, { quiet: true });
+    if (cluster.status !== 404) out(`# asked again: leasing had not seen the quote yet; now ${cluster.status} ${JSON.stringify(trim(cluster.body))}`);
+  }
   if (cluster.status !== 201) throw new Error('the cluster was refused');
   const id = cluster.body.clusterId;
   const view = () => call('customer', C, 'GET', `/v1/clusters/${id}`, undefined, { quiet: true });
