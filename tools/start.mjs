@@ -99,9 +99,11 @@ function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
+// A loaded machine can take longer than the default 90 s to boot every service: IONET_START_READY_MS.
+const readyMs = Number(process.env.IONET_START_READY_MS ?? 90_000);
 const ready = await Promise.all([
-  ...services.map((name) => waitReady(`http://127.0.0.1:${SERVICE_PORTS[name]}/health/ready`)),
-  waitReady(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`),
+  ...services.map((name) => waitReady(`http://127.0.0.1:${SERVICE_PORTS[name]}/health/ready`, readyMs)),
+  waitReady(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`, readyMs),
 ]);
 const notReady = [...services, 'gateway'].filter((_, i) => !ready[i]);
 if (notReady.length) {

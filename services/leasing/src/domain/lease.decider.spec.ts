@@ -133,6 +133,17 @@ describe('lease decider', () => {
       spec.given(deploying).when(report('job-1', 'log')).then([]);
     });
 
+    it('records the hand-over first when the agent reports on a job its dispatch job has not recorded yet (the fast path won)', () => {
+      spec
+        .given([created, activated])
+        .when(report('job-1', 'accepted', 62_000))
+        .then([{ ...dispatched('job-1', 'd-1', 'head'), at: at(62_000) }, jobStatus('job-1', 'd-1', 'accepted')]);
+      // The dispatch job that runs afterwards finds it taken: nothing twice.
+      spec.given([created, activated, { ...dispatched('job-1', 'd-1', 'head'), at: at(62_000) }, jobStatus('job-1', 'd-1', 'accepted')]).when({ type: 'RecordDispatch', jobId: 'job-1', at: at(63_000) }).then([]);
+      // Before funding no job was handed out: a report then records no hand-over.
+      spec.given([created]).when(report('job-1', 'accepted', 62_000)).then([jobStatus('job-1', 'd-1', 'accepted')]);
+    });
+
     it('is running once every job started', () => {
       spec.given([...deploying, jobStatus('job-1', 'd-1', 'started')]).when(report('job-2', 'started', 63_000)).then([jobStatus('job-2', 'd-2', 'started', 63_000), running]);
       spec.given(deploying).when(report('job-1', 'running', 62_000)).then([jobStatus('job-1', 'd-1', 'started', 62_000)]);

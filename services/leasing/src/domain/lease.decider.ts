@@ -261,7 +261,7 @@ export function decideLease(command: LeaseCommand, state: LeaseState): LeaseEven
     case 'RecordDispatch': {
       const job = state.jobs[command.jobId];
       if (!job || !isActive(state) || job.status !== 'pending') return [];
-      return [{ type: 'JobDispatched', leaseId: state.leaseId, jobId: job.jobId, deviceId: job.deviceId, role: job.role, image: state.workload?.image ?? '', at: command.at }];
+      return [dispatchedOf(state, job, command.at)];
     }
     case 'MarkJobUnacknowledged': {
       const job = state.jobs[command.jobId];
@@ -274,7 +274,12 @@ export function decideLease(command: LeaseCommand, state: LeaseState): LeaseEven
       const next = jobStatusOf(command.kind, command.exitCode);
       if (!next || JOB_RANK[next] <= JOB_RANK[job.status]) return [];
       const detail = next === 'failed' ? command.text : '';
-      const out: LeaseEvent[] = [jobChanged(state, job, next, command.kind === 'exited' ? command.exitCode : null, detail, command.at)];
+      const out: LeaseEvent[] = [];
+      // The agent took the job from the activation's fast path before its dispatch job ran: the
+      // hand-over happened, so it is recorded first (the dispatch job then finds it taken). Every
+      // job an agent reported on has its JobDispatched, whichever path handed it over.
+      if (job.status === 'pending' && isActive(state)) out.push(dispatchedOf(state, job, command.at));
+      out.push(jobChanged(state, job, next, command.kind === 'exited' ? command.exitCode : null, detail, command.at));
       if (next === 'started' && state.status === 'deploying') {
         const allStarted = currentSlots(state).every((s) => s.jobId === job.jobId || JOB_RANK[state.jobs[s.jobId]!.status] >= JOB_RANK.started);
         if (allStarted) out.push({ type: 'LeaseJobsStarted', leaseId: state.leaseId, customerId: state.customerId, at: command.at });
@@ -351,6 +356,10 @@ function terminated(state: LeaseState, reason: TerminationReason, hoursUsed: num
   const kept = state.activatedAt ? Math.max(1, hoursUsed) : 0;
   const hoursRefundable = state.activatedAt ? Math.max(0, state.totalHours - kept) : 0;
   return { type: 'LeaseTerminated', leaseId: state.leaseId, customerId: state.customerId, reason, hoursUsed, hoursRefundable, at };
+}
+
+function dispatchedOf(state: LeaseState, job: JobState, at: Date): LeaseEvent {
+  return { type: 'JobDispatched', leaseId: state.leaseId, jobId: job.jobId, deviceId: job.deviceId, role: job.role, image: state.workload?.image ?? '', at };
 }
 
 function jobChanged(state: LeaseState, job: JobState, status: Exclude<JobStatus, 'pending' | 'replaced'>, exitCode: number | null, detail: string, at: Date): LeaseEvent {
