@@ -1,6 +1,7 @@
 import { baseConfigSchema } from '@ionet/platform';
 import { EMISSION_EPOCHS } from '@ionet/tokenomics';
 import { z } from 'zod';
+import { tokenomicsChainConfigSchema } from './chain/chain.config';
 
 export const TOKENOMICS_HTTP_PORT_DEFAULT = 4106;
 
@@ -20,5 +21,5 @@ export const tokenomicsConfigSchema = baseConfigSchema.extend({
   TOKENOMICS_EPOCH_SWEEP_EVERY_MS: ms(1_000, 3_600_000).default(60_000),
   /** Platform time after an epoch's end before it closes: late uptime facts of the hour still count. */
   TOKENOMICS_EPOCH_CLOSE_GRACE_MS: ms(0, 3_600_000).default(120_000),
-});
+}).merge(tokenomicsChainConfigSchema);
 export type TokenomicsConfig = z.infer<typeof tokenomicsConfigSchema>;

@@ -1,16 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CONFIG, createEventingMetrics, hasRole, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, type Logger, type ServiceDefinition } from '@ionet/platform';
+import { CONFIG, createEventingMetrics, hasRole, KAFKA, METRICS_REGISTRY, OpsScopeGuard, PG_POOL, PlatformModule, QueuesModule, type Logger, type ServiceDefinition } from '@ionet/platform';
 import { EventingModule } from '@ionet/eventing';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { EpochsController } from './api/http/epochs.controller';
 import { EpochQueries } from './application/epoch-queries';
+import { CHAIN_CONTROLLERS, CHAIN_JOBS, CHAIN_PROVIDERS, chainDecisionsProjection, chainSchedules } from './chain';
 import { TOKENOMICS_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { tokenomicsConfigSchema, type TokenomicsConfig } from './tokenomics.config';
 
 /** Shared by the controllers and the jobs (QueuesModule resolves job classes across modules). */
-const APPLICATION = [EpochQueries];
+const APPLICATION = [EpochQueries, ...CHAIN_PROVIDERS];
 
 @Module({ providers: APPLICATION, exports: APPLICATION })
 class TokenomicsApplicationModule {}
@@ -35,12 +36,13 @@ export class TokenomicsModule {
             runConsumers: hasRole(c, 'consumer'),
             relay: hasRole(c, 'consumer') ? {} : false,
             metrics: createEventingMetrics(registry),
-            projections: [],
+            projections: [chainDecisionsProjection],
           }),
         }),
         TokenomicsApplicationModule,
+        { ...QueuesModule.forRoot({ jobs: CHAIN_JOBS as never[], schedules: chainSchedules(config) as never[], concurrency: 1 }), imports: [TokenomicsApplicationModule] },
       ],
-      controllers: [EpochsController],
+      controllers: [EpochsController, ...CHAIN_CONTROLLERS],
     };
   }
 }
