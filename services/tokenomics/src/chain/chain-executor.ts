@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ChainError, CUSTODY, type ChainAsset } from '@ionet/chain';
 import { tokenomicsV1, toWire, type DomainMoney } from '@ionet/contracts';
-import { derivedId, EventStore, type NewEvent } from '@ionet/eventing';
+import { derivedId, EventStore, PgTransactionRunner, type NewEvent, type SqlExecutor } from '@ionet/eventing';
 import { CLOCK, CONFIG, LOGGER, PG_POOL, type Clock, type Logger } from '@ionet/platform';
 import { MAX_SUPPLY_BASE_UNITS } from '@ionet/tokenomics';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { TokenomicsConfig } from '../tokenomics.config';
 import type { ChainDecisionKind } from './chain-decisions.projection';
 import { ChainRuntime, MARKET_CUSTODY } from './chain-runtime';
@@ -64,6 +64,8 @@ export interface TokenSupplyView {
  *  gets it back without sending anything and appends the event. */
 @Injectable()
 export class ChainExecutor {
+  private readonly transactions: PgTransactionRunner;
+
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -71,7 +73,9 @@ export class ChainExecutor {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly store: EventStore,
     private readonly chain: ChainRuntime,
-  ) {}
+  ) {
+    this.transactions = new PgTransactionRunner(pool);
+  }
 
   /** Executes pending decisions, oldest first. One that cannot run yet (no wallet, a refusal such
    *  as an unfunded float) or fails (the chain or the database down) waits for the next sweep and
@@ -209,43 +213,30 @@ export class ChainExecutor {
   /** The execution's row and its events, in one transaction; a decision already recorded (another
    *  replica, a retried sweep) appends nothing. */
   private async record(row: DecisionRow, recorded: Recorded): Promise<void> {
-    const client = await this.pool.connect();
-    let appended = false;
-    try {
-      await client.query('begin');
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', ['tokenomics-chain-totals']);
-      const inserted = await client.query(
+    await this.transactions.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', ['tokenomics-chain-totals']);
+      const inserted = await tx.query(
         `insert into chain_executions (decision_id, kind, asset, amount_base_units, burned_base_units, signature, executed_at)
          values ($1, $2, $3, $4, $5, $6, $7) on conflict (decision_id) do nothing`,
         [row.decision_id, row.kind, recorded.asset, recorded.amountBaseUnits.toString(), recorded.burnedBaseUnits.toString(), recorded.signature, this.clock.now()],
       );
-      if (inserted.rowCount === 1) {
-        const totals = await totalsOf(client);
-        const events = recorded.events(totals).map((e, index) => ({ ...e, eventId: derivedId('event', row.decision_id, String(index)) }));
-        await this.store.append(client, {
-          streamId: `chain-${row.decision_id}`,
-          streamType: 'chain-execution',
-          expectedVersion: 'no_stream',
-          correlationId: row.source_event_id,
-          causationId: row.source_event_id,
-          events,
-        });
-        appended = true;
-      }
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-    if (appended) this.store.notifyCommitted();
+      if (inserted.rowCount !== 1) return;
+      const events = recorded.events(await totalsOf(tx)).map((e, index) => ({ ...e, eventId: derivedId('event', row.decision_id, String(index)) }));
+      await this.store.append(tx, {
+        streamId: `chain-${row.decision_id}`,
+        streamType: 'chain-execution',
+        expectedVersion: 'no_stream',
+        correlationId: row.source_event_id,
+        causationId: row.source_event_id,
+        events,
+      });
+    });
   }
 
   /** The books beside the chain (GET /v1/token/supply). */
   async supply(): Promise<TokenSupplyView> {
     const gateway = await this.chain.gateway();
-    const [totals, mint] = await Promise.all([this.pool.connect().then(async (c) => totalsOf(c).finally(() => c.release())), gateway.mintInfo('IO')]);
+    const [totals, mint] = await Promise.all([totalsOf(this.pool), gateway.mintInfo('IO')]);
     return this.supplyView(totals, mint.supplyBaseUnits, mint.decimals, mint.address, gateway.adapter, await this.custodyHoldings());
   }
 
@@ -255,44 +246,32 @@ export class ChainExecutor {
     return this.withSupplyLock(async () => {
       const view = await this.supply();
       const at = this.clock.now();
-      const client = await this.pool.connect();
-      let appended = false;
-      try {
-        await client.query('begin');
-        const inserted = await client.query(
+      await this.transactions.transaction(async (tx) => {
+        const inserted = await tx.query(
           `insert into chain_supply_checks (period_index, ledger_supply_base_units, chain_supply_base_units, checked_at) values ($1, $2, $3, $4) on conflict (period_index) do nothing`,
           [periodIndex, view.ledgerSupplyBaseUnits, view.chainSupplyBaseUnits, at],
         );
-        if (inserted.rowCount === 1 && !view.inSync) {
-          const checkId = derivedId('supply-check', String(periodIndex));
-          await this.store.append(client, {
-            streamId: `supply-check-${periodIndex}`,
-            streamType: 'supply-check',
-            expectedVersion: 'no_stream',
-            events: [
-              {
-                ...event(tokenomicsV1.SupplyMismatchDetectedSchema, {
-                  checkId,
-                  ledgerSupply: { amountBaseUnits: BigInt(view.ledgerSupplyBaseUnits), asset: 'IO' },
-                  chainSupply: { amountBaseUnits: BigInt(view.chainSupplyBaseUnits), asset: 'IO' },
-                  differenceBaseUnits: view.differenceBaseUnits,
-                  detectedAt: at,
-                }, at),
-                eventId: derivedId('event', checkId),
-              },
-            ],
-          });
-          appended = true;
-          this.logger.error({ ledger: view.ledgerSupplyBaseUnits, chain: view.chainSupplyBaseUnits }, 'IO supply on chain differs from the books');
-        }
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-      if (appended) this.store.notifyCommitted();
+        if (inserted.rowCount !== 1 || view.inSync) return;
+        const checkId = derivedId('supply-check', String(periodIndex));
+        await this.store.append(tx, {
+          streamId: `supply-check-${periodIndex}`,
+          streamType: 'supply-check',
+          expectedVersion: 'no_stream',
+          events: [
+            {
+              ...event(tokenomicsV1.SupplyMismatchDetectedSchema, {
+                checkId,
+                ledgerSupply: { amountBaseUnits: BigInt(view.ledgerSupplyBaseUnits), asset: 'IO' },
+                chainSupply: { amountBaseUnits: BigInt(view.chainSupplyBaseUnits), asset: 'IO' },
+                differenceBaseUnits: view.differenceBaseUnits,
+                detectedAt: at,
+              }, at),
+              eventId: derivedId('event', checkId),
+            },
+          ],
+        });
+        this.logger.error({ ledger: view.ledgerSupplyBaseUnits, chain: view.chainSupplyBaseUnits }, 'IO supply on chain differs from the books');
+      });
       return view;
     });
   }
@@ -340,8 +319,8 @@ export class ChainExecutor {
   }
 }
 
-async function totalsOf(client: PoolClient): Promise<Totals> {
-  const { rows } = await client.query<{ minted: string; burned: string }>(
+async function totalsOf(sql: SqlExecutor): Promise<Totals> {
+  const { rows } = await sql.query<{ minted: string; burned: string }>(
     `select coalesce(sum(amount_base_units) filter (where kind = 'emission-mint'), 0)::text as minted, coalesce(sum(burned_base_units), 0)::text as burned from chain_executions`,
   );
   return { mintedBaseUnits: BigInt(rows[0]!.minted), burnedBaseUnits: BigInt(rows[0]!.burned) };
