@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Keypair } from '@solana/web3.js';
+import { Keypair, Transaction } from '@solana/web3.js';
 import { CUSTODY } from '@ionet/chain';
-import { Asset, billingV1, commonV1, inventoryV1, ledgerV1, money, newEventId, tokenomicsV1 } from '@ionet/contracts';
+import { Asset, billingV1, commonV1, inventoryV1, ledgerV1, money, newEventId, tokenomicsV1, verificationV1 } from '@ionet/contracts';
 import { PG_POOL } from '@ionet/platform';
 import { deleteTestTopics, sendFact, startTestService, testKafka, testNamespace, waitFor, type RunningTestService } from '@ionet/testing';
 import { emissionForEpoch, GENESIS_SUPPLY_BASE_UNITS } from '@ionet/tokenomics';
@@ -56,7 +56,7 @@ describe('chain executors: the ledger\'s and billing\'s decisions executed on th
 
   jest.setTimeout(180_000);
 
-  it('mints an epoch\'s emission, pays a payout to the supplier\'s wallet and buys back and burns, each once, with the books equal to the chain', async () => {
+  it('mints an epoch\'s emission, pays a payout to the supplier\'s wallet, buys back and burns, anchors the hour\'s proof root, each once, with the books equal to the chain', async () => {
     const supplierId = newEventId();
     const wallet = Keypair.generate().publicKey.toBase58();
     const now = timestampFromDate(new Date());
@@ -87,16 +87,27 @@ describe('chain executors: the ledger\'s and billing\'s decisions executed on th
           sourceEventId: newEventId(),
           requestedAt: now,
         }),
+      () =>
+        sendFact(producer, ns.topicPrefix, 'verification', verificationV1.EpochProofRootCommittedSchema, `proof-${epoch}`, {
+          epochNumber: BigInt(epoch),
+          merkleRoot: Buffer.alloc(32, 0xab),
+          leafCount: 42n,
+          chainTransactionSignature: '',
+          epochStart: now,
+          committedAt: now,
+          merkleAlgorithm: 'sha256-sorted-leaves-v1',
+          epochEnd: now,
+        }),
     ];
     // Each decision delivered twice (a redelivery, a replay): executed once.
     for (const send of [...decisions, ...decisions]) await send();
 
-    const events = await waitFor('the four result events', async () => {
+    const events = await waitFor('the five result events', async () => {
       const rows = await chainEvents();
-      return rows.length >= 4 ? rows : undefined;
+      return rows.length >= 5 ? rows : undefined;
     }, 120_000, 250);
     expect(events.map((e) => e.event_type).sort()).toEqual(
-      ['ionet.tokenomics.v1.BuybackExecuted', 'ionet.tokenomics.v1.EmissionMinted', 'ionet.tokenomics.v1.PayoutTransferred', 'ionet.tokenomics.v1.TokensBurned'].sort(),
+      ['ionet.tokenomics.v1.BuybackExecuted', 'ionet.tokenomics.v1.EmissionMinted', 'ionet.tokenomics.v1.PayoutTransferred', 'ionet.tokenomics.v1.ProofRootAnchored', 'ionet.tokenomics.v1.TokensBurned'].sort(),
     );
     const payload = <S extends Parameters<typeof fromBinary>[0]>(type: string, schema: S) => fromBinary(schema, events.find((e) => e.event_type === type)!.payload);
     const minted = payload('ionet.tokenomics.v1.EmissionMinted', tokenomicsV1.EmissionMintedSchema);
@@ -108,6 +119,14 @@ describe('chain executors: the ledger\'s and billing\'s decisions executed on th
     // $10 at the development price of $0.50 buys 20 IO, all burned.
     expect({ spent: bought.spent?.amountBaseUnits, bought: bought.bought?.amountBaseUnits }).toEqual({ spent: '10000000', bought: (20n * IO).toString() });
     expect({ amount: burned.amount?.amountBaseUnits, total: burned.totalBurned?.amountBaseUnits, source: burned.sourceId }).toEqual({ amount: (20n * IO).toString(), total: (20n * IO).toString(), source: buybackRequestId });
+
+    const anchored = payload('ionet.tokenomics.v1.ProofRootAnchored', tokenomicsV1.ProofRootAnchoredSchema);
+    const memo = `ionet:heartbeat-root:v1:5:42:${'ab'.repeat(32)}`;
+    expect({ epoch: anchored.epochNumber, memo: anchored.memo }).toEqual({ epoch: 5n, memo });
+    // The signed transaction behind the signature carries the memo, and the chain confirmed it.
+    const { rows: recorded } = await pool.query<{ transaction: Buffer; status: string }>(`select transaction, status from chain_operations where operation_id = 'proof-root:5'`);
+    const memoTexts = Transaction.from(recorded[0]!.transaction).instructions.map((ix) => ix.data.toString('utf8'));
+    expect({ status: recorded[0]!.status, hasMemo: memoTexts.includes(memo) }).toEqual({ status: 'confirmed', hasMemo: true });
 
     // The chain agrees: each signature confirmed, the wallet paid once, the supply as booked.
     const gateway = await svc.app.get(ChainRuntime).gateway();
@@ -130,7 +149,7 @@ describe('chain executors: the ledger\'s and billing\'s decisions executed on th
 
     // A later sweep executes nothing again.
     await waitFor('a sweep after the executions', async () => ((await pool.query(`select count(*)::int as n from chain_supply_checks`)).rows[0].n >= 2 ? true : undefined), 60_000, 250);
-    expect((await chainEvents()).length).toBe(4);
+    expect((await chainEvents()).length).toBe(5);
     expect(await gateway.balance('USDC', { wallet })).toBe(12_500_000n);
   });
 

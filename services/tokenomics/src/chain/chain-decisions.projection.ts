@@ -1,19 +1,19 @@
-import { billingV1, inventoryV1, ledgerV1, type EventMetadata } from '@ionet/contracts';
+import { billingV1, inventoryV1, ledgerV1, verificationV1, type EventMetadata } from '@ionet/contracts';
 import { ContractViolation, defineProjection, on, type ProjectionContext } from '@ionet/eventing';
 
-/** What the chain executors act on, projected from the ledger's and billing's decisions (ADR
- *  0601): one row per decision, keyed by an id derived from it, so a redelivery or a rebuild
+/** What the chain executors act on, projected from the ledger's and billing's decisions and
+ *  verification's hourly proof roots (ADR 0601): one row per decision, keyed by an id derived from it, so a redelivery or a rebuild
  *  writes the same row. Suppliers' payout wallets come from inventory. Executions are recorded
  *  apart (chain_executions, not rebuilt), so a rebuild never executes anything again. */
 export const CHAIN_DECISIONS_PROJECTION = 'tokenomics-chain-decisions';
 
-export type ChainDecisionKind = 'emission-mint' | 'payout' | 'buyback';
+export type ChainDecisionKind = 'emission-mint' | 'payout' | 'buyback' | 'proof-root';
 
 export const chainDecisionsProjection = defineProjection({
   name: CHAIN_DECISIONS_PROJECTION,
   version: 1,
   consumerGroup: 'tokenomics.chain-decisions',
-  contexts: ['ledger', 'billing', 'inventory'],
+  contexts: ['ledger', 'billing', 'inventory', 'verification'],
   tables: [
     {
       name: 'chain_decisions',
@@ -41,6 +41,16 @@ export const chainDecisionsProjection = defineProjection({
         'payout',
         { payoutId: e.payoutId, supplierId: e.supplierId, amount: moneyJson(must(e.amount, 'amount')), periodStart: must(e.periodStart, 'period_start').toISOString(), periodEnd: must(e.periodEnd, 'period_end').toISOString() },
         must(e.dueAt, 'due_at'),
+      ),
+    ),
+    on(verificationV1.EpochProofRootCommittedSchema, (e, m, ctx) =>
+      decide(
+        ctx,
+        m,
+        `proof-root:${e.epochNumber}`,
+        'proof-root',
+        { epochNumber: String(e.epochNumber), merkleRoot: Buffer.from(e.merkleRoot).toString('hex'), leafCount: String(e.leafCount), merkleAlgorithm: e.merkleAlgorithm },
+        must(e.committedAt, 'committed_at'),
       ),
     ),
     on(inventoryV1.SupplierRegisteredSchema, (e, _m, ctx) => setWallet(ctx, e.supplierId, e.payoutWallet, must(e.registeredAt, 'registered_at'))),

@@ -23,7 +23,7 @@ interface DecisionRow {
 }
 
 interface Recorded {
-  readonly asset: ChainAsset;
+  readonly asset: ChainAsset | null;
   readonly amountBaseUnits: bigint;
   readonly burnedBaseUnits: bigint;
   readonly signature: string;
@@ -115,6 +115,8 @@ export class ChainExecutor {
         return this.withSupplyLock(() => this.buyback(row));
       case 'payout':
         return this.payout(row);
+      case 'proof-root':
+        return this.proofRoot(row);
       default: {
         const never: never = row.kind;
         throw new Error(`unknown chain decision kind ${String(never)}`);
@@ -205,6 +207,34 @@ export class ChainExecutor {
           totalBurned: { amountBaseUnits: totals.burnedBaseUnits, asset: 'IO' },
           chainTransactionSignature: burn.signature,
           burnedAt: at,
+        }, at),
+      ],
+    });
+  }
+
+  /** The hour's heartbeat root in a memo: anyone reads it back from the transaction. */
+  private async proofRoot(row: DecisionRow): Promise<void> {
+    const epochNumber = BigInt(String(row.payload.epochNumber));
+    const rootHex = String(row.payload.merkleRoot);
+    if (!/^[0-9a-f]{2,128}$/.test(rootHex)) throw new Error(`proof root of ${row.decision_id} is not hex`);
+    const leafCount = BigInt(String(row.payload.leafCount));
+    const memo = `ionet:heartbeat-root:v1:${epochNumber}:${leafCount}:${rootHex}`;
+    const operation = await (await this.chain.gateway()).memo({ operationId: row.decision_id, text: memo });
+    const at = this.clock.now();
+    await this.record(row, {
+      asset: null,
+      amountBaseUnits: 0n,
+      burnedBaseUnits: 0n,
+      signature: operation.signature,
+      events: () => [
+        event(tokenomicsV1.ProofRootAnchoredSchema, {
+          epochNumber,
+          merkleRoot: Buffer.from(rootHex, 'hex'),
+          leafCount,
+          merkleAlgorithm: String(row.payload.merkleAlgorithm),
+          memo,
+          chainTransactionSignature: operation.signature,
+          anchoredAt: at,
         }, at),
       ],
     });

@@ -12,9 +12,9 @@ export class TokenomicsChainTables1765324800000 implements MigrationInterface {
     await q.query(`
       create table if not exists chain_executions (
         decision_id text primary key,
-        kind text not null check (kind in ('emission-mint', 'payout', 'buyback')),
-        asset text not null,
-        amount_base_units numeric(40, 0) not null,
+        kind text not null check (kind in ('emission-mint', 'payout', 'buyback', 'proof-root')),
+        asset text,
+        amount_base_units numeric(40, 0) not null default 0,
         burned_base_units numeric(40, 0) not null default 0,
         signature text not null,
         executed_at timestamptz not null
