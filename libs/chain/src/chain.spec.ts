@@ -1,4 +1,8 @@
+import { getTransactionDecoder } from '@solana/kit';
+import { Keypair, SystemProgram, Transaction } from '@solana/web3.js';
 import { GENESIS_SUPPLY_BASE_UNITS, MAX_SUPPLY_BASE_UNITS } from '@ionet/tokenomics';
+import { kitTransactionOf } from './embedded/litesvm-chain';
+import { memoInstruction } from './gateway/solana-gateway';
 import { chainConfigIssues, chainConfigSchema } from './chain.config';
 import { canonicalJson, requestHash } from './store/chain-operation-store';
 
@@ -31,5 +35,25 @@ describe('chain configuration', () => {
     for (const bad of [{ CHAIN_ADAPTER: 'devnet' }, { CHAIN_RPC_URL: 'ftp://x' }, { CHAIN_IO_MINT: 'not-base58!' }, { CHAIN_IO_GENESIS_BASE_UNITS: '1.5' }]) {
       expect({ bad, ok: chainConfigSchema.safeParse(bad).success }).toEqual({ bad, ok: false });
     }
+  });
+});
+
+describe('web3.js wire bytes into LiteSVM', () => {
+  it('slice into the same message and signatures as kit\'s decoder, signers in order', () => {
+    const payer = Keypair.generate();
+    const other = Keypair.generate();
+    const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: Keypair.generate().publicKey.toBase58() });
+    tx.add(SystemProgram.transfer({ fromPubkey: other.publicKey, toPubkey: payer.publicKey, lamports: 5 }), memoInstruction('ionet:op:x:1'));
+    tx.sign(payer, other);
+    const wire = tx.serialize();
+    const ours = kitTransactionOf(wire) as unknown as { messageBytes: Uint8Array; signatures: Record<string, Uint8Array> };
+    const kits = getTransactionDecoder().decode(wire);
+    expect(Buffer.from(ours.messageBytes).equals(Buffer.from(kits.messageBytes))).toBe(true);
+    expect(Object.keys(ours.signatures)).toEqual([payer.publicKey.toBase58(), other.publicKey.toBase58()]);
+    for (const [key, signature] of Object.entries(kits.signatures)) expect(Buffer.from(ours.signatures[key]!).equals(Buffer.from(signature!))).toBe(true);
+  });
+
+  it('refuses truncated bytes with CHAIN.INVALID_REQUEST', () => {
+    expect(() => kitTransactionOf(new Uint8Array([2, 1, 2, 3]))).toThrow(expect.objectContaining({ code: 'CHAIN.INVALID_REQUEST' }));
   });
 });
