@@ -21,5 +21,8 @@ export const tokenomicsConfigSchema = baseConfigSchema.extend({
   TOKENOMICS_EPOCH_SWEEP_EVERY_MS: ms(1_000, 3_600_000).default(60_000),
   /** Platform time after an epoch's end before it closes: late uptime facts of the hour still count. */
   TOKENOMICS_EPOCH_CLOSE_GRACE_MS: ms(0, 3_600_000).default(120_000),
+  /** Share of a device's stake at risk slashed for one violated lease-hour (basis points; 0: none).
+   *  DOMAIN.md names failed service as a cause and no amount: ours (ADR 0612). */
+  TOKENOMICS_SLASH_TIME_LOCK_BPS: z.coerce.number({ invalid_type_error: 'must be basis points' }).int().min(0).max(10_000).default(500),
 }).merge(tokenomicsChainConfigSchema);
 export type TokenomicsConfig = z.infer<typeof tokenomicsConfigSchema>;

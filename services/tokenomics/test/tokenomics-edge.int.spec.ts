@@ -36,6 +36,15 @@ describe('tokenomics service: boots on the kit, answers health, ops and its edge
     }
   });
 
+  it('answers rewards of a wallet with a page, and a malformed wallet or cursor with 400', async () => {
+    const empty = await get('/v1/rewards?wallet=11111111111111111111111111111111');
+    expect(empty).toMatchObject({ status: 200, body: { items: [] } });
+    expect((await get('/v1/rewards?wallet=not-a-wallet')).status).toBe(400);
+    expect((await get('/v1/rewards')).status).toBe(400);
+    const badCursor = await get('/v1/rewards?wallet=11111111111111111111111111111111&cursor=zzz');
+    expect({ status: badCursor.status, code: badCursor.body.code }).toEqual({ status: 400, code: 'PAGINATION.INVALID_CURSOR' });
+  });
+
   it('refuses a caller without a key', async () => {
     expect((await get('/v1/epochs/7', 'ionet_nope')).status).toBe(401);
   });

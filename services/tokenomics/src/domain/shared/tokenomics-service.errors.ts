@@ -16,4 +16,17 @@ export class TokenomicsServiceError extends CodedError {
   }
 }
 
-export type TokenomicsServiceErrorCode = 'EPOCH.NOT_FOUND' | 'EPOCH.INVALID' | 'TOKENOMICS.QUERY_INVALID';
+export type TokenomicsServiceErrorCode =
+  | 'EPOCH.NOT_FOUND'
+  | 'EPOCH.INVALID'
+  | 'EPOCH.NOT_CLOSED'
+  | 'EPOCH.EMISSION_MISMATCH'
+  | 'STAKE.NOT_FOUND'
+  | 'STAKE.NOT_OWNER'
+  | 'STAKE.DEVICE_NOT_FOUND'
+  | 'STAKE.NO_WALLET'
+  | 'STAKE.INVALID_AMOUNT'
+  | 'COSTAKE.OFFER_NOT_FOUND'
+  | 'SLASH.NOT_FOUND'
+  | 'COSTAKE.INVALID_SHARE'
+  | 'TOKENOMICS.QUERY_INVALID';

@@ -10,7 +10,7 @@ import type { DeviceClass } from "../../common/v1/device_pb";
 import { file_ionet_common_v1_device } from "../../common/v1/device_pb";
 import type { Money } from "../../common/v1/money_pb";
 import { file_ionet_common_v1_money } from "../../common/v1/money_pb";
-import type { RewardAllocation } from "./types_pb";
+import type { RewardAllocation, SlashedUnstake } from "./types_pb";
 import { file_ionet_tokenomics_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/tokenomics/v1/events.proto.
  */
 export const file_ionet_tokenomics_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBpb25ldC90b2tlbm9taWNzL3YxL2V2ZW50cy5wcm90bxITaW9uZXQudG9rZW5vbWljcy52MSL4AQoLRXBvY2hDbG9zZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEi8KC2Vwb2NoX3N0YXJ0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgllcG9jaF9lbmQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiEKGWVsaWdpYmxlX2dwdV9kZXZpY2VfaG91cnMYBCABKAQSIQoZZWxpZ2libGVfY3B1X2RldmljZV9ob3VycxgFIAEoBBItCgljbG9zZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItEBCg5FbWlzc2lvbk1pbnRlZBIUCgxlcG9jaF9udW1iZXIYASABKAQSJgoGYW1vdW50GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KDXRvdGFsX2VtaXR0ZWQYAyABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAQgASgJEi0KCW1pbnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitAIKEFJld2FyZHNBbGxvY2F0ZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEioKBHBvb2wYAiABKA4yHC5pb25ldC5jb21tb24udjEuRGV2aWNlQ2xhc3MSOgoLYWxsb2NhdGlvbnMYAyADKAsyJS5pb25ldC50b2tlbm9taWNzLnYxLlJld2FyZEFsbG9jYXRpb24SKgoKcG9vbF90b3RhbBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglyZW1haW5kZXIYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSGQoRcmVtYWluZGVyX2FjY291bnQYBiABKAkSMAoMYWxsb2NhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLUAQoOU3Rha2VEZXBvc2l0ZWQSEAoIc3Rha2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhUKDXN0YWtlcl93YWxsZXQYAyABKAkSLAoEcm9sZRgEIAEoDjIeLmlvbmV0LnRva2Vub21pY3MudjEuU3Rha2VSb2xlEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgxkZXBvc2l0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIt4BChBVbnN0YWtlUmVxdWVzdGVkEhAKCHN0YWtlX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIVCg1zdGFrZXJfd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRI0ChBjb29sZG93bl9lbmRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZXF1ZXN0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIssBCg5TdGFrZVdpdGhkcmF3bhIQCghzdGFrZV9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSFQoNc3Rha2VyX3dhbGxldBgDIAEoCRImCgZhbW91bnQYBCABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAUgASgJEjAKDHdpdGhkcmF3bl9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0gEKE0NvU3Rha2VPZmZlckNyZWF0ZWQSEAoIb2ZmZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhMKC3N1cHBsaWVyX2lkGAMgASgJEi4KDnN0YWtlX3JlcXVpcmVkGAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiEKGXJld2FyZF9zaGFyZV9iYXNpc19wb2ludHMYBSABKA0SLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKFENvU3Rha2VPZmZlckFjY2VwdGVkEhAKCG9mZmVyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIYChBjb19zdGFrZXJfd2FsbGV0GAMgASgJEhAKCHN0YWtlX2lkGAQgASgJEi8KC2FjY2VwdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK5AgoMU3Rha2VTbGFzaGVkEhAKCHNsYXNoX2lkGAEgASgJEhAKCHN0YWtlX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRIVCg1zdGFrZXJfd2FsbGV0GAQgASgJEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgZyZWFzb24YBiABKA4yIC5pb25ldC50b2tlbm9taWNzLnYxLlNsYXNoUmVhc29uEhkKEWV2aWRlbmNlX2V2ZW50X2lkGAcgASgJEjYKEmFwcGVhbF9kZWFkbGluZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc2xhc2hlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitwEKE1NsYXNoQXBwZWFsUmVzb2x2ZWQSEAoIc2xhc2hfaWQYASABKAkSDgoGdXBoZWxkGAIgASgIEi8KC3Jlc29sdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGFrZXJfd2FsbGV0GAQgASgJEisKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leUgAiAEBQgkKB19hbW91bnQiygEKD0J1eWJhY2tFeGVjdXRlZBISCgpidXliYWNrX2lkGAEgASgJEiUKBXNwZW50GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmJvdWdodBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYBCABKAkSLwoLZXhlY3V0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0CCgxUb2tlbnNCdXJuZWQSDwoHYnVybl9pZBgBIAEoCRImCgZhbW91bnQYAiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoGcmVhc29uGAMgASgOMh8uaW9uZXQudG9rZW5vbWljcy52MS5CdXJuUmVhc29uEhEKCXNvdXJjZV9pZBgEIAEoCRIsCgx0b3RhbF9idXJuZWQYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAYgASgJEi0KCWJ1cm5lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirgIKEVBheW91dFRyYW5zZmVycmVkEhEKCXBheW91dF9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIOCgZ3YWxsZXQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjAKDHBlcmlvZF9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAcgASgJEjIKDnRyYW5zZmVycmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLXAQoWU3VwcGx5TWlzbWF0Y2hEZXRlY3RlZBIQCghjaGVja19pZBgBIAEoCRItCg1sZWRnZXJfc3VwcGx5GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDGNoYWluX3N1cHBseRgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIdChVkaWZmZXJlbmNlX2Jhc2VfdW5pdHMYBCABKAkSLwoLZGV0ZWN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItABChFQcm9vZlJvb3RBbmNob3JlZBIUCgxlcG9jaF9udW1iZXIYASABKAQSEwoLbWVya2xlX3Jvb3QYAiABKAwSEgoKbGVhZl9jb3VudBgDIAEoBBIYChBtZXJrbGVfYWxnb3JpdGhtGAQgASgJEgwKBG1lbW8YBSABKAkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAYgASgJEi8KC2FuY2hvcmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpXCglTdGFrZVJvbGUSGgoWU1RBS0VfUk9MRV9VTlNQRUNJRklFRBAAEhQKEFNUQUtFX1JPTEVfT1dORVIQARIYChRTVEFLRV9ST0xFX0NPX1NUQUtFUhACKo8BCgtTbGFzaFJlYXNvbhIcChhTTEFTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TTEFTSF9SRUFTT05fU1BPT0ZFRF9IQVJEV0FSRRABEh4KGlNMQVNIX1JFQVNPTl9UQU1QRVJFRF9EQVRBEAISHwobU0xBU0hfUkVBU09OX0ZBSUxFRF9TRVJWSUNFEAMqWQoKQnVyblJlYXNvbhIbChdCVVJOX1JFQVNPTl9VTlNQRUNJRklFRBAAEhcKE0JVUk5fUkVBU09OX0JVWUJBQ0sQARIVChFCVVJOX1JFQVNPTl9TTEFTSBACYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money, file_ionet_tokenomics_v1_types]);
+  fileDesc("CiBpb25ldC90b2tlbm9taWNzL3YxL2V2ZW50cy5wcm90bxITaW9uZXQudG9rZW5vbWljcy52MSL4AQoLRXBvY2hDbG9zZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEi8KC2Vwb2NoX3N0YXJ0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgllcG9jaF9lbmQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiEKGWVsaWdpYmxlX2dwdV9kZXZpY2VfaG91cnMYBCABKAQSIQoZZWxpZ2libGVfY3B1X2RldmljZV9ob3VycxgFIAEoBBItCgljbG9zZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItEBCg5FbWlzc2lvbk1pbnRlZBIUCgxlcG9jaF9udW1iZXIYASABKAQSJgoGYW1vdW50GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5Ei0KDXRvdGFsX2VtaXR0ZWQYAyABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAQgASgJEi0KCW1pbnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitAIKEFJld2FyZHNBbGxvY2F0ZWQSFAoMZXBvY2hfbnVtYmVyGAEgASgEEioKBHBvb2wYAiABKA4yHC5pb25ldC5jb21tb24udjEuRGV2aWNlQ2xhc3MSOgoLYWxsb2NhdGlvbnMYAyADKAsyJS5pb25ldC50b2tlbm9taWNzLnYxLlJld2FyZEFsbG9jYXRpb24SKgoKcG9vbF90b3RhbBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIpCglyZW1haW5kZXIYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSGQoRcmVtYWluZGVyX2FjY291bnQYBiABKAkSMAoMYWxsb2NhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLUAQoOU3Rha2VEZXBvc2l0ZWQSEAoIc3Rha2VfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhUKDXN0YWtlcl93YWxsZXQYAyABKAkSLAoEcm9sZRgEIAEoDjIeLmlvbmV0LnRva2Vub21pY3MudjEuU3Rha2VSb2xlEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgxkZXBvc2l0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvIBChBVbnN0YWtlUmVxdWVzdGVkEhAKCHN0YWtlX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIVCg1zdGFrZXJfd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRI0ChBjb29sZG93bl9lbmRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZXF1ZXN0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnVuc3Rha2VfaWQYByABKAki3wEKDlN0YWtlV2l0aGRyYXduEhAKCHN0YWtlX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIVCg1zdGFrZXJfd2FsbGV0GAMgASgJEiYKBmFtb3VudBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYBSABKAkSMAoMd2l0aGRyYXduX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1bnN0YWtlX2lkGAcgASgJIugBChNDb1N0YWtlT2ZmZXJDcmVhdGVkEhAKCG9mZmVyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRITCgtzdXBwbGllcl9pZBgDIAEoCRIuCg5zdGFrZV9yZXF1aXJlZBgEIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIhChlyZXdhcmRfc2hhcmVfYmFzaXNfcG9pbnRzGAUgASgNEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDG93bmVyX3dhbGxldBgHIAEoCSLAAQoUQ29TdGFrZU9mZmVyQWNjZXB0ZWQSEAoIb2ZmZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhgKEGNvX3N0YWtlcl93YWxsZXQYAyABKAkSEAoIc3Rha2VfaWQYBCABKAkSLwoLYWNjZXB0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBmFtb3VudBgGIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leSKvBAoMU3Rha2VTbGFzaGVkEhAKCHNsYXNoX2lkGAEgASgJEhAKCHN0YWtlX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCRIVCg1zdGFrZXJfd2FsbGV0GAQgASgJEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIwCgZyZWFzb24YBiABKA4yIC5pb25ldC50b2tlbm9taWNzLnYxLlNsYXNoUmVhc29uEhkKEWV2aWRlbmNlX2V2ZW50X2lkGAcgASgJEjYKEmFwcGVhbF9kZWFkbGluZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc2xhc2hlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoKZnJvbV9vd25lchgKIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leUgAiAEBEjoKDWZyb21fdW5zdGFrZXMYCyADKAsyIy5pb25ldC50b2tlbm9taWNzLnYxLlNsYXNoZWRVbnN0YWtlEhYKDmNvX3N0YWtlX29mZmVyGAwgASgJEhgKEGNvX3N0YWtlcl93YWxsZXQYDSABKAkSMwoOZnJvbV9jb19zdGFrZXIYDiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAYgBAUINCgtfZnJvbV9vd25lckIRCg9fZnJvbV9jb19zdGFrZXIi2QIKE1NsYXNoQXBwZWFsUmVzb2x2ZWQSEAoIc2xhc2hfaWQYASABKAkSDgoGdXBoZWxkGAIgASgIEi8KC3Jlc29sdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdGFrZXJfd2FsbGV0GAQgASgJEisKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leUgAiAEBEi8KCmZyb21fb3duZXIYBiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXlIAYgBARIYChBjb19zdGFrZXJfd2FsbGV0GAcgASgJEjMKDmZyb21fY29fc3Rha2VyGAggASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5SAKIAQFCCQoHX2Ftb3VudEINCgtfZnJvbV9vd25lckIRCg9fZnJvbV9jb19zdGFrZXIiygEKD0J1eWJhY2tFeGVjdXRlZBISCgpidXliYWNrX2lkGAEgASgJEiUKBXNwZW50GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiYKBmJvdWdodBgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIjChtjaGFpbl90cmFuc2FjdGlvbl9zaWduYXR1cmUYBCABKAkSLwoLZXhlY3V0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0CCgxUb2tlbnNCdXJuZWQSDwoHYnVybl9pZBgBIAEoCRImCgZhbW91bnQYAiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSLwoGcmVhc29uGAMgASgOMh8uaW9uZXQudG9rZW5vbWljcy52MS5CdXJuUmVhc29uEhEKCXNvdXJjZV9pZBgEIAEoCRIsCgx0b3RhbF9idXJuZWQYBSABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAYgASgJEi0KCWJ1cm5lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirgIKEVBheW91dFRyYW5zZmVycmVkEhEKCXBheW91dF9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIOCgZ3YWxsZXQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EjAKDHBlcmlvZF9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAcgASgJEjIKDnRyYW5zZmVycmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLXAQoWU3VwcGx5TWlzbWF0Y2hEZXRlY3RlZBIQCghjaGVja19pZBgBIAEoCRItCg1sZWRnZXJfc3VwcGx5GAIgASgLMhYuaW9uZXQuY29tbW9uLnYxLk1vbmV5EiwKDGNoYWluX3N1cHBseRgDIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIdChVkaWZmZXJlbmNlX2Jhc2VfdW5pdHMYBCABKAkSLwoLZGV0ZWN0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItABChFQcm9vZlJvb3RBbmNob3JlZBIUCgxlcG9jaF9udW1iZXIYASABKAQSEwoLbWVya2xlX3Jvb3QYAiABKAwSEgoKbGVhZl9jb3VudBgDIAEoBBIYChBtZXJrbGVfYWxnb3JpdGhtGAQgASgJEgwKBG1lbW8YBSABKAkSIwobY2hhaW5fdHJhbnNhY3Rpb25fc2lnbmF0dXJlGAYgASgJEi8KC2FuY2hvcmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLJAQoVU3Rha2VEZXZpY2VSZWdpc3RlcmVkEhEKCWRldmljZV9pZBgBIAEoCRIUCgxvd25lcl93YWxsZXQYAiABKAkSDQoFbW9kZWwYAyABKAkSEQoJZ3B1X2NvdW50GAQgASgNEjIKDGRldmljZV9jbGFzcxgFIAEoDjIcLmlvbmV0LmNvbW1vbi52MS5EZXZpY2VDbGFzcxIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJsChdTdGFrZURldmljZUxlYXNlQ2hhbmdlZBIRCglkZXZpY2VfaWQYASABKAkSDgoGbGVhc2VkGAIgASgIEi4KCmNoYW5nZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlsKFUNvU3Rha2VPZmZlckNhbmNlbGxlZBIQCghvZmZlcl9pZBgBIAEoCRIwCgxjYW5jZWxsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItcBChRDb1N0YWtlRXhpdFJlcXVlc3RlZBIQCghvZmZlcl9pZBgBIAEoCRIYChBjb19zdGFrZXJfd2FsbGV0GAIgASgJEjAKDHdhaXRfZW5kc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVsZWFzZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKEENvU3Rha2VXaXRoZHJhd24SEAoIb2ZmZXJfaWQYASABKAkSGAoQY29fc3Rha2VyX3dhbGxldBgCIAEoCRImCgZhbW91bnQYAyABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSMAoMd2l0aGRyYXduX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJSCg1TbGFzaEFwcGVhbGVkEhAKCHNsYXNoX2lkGAEgASgJEi8KC2FwcGVhbGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ/ChdTbGFzaEFwcGVhbFdpbmRvd0Nsb3NlZBIQCghzbGFzaF9pZBgBIAEoCRImCgZhbW91bnQYAiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkSKgoGZHVlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpXCglTdGFrZVJvbGUSGgoWU1RBS0VfUk9MRV9VTlNQRUNJRklFRBAAEhQKEFNUQUtFX1JPTEVfT1dORVIQARIYChRTVEFLRV9ST0xFX0NPX1NUQUtFUhACKo8BCgtTbGFzaFJlYXNvbhIcChhTTEFTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1TTEFTSF9SRUFTT05fU1BPT0ZFRF9IQVJEV0FSRRABEh4KGlNMQVNIX1JFQVNPTl9UQU1QRVJFRF9EQVRBEAISHwobU0xBU0hfUkVBU09OX0ZBSUxFRF9TRVJWSUNFEAMqWQoKQnVyblJlYXNvbhIbChdCVVJOX1JFQVNPTl9VTlNQRUNJRklFRBAAEhcKE0JVUk5fUkVBU09OX0JVWUJBQ0sQARIVChFCVVJOX1JFQVNPTl9TTEFTSBACYgZwcm90bzM", [file_google_protobuf_timestamp, file_ionet_common_v1_device, file_ionet_common_v1_money, file_ionet_tokenomics_v1_types]);
 
 /**
  * An hourly epoch T (1..175,319) closed with its eligible device-hours.
@@ -227,6 +227,13 @@ export type UnstakeRequested = Message<"ionet.tokenomics.v1.UnstakeRequested"> &
    * @generated from field: google.protobuf.Timestamp requested_at = 6;
    */
   requestedAt?: Timestamp | undefined;
+
+  /**
+   * The request's own id (a device's owner may have several unstakes cooling down).
+   *
+   * @generated from field: string unstake_id = 7;
+   */
+  unstakeId: string;
 };
 
 /**
@@ -269,6 +276,13 @@ export type StakeWithdrawn = Message<"ionet.tokenomics.v1.StakeWithdrawn"> & {
    * @generated from field: google.protobuf.Timestamp withdrawn_at = 6;
    */
   withdrawnAt?: Timestamp | undefined;
+
+  /**
+   * The unstake this withdrawal completes.
+   *
+   * @generated from field: string unstake_id = 7;
+   */
+  unstakeId: string;
 };
 
 /**
@@ -313,6 +327,13 @@ export type CoStakeOfferCreated = Message<"ionet.tokenomics.v1.CoStakeOfferCreat
    * @generated from field: google.protobuf.Timestamp created_at = 6;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * The device owner's wallet, who made the offer.
+   *
+   * @generated from field: string owner_wallet = 7;
+   */
+  ownerWallet: string;
 };
 
 /**
@@ -350,6 +371,13 @@ export type CoStakeOfferAccepted = Message<"ionet.tokenomics.v1.CoStakeOfferAcce
    * @generated from field: google.protobuf.Timestamp accepted_at = 5;
    */
   acceptedAt?: Timestamp | undefined;
+
+  /**
+   * The co-stake the co-staker provided (the offer's stake_required).
+   *
+   * @generated from field: ionet.common.v1.Money amount = 6;
+   */
+  amount?: Money | undefined;
 };
 
 /**
@@ -407,6 +435,36 @@ export type StakeSlashed = Message<"ionet.tokenomics.v1.StakeSlashed"> & {
    * @generated from field: google.protobuf.Timestamp slashed_at = 9;
    */
   slashedAt?: Timestamp | undefined;
+
+  /**
+   * How the slash splits (ADR 0612): amount = from_owner + from_co_staker. The owner's part is taken
+   * from its bonded stake first, then from its unstakes still cooling down (from_unstakes).
+   *
+   * @generated from field: optional ionet.common.v1.Money from_owner = 10;
+   */
+  fromOwner?: Money | undefined;
+
+  /**
+   * @generated from field: repeated ionet.tokenomics.v1.SlashedUnstake from_unstakes = 11;
+   */
+  fromUnstakes: SlashedUnstake[];
+
+  /**
+   * The co-stake offer the co-staker's part was taken from (empty: none).
+   *
+   * @generated from field: string co_stake_offer = 12;
+   */
+  coStakeOffer: string;
+
+  /**
+   * @generated from field: string co_staker_wallet = 13;
+   */
+  coStakerWallet: string;
+
+  /**
+   * @generated from field: optional ionet.common.v1.Money from_co_staker = 14;
+   */
+  fromCoStaker?: Money | undefined;
 };
 
 /**
@@ -450,6 +508,23 @@ export type SlashAppealResolved = Message<"ionet.tokenomics.v1.SlashAppealResolv
    * @generated from field: optional ionet.common.v1.Money amount = 5;
    */
   amount?: Money | undefined;
+
+  /**
+   * A won appeal returns each part to the wallet it was taken from (ADR 0612).
+   *
+   * @generated from field: optional ionet.common.v1.Money from_owner = 6;
+   */
+  fromOwner?: Money | undefined;
+
+  /**
+   * @generated from field: string co_staker_wallet = 7;
+   */
+  coStakerWallet: string;
+
+  /**
+   * @generated from field: optional ionet.common.v1.Money from_co_staker = 8;
+   */
+  fromCoStaker?: Money | undefined;
 };
 
 /**
@@ -700,6 +775,227 @@ export type ProofRootAnchored = Message<"ionet.tokenomics.v1.ProofRootAnchored">
  */
 export const ProofRootAnchoredSchema: GenMessage<ProofRootAnchored> = /*@__PURE__*/
   messageDesc(file_ionet_tokenomics_v1_events, 14);
+
+/**
+ * A device entered the staking book: its owner's wallet and what sets its minimum stake (ADR 0611).
+ *
+ * @generated from message ionet.tokenomics.v1.StakeDeviceRegistered
+ */
+export type StakeDeviceRegistered = Message<"ionet.tokenomics.v1.StakeDeviceRegistered"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string owner_wallet = 2;
+   */
+  ownerWallet: string;
+
+  /**
+   * The GPU model (catalogue name or alias) of a GPU device; "cpu" for a CPU device.
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
+
+  /**
+   * @generated from field: uint32 gpu_count = 4;
+   */
+  gpuCount: number;
+
+  /**
+   * @generated from field: ionet.common.v1.DeviceClass device_class = 5;
+   */
+  deviceClass: DeviceClass;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp registered_at = 6;
+   */
+  registeredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.StakeDeviceRegistered.
+ * Use `create(StakeDeviceRegisteredSchema)` to create a new message.
+ */
+export const StakeDeviceRegisteredSchema: GenMessage<StakeDeviceRegistered> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 15);
+
+/**
+ * The staking book learned that a device was leased or released (unstaking waits for the lease).
+ *
+ * @generated from message ionet.tokenomics.v1.StakeDeviceLeaseChanged
+ */
+export type StakeDeviceLeaseChanged = Message<"ionet.tokenomics.v1.StakeDeviceLeaseChanged"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: bool leased = 2;
+   */
+  leased: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 3;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.StakeDeviceLeaseChanged.
+ * Use `create(StakeDeviceLeaseChangedSchema)` to create a new message.
+ */
+export const StakeDeviceLeaseChangedSchema: GenMessage<StakeDeviceLeaseChanged> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 16);
+
+/**
+ * @generated from message ionet.tokenomics.v1.CoStakeOfferCancelled
+ */
+export type CoStakeOfferCancelled = Message<"ionet.tokenomics.v1.CoStakeOfferCancelled"> & {
+  /**
+   * @generated from field: string offer_id = 1;
+   */
+  offerId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp cancelled_at = 2;
+   */
+  cancelledAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.CoStakeOfferCancelled.
+ * Use `create(CoStakeOfferCancelledSchema)` to create a new message.
+ */
+export const CoStakeOfferCancelledSchema: GenMessage<CoStakeOfferCancelled> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 17);
+
+/**
+ * A co-staker asked to leave: it waits (7 days), then the unstake cooldown (14 days).
+ *
+ * @generated from message ionet.tokenomics.v1.CoStakeExitRequested
+ */
+export type CoStakeExitRequested = Message<"ionet.tokenomics.v1.CoStakeExitRequested"> & {
+  /**
+   * @generated from field: string offer_id = 1;
+   */
+  offerId: string;
+
+  /**
+   * @generated from field: string co_staker_wallet = 2;
+   */
+  coStakerWallet: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp wait_ends_at = 3;
+   */
+  waitEndsAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp releases_at = 4;
+   */
+  releasesAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 5;
+   */
+  requestedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.CoStakeExitRequested.
+ * Use `create(CoStakeExitRequestedSchema)` to create a new message.
+ */
+export const CoStakeExitRequestedSchema: GenMessage<CoStakeExitRequested> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 18);
+
+/**
+ * @generated from message ionet.tokenomics.v1.CoStakeWithdrawn
+ */
+export type CoStakeWithdrawn = Message<"ionet.tokenomics.v1.CoStakeWithdrawn"> & {
+  /**
+   * @generated from field: string offer_id = 1;
+   */
+  offerId: string;
+
+  /**
+   * @generated from field: string co_staker_wallet = 2;
+   */
+  coStakerWallet: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 3;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp withdrawn_at = 4;
+   */
+  withdrawnAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.CoStakeWithdrawn.
+ * Use `create(CoStakeWithdrawnSchema)` to create a new message.
+ */
+export const CoStakeWithdrawnSchema: GenMessage<CoStakeWithdrawn> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 19);
+
+/**
+ * The owner of a slashed device appealed within the window (one month).
+ *
+ * @generated from message ionet.tokenomics.v1.SlashAppealed
+ */
+export type SlashAppealed = Message<"ionet.tokenomics.v1.SlashAppealed"> & {
+  /**
+   * @generated from field: string slash_id = 1;
+   */
+  slashId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp appealed_at = 2;
+   */
+  appealedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.SlashAppealed.
+ * Use `create(SlashAppealedSchema)` to create a new message.
+ */
+export const SlashAppealedSchema: GenMessage<SlashAppealed> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 20);
+
+/**
+ * The appeal window of an unappealed slash ended: the slashed IO is due to be burned on chain.
+ *
+ * @generated from message ionet.tokenomics.v1.SlashAppealWindowClosed
+ */
+export type SlashAppealWindowClosed = Message<"ionet.tokenomics.v1.SlashAppealWindowClosed"> & {
+  /**
+   * @generated from field: string slash_id = 1;
+   */
+  slashId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 2;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp due_at = 3;
+   */
+  dueAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.SlashAppealWindowClosed.
+ * Use `create(SlashAppealWindowClosedSchema)` to create a new message.
+ */
+export const SlashAppealWindowClosedSchema: GenMessage<SlashAppealWindowClosed> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_events, 21);
 
 /**
  * @generated from enum ionet.tokenomics.v1.StakeRole

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ionet/tokenomics/v1/types.proto.
  */
 export const file_ionet_tokenomics_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Ch9pb25ldC90b2tlbm9taWNzL3YxL3R5cGVzLnByb3RvEhNpb25ldC50b2tlbm9taWNzLnYxIvUBChBSZXdhcmRBbGxvY2F0aW9uEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIYChByZWNpcGllbnRfd2FsbGV0GAMgASgJEkAKDnJlY2lwaWVudF9raW5kGAQgASgOMiguaW9uZXQudG9rZW5vbWljcy52MS5SZXdhcmRSZWNpcGllbnRLaW5kEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIUCgxkZXZpY2VfaG91cnMYBiABKAQSHwoXbXVsdGlwbGllcl9iYXNpc19wb2ludHMYByABKA0qhQEKE1Jld2FyZFJlY2lwaWVudEtpbmQSJQohUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX1NVUFBMSUVSEAESIwofUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX0NPX1NUQUtFUhACYgZwcm90bzM", [file_ionet_common_v1_money]);
+  fileDesc("Ch9pb25ldC90b2tlbm9taWNzL3YxL3R5cGVzLnByb3RvEhNpb25ldC50b2tlbm9taWNzLnYxIvUBChBSZXdhcmRBbGxvY2F0aW9uEhEKCWRldmljZV9pZBgBIAEoCRITCgtzdXBwbGllcl9pZBgCIAEoCRIYChByZWNpcGllbnRfd2FsbGV0GAMgASgJEkAKDnJlY2lwaWVudF9raW5kGAQgASgOMiguaW9uZXQudG9rZW5vbWljcy52MS5SZXdhcmRSZWNpcGllbnRLaW5kEiYKBmFtb3VudBgFIAEoCzIWLmlvbmV0LmNvbW1vbi52MS5Nb25leRIUCgxkZXZpY2VfaG91cnMYBiABKAQSHwoXbXVsdGlwbGllcl9iYXNpc19wb2ludHMYByABKA0iTAoOU2xhc2hlZFVuc3Rha2USEgoKdW5zdGFrZV9pZBgBIAEoCRImCgZhbW91bnQYAiABKAsyFi5pb25ldC5jb21tb24udjEuTW9uZXkqhQEKE1Jld2FyZFJlY2lwaWVudEtpbmQSJQohUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX1NVUFBMSUVSEAESIwofUkVXQVJEX1JFQ0lQSUVOVF9LSU5EX0NPX1NUQUtFUhACYgZwcm90bzM", [file_ionet_common_v1_money]);
 
 /**
  * @generated from message ionet.tokenomics.v1.RewardAllocation
@@ -62,6 +62,30 @@ export type RewardAllocation = Message<"ionet.tokenomics.v1.RewardAllocation"> &
  */
 export const RewardAllocationSchema: GenMessage<RewardAllocation> = /*@__PURE__*/
   messageDesc(file_ionet_tokenomics_v1_types, 0);
+
+/**
+ * The part of a slash taken from one unstake still in its cooldown.
+ *
+ * @generated from message ionet.tokenomics.v1.SlashedUnstake
+ */
+export type SlashedUnstake = Message<"ionet.tokenomics.v1.SlashedUnstake"> & {
+  /**
+   * @generated from field: string unstake_id = 1;
+   */
+  unstakeId: string;
+
+  /**
+   * @generated from field: ionet.common.v1.Money amount = 2;
+   */
+  amount?: Money | undefined;
+};
+
+/**
+ * Describes the message ionet.tokenomics.v1.SlashedUnstake.
+ * Use `create(SlashedUnstakeSchema)` to create a new message.
+ */
+export const SlashedUnstakeSchema: GenMessage<SlashedUnstake> = /*@__PURE__*/
+  messageDesc(file_ionet_tokenomics_v1_types, 1);
 
 /**
  * @generated from enum ionet.tokenomics.v1.RewardRecipientKind
