@@ -9,6 +9,8 @@ export const CHAIN_ERROR_CODES = {
   INSUFFICIENT_FUNDS: 'refused',
   /** A mint would take the asset's supply past its cap (800M IO). */
   SUPPLY_CAP_EXCEEDED: 'refused',
+  /** A swap's market price gives less than the caller's minimum. */
+  SWAP_BELOW_MINIMUM: 'refused',
   /** The chain refused the transaction for another reason (the program's error is in the message). */
   TRANSACTION_FAILED: 'refused',
   /** The transaction was not confirmed before its blockhash expired; a retry sends a new attempt. */

@@ -3,6 +3,7 @@ export * from './chain.errors';
 export * from './chain.config';
 export * from './chain-backend';
 export * from './swap/swap-adapter';
+export * from './swap/fixed-price-swap';
 export * from './store/chain-operation-store';
 export * from './gateway/key-store';
 export * from './gateway/solana-gateway';

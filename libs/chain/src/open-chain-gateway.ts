@@ -11,9 +11,10 @@ import { RpcChain } from './rpc/rpc-chain';
 import { ChainOperationStore } from './store/chain-operation-store';
 
 export interface OpenChainGatewayOptions {
-  /** The owning service's database and the schema of its `chain_operations` table. */
+  /** The owning service's database and the schema of its `chain_operations` table (undefined:
+   *  the connection's search_path). */
   readonly pool: Pool;
-  readonly schema: string;
+  readonly schema?: string;
   readonly hooks?: GatewayHooks;
   readonly embedded?: Pick<LiteSvmChainOptions, 'snapshotEveryTransactions' | 'transactionHistory'>;
 }

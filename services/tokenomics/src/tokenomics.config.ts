@@ -1,6 +1,7 @@
 import { baseConfigSchema } from '@ionet/platform';
 import { EMISSION_EPOCHS } from '@ionet/tokenomics';
 import { z } from 'zod';
+import { tokenomicsChainConfigSchema } from './chain/chain.config';
 
 export const TOKENOMICS_HTTP_PORT_DEFAULT = 4106;
 
@@ -23,5 +24,5 @@ export const tokenomicsConfigSchema = baseConfigSchema.extend({
   /** Share of a device's stake at risk slashed for one violated lease-hour (basis points; 0: none).
    *  DOMAIN.md names failed service as a cause and no amount: ours (ADR 0612). */
   TOKENOMICS_SLASH_TIME_LOCK_BPS: z.coerce.number({ invalid_type_error: 'must be basis points' }).int().min(0).max(10_000).default(500),
-});
+}).merge(tokenomicsChainConfigSchema);
 export type TokenomicsConfig = z.infer<typeof tokenomicsConfigSchema>;

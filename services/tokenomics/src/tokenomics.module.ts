@@ -14,11 +14,12 @@ import { TOKENOMICS_JOBS, tokenomicsSchedules } from './application/jobs/epoch.j
 import { allocationProjection } from './application/projections/allocation.projection';
 import { eligibilityProjection } from './application/projections/eligibility.projection';
 import { slashingProjection } from './application/projections/slashing.projection';
+import { CHAIN_CONTROLLERS, CHAIN_JOBS, CHAIN_PROVIDERS, chainDecisionsProjection, chainSchedules } from './chain';
 import { TOKENOMICS_MIGRATIONS } from './infrastructure/persistence/migrations';
 import { tokenomicsConfigSchema, type TokenomicsConfig } from './tokenomics.config';
 
 /** Shared by the controllers and the jobs (QueuesModule resolves job classes across modules). */
-const APPLICATION = [EpochQueries, EpochCloser, StakingService];
+const APPLICATION = [EpochQueries, EpochCloser, StakingService, ...CHAIN_PROVIDERS];
 
 @Module({ providers: APPLICATION, exports: APPLICATION })
 class TokenomicsApplicationModule {}
@@ -48,17 +49,21 @@ export class TokenomicsModule {
             runConsumers: hasRole(c, 'consumer'),
             relay: hasRole(c, 'consumer') ? {} : false,
             metrics,
-            projections: [eligibilityProjection, allocationProjection(processManagerHandlers), slashingProjection(processManagerHandlers, c.TOKENOMICS_SLASH_TIME_LOCK_BPS)],
+            projections: [eligibilityProjection, allocationProjection(processManagerHandlers), slashingProjection(processManagerHandlers, c.TOKENOMICS_SLASH_TIME_LOCK_BPS), chainDecisionsProjection],
             };
           },
         }),
         TokenomicsApplicationModule,
         {
-          ...QueuesModule.forRoot({ jobs: TOKENOMICS_JOBS as never[], schedules: tokenomicsSchedules(config.TOKENOMICS_EPOCH_SWEEP_EVERY_MS) as never[], concurrency: 1 }),
+          ...QueuesModule.forRoot({
+            jobs: [...TOKENOMICS_JOBS, ...CHAIN_JOBS] as never[],
+            schedules: [...tokenomicsSchedules(config.TOKENOMICS_EPOCH_SWEEP_EVERY_MS), ...chainSchedules(config)] as never[],
+            concurrency: 1,
+          }),
           imports: [TokenomicsApplicationModule],
         },
       ],
-      controllers: [EpochsController, StakingController, SlashesController],
+      controllers: [EpochsController, StakingController, SlashesController, ...CHAIN_CONTROLLERS],
     };
   }
 }

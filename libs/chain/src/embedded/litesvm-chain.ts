@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from 'litesvm';
 import type { Address, Transaction as KitTransaction } from '@solana/kit';
-import { Transaction } from '@solana/web3.js';
+import bs58 from 'bs58';
 import type { ChainBackend, SendOutcome, SignatureStatus } from '../chain-backend';
 import { ChainError } from '../chain.errors';
 
@@ -137,14 +137,38 @@ export class LiteSvmChain implements ChainBackend {
   }
 }
 
-/** web3.js v1 wire bytes -> the kit transaction LiteSVM takes, without kit's (slow) decoder: the
- *  message bytes and the signatures in the order of the message's signers. */
+/** Legacy wire bytes -> the kit transaction LiteSVM takes, by slicing, without kit's (slow)
+ *  decoder or a web3.js parse: `shortvec(n) || n signatures || message`, and the message's first n
+ *  account keys are the signers, in order (its header is 3 bytes, then `shortvec(keys)`). */
 function execute(svm: LiteSVM, wire: Uint8Array): SignatureStatus {
-  const tx = Transaction.from(wire);
-  const signatures: Record<string, Uint8Array | null> = {};
-  for (const entry of tx.signatures) signatures[entry.publicKey.toBase58()] = entry.signature ? new Uint8Array(entry.signature) : null;
-  const kitTx = { messageBytes: new Uint8Array(tx.serializeMessage()), signatures } as unknown as KitTransaction;
-  return toStatus(svm.sendTransaction(kitTx));
+  return toStatus(svm.sendTransaction(kitTransactionOf(wire)));
+}
+
+export function kitTransactionOf(wire: Uint8Array): KitTransaction {
+  const [signatureCount, signaturesAt] = shortVec(wire, 0);
+  const messageAt = signaturesAt + 64 * signatureCount;
+  const messageBytes = wire.subarray(messageAt);
+  if (messageBytes.length < 4 || (messageBytes[0]! & 0x80) !== 0) throw new ChainError('INVALID_REQUEST', 'the embedded chain takes legacy transactions only');
+  const [keyCount, keysAt] = shortVec(messageBytes, 3);
+  if (keyCount < signatureCount || keysAt + 32 * keyCount > messageBytes.length) throw new ChainError('INVALID_REQUEST', 'a transaction whose signers are not in its message');
+  const signatures: Record<string, Uint8Array> = {};
+  for (let i = 0; i < signatureCount; i += 1) {
+    const key = bs58.encode(messageBytes.subarray(keysAt + 32 * i, keysAt + 32 * (i + 1)));
+    signatures[key] = wire.subarray(signaturesAt + 64 * i, signaturesAt + 64 * (i + 1));
+  }
+  return { messageBytes, signatures } as unknown as KitTransaction;
+}
+
+/** Solana's compact-u16: 7 bits a byte, high bit = more. Returns the value and the next offset. */
+function shortVec(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0;
+  for (let i = 0; i < 3; i += 1) {
+    const byte = bytes[at + i];
+    if (byte === undefined) throw new ChainError('INVALID_REQUEST', 'a truncated transaction');
+    value |= (byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) === 0) return [value, at + i + 1];
+  }
+  throw new ChainError('INVALID_REQUEST', 'a malformed length in a transaction');
 }
 
 function toStatus(result: TransactionMetadata | FailedTransactionMetadata): SignatureStatus {

@@ -6,7 +6,7 @@ import { ChainError } from '../chain.errors';
 /** The record of every operation, in a table of the owning service's database (schema given by the
  *  caller). A row is written with the signed transaction before it is sent and settled after, so a
  *  crash anywhere leaves either nothing (never sent) or the signature to look up (ADR 0600). */
-export function chainOperationsStatements(schema: string): string[] {
+export function chainOperationsStatements(schema?: string): string[] {
   const table = qualified(schema);
   return [
     `create table if not exists ${table} (
@@ -81,7 +81,8 @@ export class ChainOperationStore {
 
   constructor(
     private readonly pool: Pool,
-    readonly schema: string,
+    /** Undefined: the connection's search_path. */
+    readonly schema?: string,
   ) {
     this.table = qualified(schema);
   }
@@ -166,7 +167,8 @@ export class ChainOperationStore {
   }
 }
 
-function qualified(schema: string): string {
+function qualified(schema: string | undefined): string {
+  if (schema === undefined) return 'chain_operations';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ChainError('MISCONFIGURED', `not a SQL schema name: ${schema}`);
   return `"${schema}".chain_operations`;
 }
