@@ -104,7 +104,7 @@ export interface ProjectionManagerOptions {
   upcasters?: UpcasterRegistry;
   logger?: EventingLogger;
   /** Extra consumer settings for the live and rebuild consumers (fetchAhead: the live one only). */
-  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
+  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'maxBytes' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
   /** Metrics of the live and rebuild consumers (no-op by default); rebuilds report under the
    *  group label `<groupId>.rebuild` (their Kafka group id changes per attempt). */
   metrics?: EventingMetrics;
