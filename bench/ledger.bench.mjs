@@ -1,9 +1,12 @@
 // The ledger bench: the ledger projection (services/ledger) applying money events live, and rebuilt
 // blue/green from a topic of N events, each beside a raw kafkajs consume of the same topic in the
 // same run (the limit). Durable settings: synchronous_commit on, acks=all.
-//   npm run bench -- ledger [--runs=3] [--events=1000000] [--decision-events=20000]
+//   npm run bench -- ledger [--runs=3] [--events=1000000] [--decision-events=20000] [--raw-max-bytes=67108864]
+// Beside each rate: the CPU per event of this process and of the PostgreSQL backends of its pool
+// (read from /proc when PostgreSQL runs on this machine), which a loaded machine does not change
+// the way it changes rates (ADR 0331).
 import { createRequire } from 'node:module';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ADMIN_URL, createTopicWithLeaders, KAFKA_BROKERS, median, rawConsume, table } from './support.mjs';
@@ -18,7 +21,10 @@ const ct = require('@ionet/contracts');
 
 const BROKERS = KAFKA_BROKERS.split(',');
 const quietLogger = { log: () => {}, warn: () => {}, error: (m) => console.error(m) };
-const CONSUMER = { partitionsConsumedConcurrently: 4, maxBytesPerPartition: 4 * 1_048_576 };
+// Every partition of the bench topic (12) applied side by side, fetches of up to 64 MiB: on a loaded
+// machine a rebuild waits on round trips more than on CPU, and fewer, wider fetches wait less
+// (ADR 0331). The raw baseline runs with the same concurrency.
+const CONSUMER = { partitionsConsumedConcurrently: 12, maxBytesPerPartition: 4 * 1_048_576, maxBytes: 64 * 1_048_576 };
 
 export async function run({ root, flags }) {
   const { ledgerProjection, LEDGER_TABLES } = require(path.join(root, 'services/ledger/dist/application/projections/ledger.projection'));
@@ -52,6 +58,9 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     events: Number(flags.events ?? 1_000_000),
     decisionEvents: Number(flags['decision-events'] ?? 20_000),
     partitions: Number(flags.partitions ?? 12),
+    // The raw baseline's fetch limits: the whole fetch and each partition (ADR 0331).
+    rawMaxBytes: Number(flags['raw-max-bytes'] ?? 64 * 1_048_576),
+    rawMaxBytesPerPartition: Number(flags['raw-max-bytes-per-partition'] ?? 16 * 1_048_576),
   };
   const runId = `l${Date.now().toString(36)}`;
   const dbName = 'ionet_bench';
@@ -81,7 +90,9 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     await client.query(`create schema ${schema}`);
     await client.end();
     schemas.push(schema);
-    const pool = new Pool({ connectionString: dbUrl.toString(), options: `-c search_path=${schema}`, max: 16 });
+    // Connections kept open (no idle timeout) under the schema's name, so their backends' CPU can be read.
+    const pool = new Pool({ connectionString: dbUrl.toString(), options: `-c search_path=${schema}`, max: 16, idleTimeoutMillis: 0, application_name: schema });
+    pool.benchName = schema;
     pools.push(pool);
     await ev.installEventingSchema(pool);
     return pool;
@@ -96,6 +107,30 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     for (const b of balances) hash.update(`${b.account}\t${b.asset}\t${b.d}\t${b.c}\n`);
     const entries = (await pool.query(`select count(*)::int as n from ${LEDGER_TABLES.entries}`)).rows[0].n;
     return { hash: hash.digest('hex'), entries, balances: balances.length };
+  };
+  /** CPU (µs) of this process and of the pool's PostgreSQL backends, to diff around a phase. */
+  const cpuNow = async (pool) => {
+    const cpu = process.cpuUsage();
+    const backends = new Map();
+    try {
+      const { rows } = await pool.query('select pid from pg_stat_activity where application_name = $1', [pool.benchName]);
+      const tick = 1e6 / 100; // USER_HZ
+      for (const { pid } of rows) {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        backends.set(pid, (Number(fields[11]) + Number(fields[12])) * tick);
+      }
+    } catch {
+      return { node: cpu.user + cpu.system, backends: undefined };
+    }
+    return { node: cpu.user + cpu.system, backends };
+  };
+  const cpuPerEvent = (before, after, events) => {
+    let pg;
+    if (before.backends && after.backends) {
+      pg = 0;
+      for (const [pid, micros] of after.backends) pg += micros - (before.backends.get(pid) ?? 0);
+    }
+    return { node: (after.node - before.node) / events, pg: pg === undefined ? NaN : pg / events };
   };
   /** Runs a live consumer of the projection until it applied `count` events; events/s from its first batch. */
   const applyLive = async (manager, definition, count) => {
@@ -136,24 +171,33 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
     const produceS = (performance.now() - t) / 1000;
     add('produce', `batched idempotent producer, acks=all (${opts.events} events)`, opts.events / produceS, 'events/s');
 
-    const raw = await rawConsume(kafka, topic, `${prefix}raw`, opts.events, CONSUMER);
-    add('limit', `raw kafkajs consumer, eachBatch, no processing (${opts.events} events)`, raw.rate, 'events/s');
+    const raw = await rawConsume(kafka, topic, `${prefix}raw`, opts.events, { ...CONSUMER, maxBytes: opts.rawMaxBytes, maxBytesPerPartition: opts.rawMaxBytesPerPartition });
+    add('limit', `raw kafkajs consumer, eachBatch, values touched, fetch ${opts.rawMaxBytes / 1_048_576} MiB / ${opts.rawMaxBytesPerPartition / 1_048_576} MiB per partition (${opts.events} events)`, raw.rate, 'events/s');
+    add('limit', 'raw kafkajs consumer: CPU of this process per event', raw.cpuMicros / opts.events, 'µs');
 
     const pool = await newSchema('journal');
     const manager = new ev.ProjectionManager({ kafka, transactions: new ev.PgTransactionRunner(pool), deadLetterTopic: ct.topicName('dlq', prefix), logger: quietLogger, consumer: CONSUMER });
     const spec = ledgerProjection({});
     const definition = ev.projectionDefinition({ ...spec, consumerGroup: 'ledger.journal' }, prefix);
     await manager.install(definition);
+    let cpuBefore = await cpuNow(pool);
     const live = await applyLive(manager, definition, opts.events);
+    let cpu = cpuPerEvent(cpuBefore, await cpuNow(pool), live.applied);
     add('live', `ledger projection live: entries booked (${live.applied} events, one entry each)`, live.rate, 'entries/s', '', { wallSeconds: live.wallSeconds });
+    add('live', 'live: CPU per event of this process', cpu.node, 'µs');
+    add('live', 'live: CPU per event of its PostgreSQL backends', cpu.pg, 'µs');
     const liveState = await ledgerState(pool);
 
     let firstProgressAt;
     t = performance.now();
+    cpuBefore = await cpuNow(pool);
     const rebuilt = await manager.rebuild(definition, { verifyAgainstLive: false, onProgress: () => (firstProgressAt ??= performance.now()) });
     const rebuildRate = rebuilt.eventsApplied / ((performance.now() - firstProgressAt) / 1000);
+    cpu = cpuPerEvent(cpuBefore, await cpuNow(pool), rebuilt.eventsApplied);
     add('rebuild', `ProjectionManager.rebuild of the ledger (${rebuilt.eventsApplied} events, new generation, swap)`, rebuildRate, 'events/s', '>= 100000', { wallSeconds: (performance.now() - t) / 1000 });
     add('rebuild', 'rebuild / raw kafkajs consume', rebuildRate / raw.rate, 'x', '>= 0.5');
+    add('rebuild', 'rebuild: CPU per event of this process (raw consume: the limit row above)', cpu.node, 'µs');
+    add('rebuild', 'rebuild: CPU per event of its PostgreSQL backends (inbox copy, indexes, COPY)', cpu.pg, 'µs');
     const rebuiltState = await ledgerState(pool);
     add('rebuild', 'rebuilt state hash equals the live one (1 = yes)', rebuiltState.hash === liveState.hash && rebuiltState.entries === liveState.entries ? 1 : 0, '', '1');
     if (rebuiltState.entries !== opts.events) notes.push(`the ledger holds ${rebuiltState.entries} entries, expected ${opts.events}`);
@@ -194,7 +238,7 @@ async function runOnce({ flags, ledgerProjection, LEDGER_TABLES }) {
 }
 
 /** Deposits, locks, charged hours (most), refunds and releases of 5,000 customers and 2,000 suppliers. */
-async function produceMoneyEvents(kafka, topic, count, unique = false) {
+export async function produceMoneyEvents(kafka, topic, count, unique = false) {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const batchSize = 10_000;

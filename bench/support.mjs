@@ -123,29 +123,40 @@ export async function createTopicWithLeaders(kafkaAdmin, topic, partitions) {
   }
 }
 
-/** A plain kafkajs group reading `count` messages of `topic` from the start without processing them:
- *  the limit a rebuild is measured beside. Timed from the group join (after Kafka's initial
- *  rebalance delay) to the last message. */
-export async function rawConsume(kafka, topic, groupId, count, { partitionsConsumedConcurrently = 4, maxBytesPerPartition = 4 * 1_048_576 } = {}) {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition });
+/** A plain kafkajs group reading `count` messages of `topic` from the start without processing them
+ *  (each value's length is read, nothing else): the limit a rebuild is measured beside. Timed from
+ *  the group join (after Kafka's initial rebalance delay) to the last message. `maxBytes` (the whole
+ *  fetch; kafkajs's default 10 MiB) may be raised with `maxBytesPerPartition` for the fastest
+ *  baseline kafkajs gives (ADR 0331). `cpuMicros`: the process's CPU over the same window. */
+export async function rawConsume(kafka, topic, groupId, count, { partitionsConsumedConcurrently = 4, maxBytesPerPartition = 4 * 1_048_576, maxBytes } = {}) {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition, ...(maxBytes ? { maxBytes } : {}) });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
+  let bytes = 0;
   let firstAt;
-  consumer.on(consumer.events.GROUP_JOIN, () => (firstAt = performance.now()));
+  let cpuAtJoin;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    firstAt = performance.now();
+    cpuAtJoin = process.cpuUsage();
+  });
   let done;
   const finished = new Promise((r) => (done = r));
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently,
     eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) bytes += message.value?.length ?? 0;
       seen += batch.messages.length;
-      if (seen >= count) done(performance.now());
+      if (seen >= count) {
+        const cpu = process.cpuUsage(cpuAtJoin);
+        done({ at: performance.now(), cpuMicros: cpu.user + cpu.system });
+      }
     },
   });
-  const endAt = await finished;
+  const end = await finished;
   await consumer.disconnect();
-  return { rate: count / ((endAt - firstAt) / 1000) };
+  return { rate: count / ((end.at - firstAt) / 1000), bytes, cpuMicros: end.cpuMicros };
 }
 
 export function table(rows) {

@@ -79,6 +79,8 @@ export interface ConsumerRunnerOptions {
   heartbeatIntervalMs?: number;
   /** Bounds the batch size: kafkajs fetches at most this many bytes per partition. */
   maxBytesPerPartition?: number;
+  /** Bounds a whole fetch (all partitions; kafkajs's default 10 MiB). */
+  maxBytes?: number;
   partitionsConsumedConcurrently?: number;
   /** How long the broker holds an empty fetch; also how long stop() can wait for it. */
   fetchWaitMsMax?: number;
@@ -243,6 +245,7 @@ export class ConsumerRunner {
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      ...(this.options.maxBytes ? { maxBytes: this.options.maxBytes } : {}),
       maxWaitTimeInMs: this.options.fetchWaitMsMax ?? 500,
       allowAutoTopicCreation: false,
     });

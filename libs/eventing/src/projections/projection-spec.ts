@@ -48,6 +48,9 @@ export interface ProjectionSpec {
    *  transaction. It must make each append idempotent itself (ids derived from the cause, checked
    *  first), or a rebuild would append again. Default false (ADR 0221). */
   appendsEvents?: boolean;
+  /** Writes what a rebuild's batches folded in memory, before the swap (ADR 0331); see
+   *  ProjectionDefinition.completeRebuild. */
+  completeRebuild?: ProjectionDefinition['completeRebuild'];
 }
 
 export function defineProjection(spec: ProjectionSpec): ProjectionSpec {
@@ -71,6 +74,7 @@ export function projectionDefinition(spec: ProjectionSpec, topicPrefix = ''): Pr
     topics: spec.contexts.map((c) => topicName(c, topicPrefix)),
     tables: spec.tables,
     appendsEvents: spec.appendsEvents ?? false,
+    completeRebuild: spec.completeRebuild,
     async apply(events, ctx) {
       const batched = new Map<ProjectionBatchHandler, Array<{ event: unknown; metadata: EventMetadata; schema: DescMessage }>>();
       for (const consumed of events) {

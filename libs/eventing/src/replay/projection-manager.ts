@@ -19,12 +19,36 @@ export interface ProjectionTable {
   /** Secondary indexes, each its columns in order (a read's filter, then its sort), built with every
    *  generation's table; an installed generation gets a new one at the next start. */
   indexes?: string[][];
+  /** A rebuild creates this table without its primary key and indexes and builds them once it has
+   *  caught up, before the swap (ADR 0331): bulk loads into a bare heap, then one sort per index.
+   *  Only for tables a rebuild's batches append to without needing the key (no upsert, no
+   *  `on conflict`): the rebuild's inbox already drops every duplicate event. */
+  deferIndexesOnRebuild?: boolean;
+}
+
+/** What a projection's batches see of the rebuild they belong to (absent in live consumption). */
+export interface ProjectionRebuild {
+  /** The projection's memory for this rebuild, kept across its catch-up attempts: what batches fold
+   *  (after their commit, `tx.afterCommit`) and `completeRebuild` writes before the swap. */
+  readonly memory: Map<string, unknown>;
+  /** Tables created without their primary key and indexes (`deferIndexesOnRebuild`) until the
+   *  rebuild has caught up; after a first swap attempt they have them. */
+  readonly deferredTables: ReadonlySet<string>;
 }
 
 export interface ProjectionContext extends BatchContext {
   generation: number;
   /** Physical table of this generation for a logical table name: write here. */
   table(name: string): string;
+  /** Set while the batch belongs to a blue/green rebuild (ADR 0331). */
+  rebuild?: ProjectionRebuild;
+}
+
+/** What `completeRebuild` gets: the generation's tables and the rebuild's memory. */
+export interface ProjectionRebuildCompletion {
+  generation: number;
+  table(name: string): string;
+  rebuild: ProjectionRebuild;
 }
 
 /** A read model rebuilt from its topics: apply must be idempotent per event and tolerate events
@@ -39,6 +63,10 @@ export interface ProjectionDefinition {
   /** Whether its batches append events (process managers); false unless declared (ADR 0221). */
   appendsEvents?: boolean;
   apply(events: ConsumedEvent[], ctx: ProjectionContext): Promise<void>;
+  /** Writes what a rebuild's batches folded in memory (`ctx.rebuild.memory`), in one transaction
+   *  before each swap attempt, after the deferred indexes are built (ADR 0331). It must leave the
+   *  memory empty of what it wrote: a later attempt writes only what its batches added. */
+  completeRebuild?(tx: SqlExecutor, completion: ProjectionRebuildCompletion): Promise<void>;
 }
 
 export interface RebuildPartitionProgress {
@@ -76,7 +104,7 @@ export interface ProjectionManagerOptions {
   upcasters?: UpcasterRegistry;
   logger?: EventingLogger;
   /** Extra consumer settings for the live and rebuild consumers (fetchAhead: the live one only). */
-  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
+  consumer?: Partial<Pick<ConsumerRunnerOptions, 'backoff' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxBytesPerPartition' | 'maxBytes' | 'partitionsConsumedConcurrently' | 'fetchAhead'>>;
   /** Metrics of the live and rebuild consumers (no-op by default); rebuilds report under the
    *  group label `<groupId>.rebuild` (their Kafka group id changes per attempt). */
   metrics?: EventingMetrics;
@@ -170,11 +198,13 @@ export class ProjectionManager {
     const deadline = startedAt + (options.timeoutMs ?? 30 * 60_000);
     const generation = (await this.currentGeneration(definition)) + 1;
     const scope = ProjectionManager.scope(definition.name, generation);
+    const deferred = new Set(definition.tables.filter((t) => t.deferIndexesOnRebuild).map((t) => t.name));
+    const rebuildState = { memory: new Map<string, unknown>(), deferredTables: deferred };
     await this.options.transactions.transaction(async (tx) => {
       // Leftovers of an abandoned rebuild of this generation start over.
       for (const table of definition.tables) {
         await tx.query(`drop table if exists ${ProjectionManager.physicalTable(table.name, generation)}`);
-        await this.createTable(tx, table, generation);
+        await this.createTable(tx, table, generation, deferred.has(table.name));
       }
       await tx.query(`delete from consumer_offsets where group_id = $1`, [scope]);
       await tx.query(`delete from consumer_processed_events where group_id = $1`, [scope]);
@@ -212,7 +242,7 @@ export class ProjectionManager {
         fetchAhead: false,
         inbox,
         tracing: 'batch',
-        handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation) }),
+        handleBatch: (events, ctx) => definition.apply(events, { ...ctx, generation, table: (name) => ProjectionManager.physicalTable(name, generation), rebuild: rebuildState }),
         onProgress: (p) => {
           eventsApplied += p.appliedCount;
           nextOffsets.set(partitionKey(p.topic, p.partition), p.nextOffset);
@@ -231,6 +261,7 @@ export class ProjectionManager {
       }
       // The live consumer of the new generation dedupes by the table: it must hold every id first.
       await inbox.flush();
+      await this.completeRebuild(definition, generation, rebuildState);
       const swapped = await this.trySwap(definition, generation, options.verifyAgainstLive !== false);
       if (swapped) {
         await this.dropGeneration(definition, generation - 1);
@@ -241,6 +272,17 @@ export class ProjectionManager {
       this.logger.log(`rebuild ${definition.name} g${generation}: live moved ahead during the swap, catching up (attempt ${attempt}/${swapAttemptsMax})`);
     }
     throw new EventingError(EVENTING_ERROR_CODES.projectionNotCaughtUp, `rebuild of ${definition.name} could not catch up with the live projection in ${swapAttemptsMax} attempts`);
+  }
+
+  /** Builds the deferred primary keys and indexes (first attempt only; each table in a transaction
+   *  of its own, side by side: the generation is not served yet), then lets the projection write
+   *  what its batches folded (ADR 0331). */
+  private async completeRebuild(definition: ProjectionDefinition, generation: number, rebuild: ProjectionRebuild & { deferredTables: Set<string> }): Promise<void> {
+    const deferred = definition.tables.filter((t) => rebuild.deferredTables.has(t.name));
+    await Promise.all(deferred.map((table) => this.options.transactions.transaction((tx) => this.createIndexes(tx, table, generation, true))));
+    rebuild.deferredTables.clear();
+    const complete = definition.completeRebuild;
+    if (complete) await this.options.transactions.transaction((tx) => complete(tx, { generation, table: (name) => ProjectionManager.physicalTable(name, generation), rebuild }));
   }
 
   private async trySwap(definition: ProjectionDefinition, generation: number, verify: boolean): Promise<Pick<RebuildResult, 'liveStateHash' | 'rebuiltStateHash' | 'hashVerified'> | undefined> {
@@ -347,10 +389,24 @@ export class ProjectionManager {
     return rows[0].generation;
   }
 
-  private async createTable(tx: SqlExecutor, table: ProjectionTable, generation: number): Promise<void> {
+  private async createTable(tx: SqlExecutor, table: ProjectionTable, generation: number, bare = false): Promise<void> {
     table.primaryKey.forEach(assertIdentifier);
     const physical = ProjectionManager.physicalTable(table.name, generation);
+    if (bare) {
+      await tx.query(`create table if not exists ${physical} (${table.columnsSql})`);
+      return;
+    }
     await tx.query(`create table if not exists ${physical} (${table.columnsSql}, primary key (${table.primaryKey.join(', ')}))`);
+    await this.createIndexes(tx, table, generation, false);
+  }
+
+  /** The table's secondary indexes, and its primary key when it was created bare (a rebuild's). */
+  private async createIndexes(tx: SqlExecutor, table: ProjectionTable, generation: number, withPrimaryKey: boolean): Promise<void> {
+    const physical = ProjectionManager.physicalTable(table.name, generation);
+    if (withPrimaryKey) {
+      // PostgreSQL names it as it does in `create table (..., primary key (...))`.
+      await tx.query(`alter table ${physical} add primary key (${table.primaryKey.join(', ')})`);
+    }
     for (const columns of table.indexes ?? []) {
       columns.forEach(assertIdentifier);
       const named = `${physical}__${columns.join('__')}`;

@@ -189,6 +189,13 @@ export function isPostingEventType(type: string): type is PostingEventType {
 function posting(memo: string, legs: Leg[]): Posting | undefined {
   const kept = legs.filter((l) => l.amountBaseUnits !== 0n);
   if (kept.length < 2) return undefined;
+  // The usual entry has one asset: its net is a sum, no map (this runs per event, rebuilds included).
+  if (kept.every((l) => l.asset === kept[0]!.asset)) {
+    let sum = 0n;
+    for (const l of kept) sum += l.side === 'debit' ? l.amountBaseUnits : -l.amountBaseUnits;
+    if (sum !== 0n) throw new Error(`posting "${memo}" does not balance in ${kept[0]!.asset} (${sum})`);
+    return { legs: kept, memo };
+  }
   const net = new Map<Asset, bigint>();
   for (const l of kept) net.set(l.asset, (net.get(l.asset) ?? 0n) + (l.side === 'debit' ? l.amountBaseUnits : -l.amountBaseUnits));
   for (const [asset, n] of net) {
