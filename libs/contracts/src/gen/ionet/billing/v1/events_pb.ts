@@ -779,7 +779,7 @@ export const PayoutScheduledSchema: GenMessage<PayoutScheduled> = /*@__PURE__*/
  */
 export type PayoutSettled = Message<"ionet.billing.v1.PayoutSettled"> & {
   /**
-   * Deterministic: hash(supplier, period), also the BullMQ job id.
+   * The PayoutScheduled payout_id this transfer executes (ADR 0323), also the chain job's id.
    *
    * @generated from field: string payout_id = 1;
    */
