@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // One cluster's money, hour by hour, as the API reports it, against a running `npm start`:
-//   INVOICE_PERIOD_MS=3600000 VERIFICATION_QUALIFY_UPTIME_MS=600000 PAYOUT_RUN_EVERY_MS=600000 npm start
+//   INVOICE_PERIOD_MS=3600000 VERIFICATION_QUALIFY_UPTIME_MS=600000 PAYOUT_RUN_EVERY_MS=600000 \
+//     QUEUE_PREFIX=ionet-money npm start
+// (QUEUE_PREFIX: a private BullMQ prefix, so no other process on the machine using the default one
+// takes or reschedules this stack's invoice and payout runs.)
 //   npm run transcript -- money            (prints the transcript; docs/transcripts/money-flow.txt is one)
 // It creates a customer and a supplier organization, a webhook endpoint served by a receiver on
 // 127.0.0.1 that verifies every delivery with the official standardwebhooks package, starts one
@@ -33,8 +36,10 @@ const WAIT_MS = Number(process.env.TRANSCRIPT_WAIT_MS ?? 600_000);
 
 const opsKey = loadOpsKey(root);
 const out = (line = '') => process.stdout.write(`${line}\n`);
+// Secrets and single-use tokens are shown once by the API; the transcript does not keep them.
+const redact = (key, value) => (typeof value === 'string' && (key === 'secret' || key === 'token') ? `${value.slice(0, 13)}...(redacted)` : value);
 const trim = (value, max = 1_600) => {
-  const text = JSON.stringify(value, null, 2);
+  const text = JSON.stringify(value, redact, 2);
   return text.length > max ? `${text.slice(0, max)}\n  ... (${text.length - max} more characters)` : text;
 };
 
@@ -123,6 +128,7 @@ async function snapshot(title, who) {
   for (const t of tx.body.items ?? []) {
     out(`  ${t.occurredAt} ${t.type.padEnd(8)} ${(t.subtype ?? '').padEnd(24)} ${String(t.amountBaseUnits).padStart(10)} ${t.asset}  available ${String(t.availableDeltaBaseUnits).padStart(10)}  escrow ${String(t.escrowDeltaBaseUnits).padStart(10)}${t.hourIndex === null ? '' : `  hour ${t.hourIndex}`}`);
   }
+  // platform:fees holds the fees of every lease the stack has booked, not only this one.
   for (const account of [`customer:${who.customerId}:available`, `customer:${who.customerId}:escrow`, `supplier:${who.supplierId}:earnings`, 'platform:fees']) {
     const res = await call(opsKey, 'GET', `/v1/ledger/accounts/${account}`, undefined, { quiet: true });
     const b = (res.body.balances ?? []).find((x) => x.asset === 'USDC');
