@@ -1,5 +1,6 @@
 import { ensureTopics } from '@ionet/eventing';
 import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testKafka, testNamespace, waitFor } from '@ionet/testing';
+import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -85,6 +86,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
     await Promise.all(processes.map(stopProcess));
     await Promise.all(Object.values(schemas).map((schema) => dropTestSchema(schema, conn).catch(() => undefined)));
     await deleteTestTopics(ns.topicPrefix, conn).catch(() => undefined);
+    await deleteQueueKeys(ns.queuePrefix, conn.redisUrl).catch(() => undefined);
   };
 
   try {
@@ -108,6 +110,10 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
         REDIS_URL: conn.redisUrl,
         KAFKA_BROKERS: conn.kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: ns.topicPrefix,
+        // BullMQ queues, job schedulers and the agents' work mailboxes private to this stack: with the
+        // default prefix, parallel stacks took each other's scheduled jobs (an invoice run of one
+        // stack's period ran against another's database, and its schedule was overwritten).
+        QUEUE_PREFIX: ns.queuePrefix,
         OPS_BOOTSTRAP_API_KEY: TEST_OPS_KEY,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
         // e2e agents declare simulated GPUs, as under npm start.
@@ -220,4 +226,20 @@ async function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/** Removes this stack's BullMQ queues and agent mailboxes (every key under its private prefix). */
+async function deleteQueueKeys(prefix: string, redisUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

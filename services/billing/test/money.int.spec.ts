@@ -83,6 +83,7 @@ describe('billing money on the real stack', () => {
     await hourCompleted(leaseId, acme.organizationId, leaseSlots[1]!, 0, leasingV1.LeaseHourOutcome.UNPROVEN);
     const [refunded] = await waitPublished('RefundIssued', leaseId);
     expect((refunded!.event as { amount: { amountBaseUnits: bigint }; reason: string }).amount.amountBaseUnits).toBe(hourGross(1).customerPaysBaseUnits);
+    expect(refunded!.event).toMatchObject({ deviceId: leaseSlots[1]!.deviceId, hourIndex: 0, gpuCount: leaseSlots[1]!.gpuCount, hourStart: expect.any(Date) });
     expect(await balanceOf(acme.key)).toEqual({
       available: 100_000_000n - leaseTotal(4) + hourGross(1).customerPaysBaseUnits,
       escrow: leaseTotal(4) - fees2.customerPaysBaseUnits - hourGross(1).customerPaysBaseUnits,

@@ -22,6 +22,16 @@ describe('leasing on an accelerated clock (an hour a wall second): the lease end
     await deleteTestTopics(kit.ns.topicPrefix);
   });
 
+  it('creates a cluster from a quote whose ClusterMatched reaches leasing only after the POST (matching answered the customer first)', async () => {
+    const quoteId = randomUUID();
+    // The customer posts at once; matching's fact is still on its way.
+    const posted = kit.call(key, 'POST', '/v1/clusters', { quoteId, ...WORKLOAD });
+    await kit.quote(customer, 1, { hours: 1, quoteId, expiresAt: new Date(clock.now().getTime() + 10 * 86_400_000) });
+    expect(await posted).toMatchObject({ status: 201, body: { status: 'awaiting_payment' } });
+    // A quote that never comes is still a 404 problem, once the wait is over.
+    expect((await kit.call(key, 'POST', '/v1/clusters', { quoteId: randomUUID(), ...WORKLOAD })).body).toMatchObject({ status: 404, code: 'LEASING.QUOTE_NOT_FOUND' });
+  });
+
   it('completes an extended lease at its new end (not the old one), every hour used, and stops the agents', async () => {
     // The quote's window is on the platform clock: ten platform days are minutes of wall time.
     const quote = await kit.quote(customer, 2, { hours: 1, expiresAt: new Date(clock.now().getTime() + 10 * 86_400_000) });

@@ -50,7 +50,7 @@ export const ledgerService: ServiceDefinition<LedgerConfig> = {
   module: (config, platform) => LedgerModule.forRoot(config, platform),
   openApi: {
     title: 'ionet ledger',
-    description: 'The double-entry ledger of every money and token event: balances, entries, state hash, invariants; its process managers decide funding, payouts due, buyback and mints.',
+    description: 'The double-entry ledger of every money and token event: balances, entries, state hash, invariants; its process managers decide funding, buyback and mints (payouts: billing PayoutScheduled, ADR 0323).',
     version: '1',
   },
 };

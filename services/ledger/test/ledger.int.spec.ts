@@ -89,8 +89,8 @@ describe('ledger service on the real stack: projection, queries, duplicates, pro
     expect(await call('/v1/ledger/entries?account=no%20spaces')).toMatchObject({ status: 400, body: { code: 'LEDGER.INVALID_ACCOUNT' } });
   });
 
-  it('decides once per cause: lease funded, payout accrued, buyback requested (the fees of the charged hour), the epoch mint, published on ionet.ledger.v1', async () => {
-    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1', 'PayoutAccrued x1']);
+  it('decides once per cause: lease funded, buyback requested (the fees of the charged hour), the epoch mint, published on ionet.ledger.v1; no payout (billing decides it, ADR 0323)', async () => {
+    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1']);
     // The outbox relay publishes them to the ledger's topic, where leasing and billing consume them.
     const consumer = testKafka('ledger-test-reader').consumer({ groupId: `${ns.topicPrefix}reader`, maxWaitTimeInMs: 100 });
     const seen: string[] = [];
@@ -98,11 +98,11 @@ describe('ledger service on the real stack: projection, queries, duplicates, pro
       await consumer.connect();
       await consumer.subscribe({ topics: [topicName('ledger', ns.topicPrefix)], fromBeginning: true });
       await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.headers?.[EVENT_HEADERS.eventType])) });
-      await waitFor('the decisions on the ledger topic', async () => (seen.length >= 4 ? true : undefined), 30_000);
+      await waitFor('the decisions on the ledger topic', async () => (seen.length >= 3 ? true : undefined), 30_000);
     } finally {
       await consumer.disconnect();
     }
-    expect(seen.map((t) => t.replace('ionet.ledger.v1.', '')).sort()).toEqual(['BuybackRequested', 'EmissionMintRequested', 'LeaseFunded', 'PayoutAccrued']);
+    expect(seen.map((t) => t.replace('ionet.ledger.v1.', '')).sort()).toEqual(['BuybackRequested', 'EmissionMintRequested', 'LeaseFunded']);
   });
 
   it('changes nothing when every event is delivered again (state hash, entries and decisions equal)', async () => {
@@ -121,7 +121,7 @@ describe('ledger service on the real stack: projection, queries, duplicates, pro
     const expected = await settled(published);
     expect(expected).not.toBe(before);
     expect((await pool.query(`select count(*)::int as n from ${LEDGER_TABLES.entries}`)).rows[0]).toEqual({ n: 14 });
-    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1', 'PayoutAccrued x1']);
+    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1']);
   });
 
   it('dead-letters a charge whose parts do not add up, with its code, and keeps booking the rest', async () => {
@@ -172,7 +172,7 @@ describe('ledger service on the real stack: projection, queries, duplicates, pro
     );
     expect(done).toMatchObject({ generation: 2, rebuild: { state: 'succeeded', result: { hashVerified: true } } });
     expect(await call('/v1/ledger/state-hash')).toMatchObject({ body: { stateHash: live.body.stateHash, generation: 2 } });
-    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1', 'PayoutAccrued x1']);
+    expect(await decisions()).toEqual(['BuybackRequested x1', 'EmissionMintRequested x1', 'LeaseFunded x1']);
     expect((await call('/v1/ledger/invariants')).body).toMatchObject({ ok: true, entryCount: 14 });
   });
 });

@@ -173,6 +173,8 @@ export async function recordMoneyEvents(tx: SqlExecutor, events: ReadonlyArray<D
           leaseId: e.leaseId,
           deviceId: e.deviceId,
           hourIndex: e.deviceId ? e.hourIndex : undefined,
+          hourStart: e.hourStart,
+          gpuCount: e.gpuCount || undefined,
           deviceHours: e.deviceHours,
           reason: e.reason,
           sourceEventId: e.sourceEventId,

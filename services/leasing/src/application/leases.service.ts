@@ -28,6 +28,11 @@ interface QuoteRow {
   cluster_type: string | null;
 }
 
+/** How long (wall) POST /v1/clusters waits for a quote matching has issued to reach leasing's
+ *  projection before it answers 404, and how often it looks. */
+export const QUOTE_PROJECTION_WAIT_MS = 10_000;
+const QUOTE_PROJECTION_POLL_MS = 100;
+
 /** Leases: made from quotes, funded, dispatched, metered, extended, ended (ADR 0510). */
 @Injectable()
 export class LeasesService {
@@ -42,7 +47,7 @@ export class LeasesService {
   ) {}
 
   async create(customerId: string, quoteId: string, workload: Workload, cause: CommandCause): Promise<LeaseState> {
-    const quote = await this.quote(quoteId);
+    const quote = await this.quoteSoon(quoteId);
     // Another customer's quote is not there for this one (no oracle on which quotes exist).
     if (!quote || quote.customerId !== customerId) throw new LeasingError('LEASING.QUOTE_NOT_FOUND', `no quote ${quoteId}`);
     const leaseId = leaseIdOfQuote(quoteId);
@@ -56,6 +61,18 @@ export class LeasesService {
       // An expired quote is gone for good (410), not a refusal a retry could change.
       if (err instanceof LeasingError && err.code === 'LEASING.QUOTE_EXPIRED') throw new ProblemError(problem(410, err.code, err.detail));
       throw err;
+    }
+  }
+
+  /** The quote, waiting a moment for one leasing has not projected yet: matching answered the
+   *  customer's POST /v1/quotes before its ClusterMatched travelled here, and a customer who creates
+   *  the cluster at once must not be told the quote does not exist. */
+  private async quoteSoon(quoteId: string): Promise<QuoteTerms | undefined> {
+    const deadline = Date.now() + QUOTE_PROJECTION_WAIT_MS;
+    for (;;) {
+      const quote = await this.quote(quoteId);
+      if (quote || Date.now() >= deadline) return quote;
+      await new Promise((r) => setTimeout(r, QUOTE_PROJECTION_POLL_MS));
     }
   }
 

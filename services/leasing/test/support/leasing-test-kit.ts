@@ -72,9 +72,9 @@ export class LeasingTestKit {
   }
 
   /** Matching's facts for a quote: the request (its cluster type) and the match (reservations). */
-  async quote(customerId: string, devices: number, options: { expiresAt?: Date; hours?: number; clusterType?: matchingV1.ClusterType } = {}): Promise<TestQuote> {
+  async quote(customerId: string, devices: number, options: { expiresAt?: Date; hours?: number; clusterType?: matchingV1.ClusterType; quoteId?: string } = {}): Promise<TestQuote> {
     const requestId = randomUUID();
-    const quoteId = randomUUID();
+    const quoteId = options.quoteId ?? randomUUID();
     const list = Array.from({ length: devices }, () => ({ deviceId: randomUUID(), supplierId: randomUUID() }));
     const hours = options.hours ?? 2;
     const compute = PRICE * BigInt(devices) * BigInt(hours);

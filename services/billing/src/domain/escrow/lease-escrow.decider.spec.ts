@@ -150,7 +150,9 @@ describe('lease escrow decider', () => {
     spec
       .given([locked])
       .when(hour('dev-b', 1, 'unproven'))
-      .then([{ type: 'RefundIssued', refundId: 's-dev-b-1', amountBaseUnits: 1_262_344n, reason: 'time_lock_violated', deviceId: 'dev-b', hourIndex: 1, deviceHours: 1, ...common, sourceEventId: 'ev-hour-dev-b-1', at }]);
+      .then([{ type: 'RefundIssued', refundId: 's-dev-b-1', amountBaseUnits: 1_262_344n, reason: 'time_lock_violated', deviceId: 'dev-b', hourIndex: 1, deviceHours: 1, gpuCount: 1, hourStart: new Date(at.getTime() + 3_600_000), ...common, sourceEventId: 'ev-hour-dev-b-1', at }]);
+    // The refunded hour says how many GPUs it was (the cost report's refunded GPU-hours) and when.
+    expect(run([locked], hour('dev-a', 1, 'unproven')).events.find((e) => e.type === 'RefundIssued')).toMatchObject({ type: 'RefundIssued', deviceId: 'dev-a', gpuCount: 2, hourStart: new Date(at.getTime() + 3_600_000) });
     const { events } = run([locked], hour('dev-b', 1, 'unproven'));
     spec.given(events).when(hour('dev-b', 1, 'proven')).then([]);
   });
@@ -187,7 +189,7 @@ describe('lease escrow decider', () => {
     expect(feesKept).toBe(2n * (90_000n + 27_777n));
     expect(decided).toEqual([
       { type: 'EscrowTerminationRecorded', bookedHours: 3, hoursUsed: 1, hoursRefunded: 2, pendingDeviceHours: 2, terminationReason: 'customer_cancelled', ...common, sourceEventId: 'ev-term', at },
-      { type: 'RefundIssued', refundId: 'r', amountBaseUnits: 10_469_134n, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: 4, ...common, sourceEventId: 'ev-term', at },
+      { type: 'RefundIssued', refundId: 'r', amountBaseUnits: 10_469_134n, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: 4, gpuCount: 0, ...common, sourceEventId: 'ev-term', at },
       { type: 'FeeRetained', feeId: 'f', amountBaseUnits: feesKept, reason: 'early_termination_fees', ...common, sourceEventId: 'ev-term', at },
     ]);
     // The used hour is still charged when it is reported; then the escrow is empty.

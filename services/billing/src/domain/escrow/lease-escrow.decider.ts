@@ -63,7 +63,7 @@ export type LeaseEscrowEvent =
       hourStart: Date;
       hourEnd: Date;
     })
-  | (Common & { type: 'RefundIssued'; refundId: string; amountBaseUnits: bigint; reason: RefundReason; deviceId: string; hourIndex: number; deviceHours: number })
+  | (Common & { type: 'RefundIssued'; refundId: string; amountBaseUnits: bigint; reason: RefundReason; deviceId: string; hourIndex: number; deviceHours: number; gpuCount: number; hourStart?: Date })
   | (Common & { type: 'FeeRetained'; feeId: string; amountBaseUnits: bigint; reason: string })
   | (Common & {
       type: 'EscrowTerminationRecorded';
@@ -292,7 +292,7 @@ function settleHour(command: Extract<LeaseEscrowCommand, { type: 'SettleHour' }>
             ...common,
           },
         ]
-      : [{ type: 'RefundIssued', refundId: command.settlementId, amountBaseUnits: grossBaseUnits, reason: 'time_lock_violated', deviceId: command.deviceId, hourIndex: command.hourIndex, deviceHours: 1, ...common }];
+      : [{ type: 'RefundIssued', refundId: command.settlementId, amountBaseUnits: grossBaseUnits, reason: 'time_lock_violated', deviceId: command.deviceId, hourIndex: command.hourIndex, deviceHours: 1, gpuCount: command.gpuCount, hourStart: command.hourStart, ...common }];
   // The last hour of a terminated lease settles the escrow: what is left goes back to the customer.
   if (state.hoursUsed !== null) {
     const after = events.reduce(evolveLeaseEscrow, state) as Extract<LeaseEscrowState, { status: 'open' | 'closing' }>;
@@ -339,7 +339,7 @@ function terminate(command: Extract<LeaseEscrowCommand, { type: 'Terminate' }>, 
     ...common,
   });
   if (refundBaseUnits > 0n) {
-    events.push({ type: 'RefundIssued', refundId: command.ids.refundId, amountBaseUnits: refundBaseUnits, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: hoursRefunded * state.slots.length, ...common });
+    events.push({ type: 'RefundIssued', refundId: command.ids.refundId, amountBaseUnits: refundBaseUnits, reason: 'early_termination', deviceId: '', hourIndex: 0, deviceHours: hoursRefunded * state.slots.length, gpuCount: 0, ...common });
   }
   if (feesBaseUnits > 0n) events.push({ type: 'FeeRetained', feeId: command.ids.feeId, amountBaseUnits: feesBaseUnits, reason: 'early_termination_fees', ...common });
   if (minimumBaseUnits > 0n) events.push({ type: 'FeeRetained', feeId: command.ids.minimumId, amountBaseUnits: minimumBaseUnits, reason: 'first_hour_minimum', ...common });

@@ -206,6 +206,8 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
       deviceId: e.deviceId || undefined,
       hourIndex: e.hourIndex,
       deviceHours: e.deviceHours,
+      gpuCount: e.gpuCount,
+      hourStart: e.hourStart,
     }),
     fromWire: (w) => {
       if (w.reason !== 'time_lock_violated' && w.reason !== 'early_termination') throw new ContractError(CONTRACT_ERROR_CODES.violation, `billing does not issue ${w.reason} refunds`);
@@ -220,6 +222,8 @@ export const leaseEscrowEventCodec = eventCodec<LeaseEscrowEvent>()({
         deviceId: w.deviceId ?? '',
         hourIndex: w.hourIndex,
         deviceHours: w.deviceHours,
+        gpuCount: w.gpuCount,
+        ...(w.hourStart ? { hourStart: w.hourStart } : {}),
         sourceEventId: w.sourceEventId,
         at: w.refundedAt!,
       };

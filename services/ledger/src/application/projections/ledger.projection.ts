@@ -47,14 +47,12 @@ function asContract<T>(work: () => T): T {
 
 const DECISION_SCHEMAS: { [T in LedgerDecision['type']]: DescMessage } = {
   LeaseFunded: ledgerV1.LeaseFundedSchema,
-  PayoutAccrued: ledgerV1.PayoutAccruedSchema,
   BuybackRequested: ledgerV1.BuybackRequestedSchema,
   EmissionMintRequested: ledgerV1.EmissionMintRequestedSchema,
 };
 
 const DECISION_TIMES: { [T in LedgerDecision['type']]: (d: Extract<LedgerDecision, { type: T }>) => Date } = {
   LeaseFunded: (d) => d.fundedAt,
-  PayoutAccrued: (d) => d.accruedAt,
   BuybackRequested: (d) => d.requestedAt,
   EmissionMintRequested: (d) => d.requestedAt,
 };

@@ -22,7 +22,7 @@ const SAMPLE_EVENTS: { [T in PostingEventType]: PostingEvents[T] } = {
     computeAmount: usdc(988_750n), customerFee: usdc(11_250n), supplierFee: usdc(11_250n), gpuCount: 1, pricePerGpuHour: usdc(988_750n), hourStart: at, hourEnd: at,
   },
   'ionet.billing.v1.FeeRetained': { feeId: 'f1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(45_000n), reason: 'early_termination', sourceEventId: 'v4', retainedAt: at },
-  'ionet.billing.v1.RefundIssued': { refundId: 'r1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), reason: 'time_lock_violated', sourceEventId: 'v2', refundedAt: at, deviceId: 'dev1', hourIndex: 0, deviceHours: 1 },
+  'ionet.billing.v1.RefundIssued': { refundId: 'r1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), reason: 'time_lock_violated', sourceEventId: 'v2', refundedAt: at, deviceId: 'dev1', hourIndex: 0, deviceHours: 1, gpuCount: 1, hourStart: at },
   'ionet.billing.v1.EscrowReleased': { escrowId: 'e1', leaseId: 'l1', customerId: CUSTOMER, amount: usdc(500_000n), releasedAt: at, sourceEventId: 'v5' },
   'ionet.billing.v1.PayoutSettled': { payoutId: 'p1', supplierId: SUPPLIER, wallet: WALLET, amount: usdc(977_500n), periodStart: at, periodEnd: at, chainTransactionSignature: 'sig', settledAt: at },
   'ionet.tokenomics.v1.EmissionMinted': { epochNumber: 1n, amount: io(456_621_004_566n), totalEmitted: io(456_621_004_566n), chainTransactionSignature: 'sig', mintedAt: at },

@@ -23,21 +23,21 @@ describe('ledger process managers: each decision keyed by what caused it', () =>
     expect(request).toMatchObject({ streamKey: ['buyback-request', 'evt-1'], decision: { type: 'BuybackRequested', revenue: usdc(45_001n), buybackAmount: usdc(22_500n), buybackShareBasisPoints: 5_000 } });
   });
 
-  it('accrues a charged hour to the payout of (supplier, UTC day) and floors the buyback share', () => {
+  it('requests the buyback share of a charged hour\'s fees (floored), and decides no payout: billing\'s PayoutScheduled is the payout (ADR 0323)', () => {
     const charge = {
       chargeId: 'ch1', leaseId: 'l1', customerId: 'c1', supplierId: 's1', deviceId: 'd1', hourIndex: 3,
       gross: usdc(1_000_001n), supplierEarnings: usdc(977_500n), platformFee: usdc(22_501n), sourceEventId: 'v', chargedAt: at,
       computeAmount: usdc(988_750n), customerFee: usdc(11_251n), supplierFee: usdc(11_250n), gpuCount: 1, pricePerGpuHour: usdc(988_750n), hourStart: at, hourEnd: at,
     };
-    const [payout, buyback] = onUsageCharged(charge, inputs);
-    expect(payout!.streamKey).toEqual(['payout-accrual', 'ch1']);
-    expect(payout!.decision).toMatchObject({
-      type: 'PayoutAccrued', payoutId: 'payout/s1/2026-12-01T00:00:00.000Z', periodStart: new Date('2026-12-01T00:00:00Z'), periodEnd: new Date('2026-12-02T00:00:00Z'), amount: usdc(977_500n),
-    });
-    expect(buyback!.decision).toMatchObject({ buybackAmount: usdc(11_250n) });
-    // Another charge of the same supplier and day falls due in the same payout.
-    const [other] = onUsageCharged({ ...charge, chargeId: 'ch2', chargedAt: new Date('2026-12-01T23:59:59Z') }, { ...inputs, eventId: 'evt-3' });
-    expect(other!.decision).toMatchObject({ payoutId: 'payout/s1/2026-12-01T00:00:00.000Z' });
+    const decisions = onUsageCharged(charge, inputs);
+    expect(decisions).toEqual([
+      {
+        streamKey: ['buyback-request', 'evt-1'],
+        streamType: 'ledger-buyback-request',
+        decision: { type: 'BuybackRequested', buybackRequestId: 'buyback-request/evt-1', revenue: usdc(22_501n), buybackShareBasisPoints: 5_000, buybackAmount: usdc(11_250n), sourceEventId: 'evt-1', requestedAt: at },
+      },
+    ]);
+    // A fee of one base unit has no share to buy back: nothing is decided.
     expect(onUsageCharged({ ...charge, supplierEarnings: usdc(0n), platformFee: usdc(1n) }, inputs)).toEqual([]);
   });
 

@@ -2,7 +2,8 @@ import type { billingV1, DomainMoney, DomainOf, tokenomicsV1 } from '@ionet/cont
 import { bpsOfFloor, DEFAULT_TOKENOMICS_PARAMETERS, emissionForEpoch, EMISSION_EPOCHS } from '@ionet/tokenomics';
 import type { FeeRetainedEvent } from '../postings/ledger-postings';
 
-/** What the ledger's process managers decide (proto/ionet/ledger/v1/events.proto), in domain shape. */
+/** What the ledger's process managers decide (proto/ionet/ledger/v1/events.proto), in domain shape.
+ *  `PayoutAccrued` is no longer decided here: billing's `PayoutScheduled` is the payout (ADR 0323). */
 export type LedgerDecision =
   | {
       type: 'LeaseFunded';
@@ -12,18 +13,6 @@ export type LedgerDecision =
       escrowed: DomainMoney;
       sourceEventId: string;
       fundedAt: Date;
-    }
-  | {
-      type: 'PayoutAccrued';
-      payoutId: string;
-      supplierId: string;
-      periodStart: Date;
-      periodEnd: Date;
-      amount: DomainMoney;
-      chargeId: string;
-      leaseId: string;
-      sourceEventId: string;
-      accruedAt: Date;
     }
   | {
       type: 'BuybackRequested';
@@ -60,8 +49,6 @@ export interface DecisionInputs {
   readonly buybackShareBps?: number;
 }
 
-const DAY_MS = 86_400_000;
-
 type Domain<T> = DomainOf<T>;
 
 /** Escrow locked for a lease: the lease is funded, once per lease (a later lock funds an extension). */
@@ -88,31 +75,11 @@ export function onFeeRetained(e: FeeRetainedEvent, inputs: DecisionInputs): Stre
   return e.amount ? buyback(e.amount, e.retainedAt!, inputs) : [];
 }
 
-/** A proven hour charged: the supplier's earnings fall due in the payout of (supplier, UTC day), and
- *  the platform's fee is revenue whose share falls due for buyback. */
+/** A proven hour charged: the platform's fee is revenue whose share falls due for buyback. The
+ *  supplier's earnings are not a decision of the ledger: billing's `PayoutScheduled` is the one payout
+ *  (its period rules, its asset, its id), which the chain gateway executes (ADR 0323). */
 export function onUsageCharged(e: Domain<billingV1.UsageCharged>, inputs: DecisionInputs): StreamDecision[] {
-  const decisions: StreamDecision[] = [];
-  if (e.supplierEarnings!.amountBaseUnits > 0n) {
-    const periodStartMs = Math.floor(e.chargedAt!.getTime() / DAY_MS) * DAY_MS;
-    const periodStart = new Date(periodStartMs);
-    decisions.push({
-      streamKey: ['payout-accrual', e.chargeId],
-      streamType: 'ledger-payout-accrual',
-      decision: {
-        type: 'PayoutAccrued',
-        payoutId: inputs.idOf('payout', e.supplierId, periodStart.toISOString()),
-        supplierId: e.supplierId,
-        periodStart,
-        periodEnd: new Date(periodStartMs + DAY_MS),
-        amount: e.supplierEarnings!,
-        chargeId: e.chargeId,
-        leaseId: e.leaseId,
-        sourceEventId: inputs.eventId,
-        accruedAt: e.chargedAt!,
-      },
-    });
-  }
-  return [...decisions, ...buyback(e.platformFee!, e.chargedAt!, inputs)];
+  return buyback(e.platformFee!, e.chargedAt!, inputs);
 }
 
 /** An epoch closed: its emission is due to be minted, once per epoch. */

@@ -67,7 +67,10 @@ export const LeaseFundedSchema: GenMessage<LeaseFunded> = /*@__PURE__*/
   messageDesc(file_ionet_ledger_v1_events, 0);
 
 /**
- * A proven hour was charged: the supplier's earnings from it fall due in the payout of
+ * No longer published (ADR 0323): billing's PayoutScheduled is the one payout decision (its
+ * period rules, asset and id), which the chain gateway executes. Kept so events published before
+ * still decode; its fields are never reused.
+ * Was: a proven hour was charged: the supplier's earnings from it fall due in the payout of
  * (supplier, period); the payout id is the same for every accrual of that period.
  *
  * @generated from message ionet.ledger.v1.PayoutAccrued
