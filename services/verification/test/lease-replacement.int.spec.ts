@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
-import { AGENT_PATHS, agentCall, heartbeatChain, leaseCreatedData, newTestAgent, publishFact, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
+import { AGENT_PATHS, agentCall, leaseChainAt, leaseCreatedData, newTestAgent, publishFact, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -60,7 +60,7 @@ describe('verification: a replaced device\'s hours end at the replacement, the r
       [failed, everyMinute(t0, t0 + HOUR + 20 * MINUTE)],
       [replacement, everyMinute(t0 + HOUR + 26 * MINUTE, t0 + 3 * HOUR)],
     ] as const) {
-      const chain = chainAt(agent, stamps);
+      const chain = leaseChainAt(agent, leaseId, stamps);
       const res = await agentCall(svc.baseUrl, agent.key, 'POST', AGENT_PATHS.heartbeats, { heartbeats: chain });
       expect(res.body).toMatchObject({ accepted: chain.length });
     }
@@ -70,12 +70,6 @@ describe('verification: a replaced device\'s hours end at the replacement, the r
     await svc?.close();
     await deleteTestTopics(ns.topicPrefix);
   });
-
-  function chainAt(agent: TestAgent, stamps: number[]): SignedHeartbeat[] {
-    const out: SignedHeartbeat[] = [];
-    for (const at of stamps) out.push(heartbeatChain(agent, 1, { from: new Date(at), stepMs: 0, leaseId, ...(out.length ? { after: { ...out[out.length - 1]!, at: new Date(at).toISOString() } } : {}) })[0]!);
-    return out;
-  }
 
   it('decides each hour of the slot once: the failed device up to the replacement instant, the replacement from its first full hour', async () => {
     const sweeps = svc.app.get(VerificationSweeps);
