@@ -138,6 +138,7 @@ describe('the demand journey: search, quote, pay, run on real agents, meter, ext
     const clusterId = created.body.clusterId as string;
     const cluster = () => customerApi.call('GET', `/v1/clusters/${clusterId}`);
     const workers = async () => (await customerApi.call('GET', `/v1/clusters/${clusterId}/workers`)).body.items as Worker[];
+    const workersAnswer = () => customerApi.call('GET', `/v1/clusters/${clusterId}/workers`);
 
     // Funded by the ledger; every job handed to its agent's long poll, acknowledged, running.
     const running = await untilAnswer('the cluster running', cluster, (a) => a.body.status === 'running', STEP_MS);
@@ -185,6 +186,40 @@ describe('the demand journey: search, quote, pay, run on real agents, meter, ext
     await spare.process!.line('the replacement job', (l) => JSON.stringify(l).includes(clusterId), STEP_MS);
     await untilAnswer('running again with the replacement', cluster, (a) => a.body.status === 'running', STEP_MS);
     expect((await workers()).find((w) => w.deviceId === spare.deviceId)).toMatchObject({ role: 'worker', jobStatus: 'started' });
+
+    // The replacement's hours run from its first full hour (ADR 0413): the hour before it is the
+    // failed device's (cut at the replacement), the first full one is proven by the spare's own
+    // heartbeats, metered and charged; its partial first hour is nobody's violation.
+    type HourProof = { devices: Array<{ deviceId: string; verdict: string; detail: string | null; heartbeats: unknown[] }> };
+    const proofOf = (hour: number) => customerApi.call('GET', `/v1/proofs/lease-hours/${clusterId}/${hour}`);
+    const holding = async (): Promise<Answer> => {
+      for (let hour = 1; hour <= LEASE_HOURS; hour++) {
+        const a = await proofOf(hour);
+        if (a.status === 200 && (a.body as HourProof).devices.some((d) => d.deviceId === spare.deviceId)) return { ...a, body: { ...a.body, hourIndex: hour } };
+      }
+      return { status: 404, contentType: '', body: {} };
+    };
+    const firstFull = (await untilAnswer("the replacement's first full hour in the proofs", holding, (a) => a.status === 200, STEP_MS)).body.hourIndex as number;
+    const before = (await proofOf(firstFull - 1)).body as HourProof;
+    expect(before.devices.map((d) => d.deviceId).sort()).toEqual([held[0]!.deviceId, victim.deviceId].sort());
+    const decided = await untilAnswer(
+      `hour ${firstFull} decided for the head and the replacement`,
+      () => proofOf(firstFull),
+      (a) => a.status === 200 && (a.body as HourProof).devices.every((d) => d.verdict !== 'pending'),
+      2 * HOUR_WALL_MS + STEP_MS,
+    );
+    expect((decided.body as HourProof).devices.map((d) => [d.deviceId, d.verdict, d.detail]).sort()).toEqual([
+      [held[0]!.deviceId, 'verified', null],
+      [spare.deviceId, 'verified', null],
+    ].sort());
+    const metered = await untilAnswer("the replacement's hour metered", workersAnswer, (a) => (a.body.items as Worker[]).some((w) => w.deviceId === spare.deviceId && w.provenHours >= 1), STEP_MS);
+    expect((metered.body.items as Worker[]).find((w) => w.deviceId === spare.deviceId)).toMatchObject({ unprovenHours: 0 });
+    await untilAnswer(
+      "the replacement's hour charged",
+      () => customerApi.call('GET', '/v1/transactions?type=charge'),
+      (a) => ((a.body.items as Array<{ leaseId: string; hourIndex: number; deviceId: string }> | undefined) ?? []).some((t) => t.leaseId === clusterId && t.deviceId === spare.deviceId && t.hourIndex === firstFull),
+      STEP_MS,
+    );
 
     // The customer terminates: every live agent is told to stop, the devices are free again.
     const terminated = await customerApi.call('DELETE', `/v1/clusters/${clusterId}`);

@@ -71,16 +71,27 @@ describe('verification leases projection (every event twice, out of batch order,
     run = await projectionSpec(leasesProjection, [
       specEvent(leasingV1.LeaseCreatedSchema, 'L1', leaseCreatedData('L1', 'c1', [D1, D2].map((deviceId) => ({ deviceId, supplierId: S1, gpuCount: 8 })), new Date(Date.UTC(2026, 11, 1, 10, 0)))),
       specEvent(leasingV1.LeaseActivatedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', activatedAt: at(1), endsAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 12, 1))) }),
+      specEvent(leasingV1.LeaseDeviceReplacedSchema, 'L1', {
+        leaseId: 'L1',
+        failedDeviceId: D2,
+        replacement: { deviceId: D3, supplierId: S1, gpuCount: 8, pricePerGpuHour: usdc, role: 'worker' },
+        replacedAt: at(20),
+      }),
       specEvent(leasingV1.LeaseExtendedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', additionalHours: 1, additionalPrice: usdc, newEndsAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 13, 1))), extendedAt: at(30) }),
       specEvent(leasingV1.LeaseTerminatedSchema, 'L1', { leaseId: 'L1', customerId: 'c1', reason: leasingV1.LeaseTerminationReason.COMPLETED, hoursUsed: 3, terminatedAt: timestampFromDate(new Date(Date.UTC(2026, 11, 1, 13, 1))) }),
     ]);
   });
   afterAll(async () => run?.close());
 
-  it('keeps the lease window (extended, terminated) and its devices', async () => {
+  it('keeps the lease window (extended, terminated) and each device\'s span: a replacement ends the failed one\'s and starts its own', async () => {
     const [lease] = await run.rows('leases');
     expect(lease).toMatchObject({ lease_id: 'L1', customer_id: 'c1', termination_reason: 'completed' });
     expect((lease!.ends_at as Date).toISOString()).toBe('2026-12-01T13:01:00.000Z');
-    expect((await run.rows('lease_devices')).map((r) => r.device_id)).toEqual([D1, D2]);
+    const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
+    expect((await run.rows('lease_devices')).map((r) => [r.device_id, iso(r.joined_at), iso(r.left_at)])).toEqual([
+      [D1, null, null],
+      [D2, null, '2026-12-01T10:20:00.000Z'],
+      [D3, '2026-12-01T10:20:00.000Z', null],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { DeviceDirectory } from '../src/application/device-directory';
 import { VerificationSweeps } from '../src/application/verification-sweeps.service';
 import type { VerificationConfig } from '../src/verification.config';
-import { AGENT_PATHS, agentCall, heartbeatChain, leaseCreatedData, newTestAgent, publishFact, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
+import { AGENT_PATHS, agentCall, leaseChainAt, leaseCreatedData, newTestAgent, publishFact, registerDevice, startVerification, type TestAgent } from './support/verification-test-kit';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -47,9 +47,9 @@ describe('verification: Proof of Time-Lock per lease-hour, epoch Merkle roots an
 
     // A: hour 0 every minute; hour 1 every minute but for a silent 11 minutes. One unbroken chain.
     const stamps = [...Array.from({ length: 60 }, (_, i) => t0 + 30_000 + i * MINUTE), ...Array.from({ length: 60 }, (_, i) => t0 + HOUR + 30_000 + i * MINUTE).filter((_, i) => i < 20 || i >= 30)];
-    chainA = chainAt(a, stamps, () => 0);
+    chainA = leaseChainAt(a, leaseId, stamps);
     // B: hour 0 with a foreign process once; nothing in hour 1.
-    const chainB = chainAt(b, Array.from({ length: 60 }, (_, i) => t0 + 30_000 + i * MINUTE), (i) => (i === 30 ? 1 : 0));
+    const chainB = leaseChainAt(b, leaseId, Array.from({ length: 60 }, (_, i) => t0 + 30_000 + i * MINUTE), (i) => (i === 30 ? 1 : 0));
     for (const [agent, chain] of [[a, chainA], [b, chainB]] as const) {
       const res = await agentCall(svc.baseUrl, agent.key, 'POST', AGENT_PATHS.heartbeats, { heartbeats: chain });
       expect(res.body).toMatchObject({ accepted: chain.length, clockRate: 3600 });
@@ -60,12 +60,6 @@ describe('verification: Proof of Time-Lock per lease-hour, epoch Merkle roots an
     await svc?.close();
     await deleteTestTopics(ns.topicPrefix);
   });
-
-  function chainAt(agent: TestAgent, stamps: number[], foreign: (i: number) => number): SignedHeartbeat[] {
-    const out: SignedHeartbeat[] = [];
-    for (const [i, at] of stamps.entries()) out.push(heartbeatChain(agent, 1, { from: new Date(at), stepMs: 0, leaseId, foreign: () => foreign(i), ...(out.length ? { after: { ...out[out.length - 1]!, at: new Date(at).toISOString() } } : {}) })[0]!);
-    return out;
-  }
 
   const events = async (streamId: string) => (await pool.query<{ event_type: string }>(`select event_type from events where stream_id = $1 order by version`, [streamId])).rows.map((r) => r.event_type.replace('ionet.verification.v1.', ''));
 

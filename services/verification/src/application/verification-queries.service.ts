@@ -130,7 +130,9 @@ export class VerificationQueries {
     ).rows[0];
     const notFound = () => new VerificationError('VERIFICATION.LEASE_HOUR_NOT_FOUND', `no hour ${hourIndex} of lease ${leaseId}`);
     if (!lease?.activated_at || !lease.end_at) throw notFound();
-    const slots = (await this.pool.query<{ device_id: string }>(`select device_id from lease_devices where lease_id = $1 order by device_id`, [leaseId])).rows;
+    const slots = (
+      await this.pool.query<{ device_id: string; joined_at: Date | null; left_at: Date | null }>(`select device_id, joined_at, left_at from lease_devices where lease_id = $1 order by device_id`, [leaseId])
+    ).rows;
     const devices = await Promise.all(slots.map((s) => (/^[0-9a-f-]{36}$/i.test(s.device_id) ? this.directory.byId(s.device_id) : Promise.resolve(undefined))));
     const allowed = canAccessTenant(caller, lease.customer_id) || devices.some((d) => d && canAccessTenant(caller, d.tenantId));
     const hourStart = new Date(lease.activated_at.getTime() + hourIndex * HOUR_MS);
@@ -138,13 +140,16 @@ export class VerificationQueries {
     if (!allowed || hourStart >= lease.end_at) throw notFound();
     const proofs: LeaseHourDeviceProof[] = [];
     for (const [i, slot] of slots.entries()) {
+      // The hour is the device's when it held the lease at the hour's start (ADR 0413), up to its leaving.
+      if ((slot.joined_at && hourStart < slot.joined_at) || (slot.left_at && hourStart >= slot.left_at)) continue;
+      const deviceHourEnd = slot.left_at && slot.left_at < hourEnd ? slot.left_at : hourEnd;
       const device = devices[i];
       const verdict = (await this.pool.query<{ verdict: 'verified' | 'violated'; violation: string | null; detail: string | null }>(
         `select verdict, violation, detail from lease_hour_verdicts where lease_id = $1 and device_id = $2 and hour_index = $3`,
         [leaseId, slot.device_id, hourIndex],
       )).rows[0];
       const rows = device
-        ? (await this.pool.query<StoredHeartbeatRow>(`select * from heartbeats where device_id = $1 and at >= $2 and at < $3 order by chain_number, sequence limit 10000`, [device.deviceId, hourStart, hourEnd])).rows
+        ? (await this.pool.query<StoredHeartbeatRow>(`select * from heartbeats where device_id = $1 and at >= $2 and at < $3 order by chain_number, sequence limit 10000`, [device.deviceId, hourStart, deviceHourEnd])).rows
         : [];
       const heartbeats = rows.map(signedHeartbeatOf);
       const head = rows[rows.length - 1];
@@ -152,7 +157,7 @@ export class VerificationQueries {
         deviceId: slot.device_id,
         agentPublicKey: device?.agentPublicKey ?? null,
         hourStart: hourStart.toISOString(),
-        hourEnd: hourEnd.toISOString(),
+        hourEnd: deviceHourEnd.toISOString(),
         verdict: verdict?.verdict ?? 'pending',
         violation: verdict?.violation ?? null,
         detail: verdict?.detail ?? null,

@@ -83,7 +83,8 @@ export class VerificationSweeps {
         where c.presence = 'online' and v.disqualified_at is null and d.status <> 'blocked'
           and not exists (select 1 from challenges o where o.device_id = c.device_id and o.status = 'outstanding')
           and not exists (select 1 from lease_devices ld join leases l on l.lease_id = ld.lease_id
-                           where ld.device_id = c.device_id::text and l.activated_at <= $1 and coalesce(least(l.terminated_at, l.ends_at), l.ends_at) > $1)
+                           where ld.device_id = c.device_id::text and l.activated_at <= $1 and coalesce(least(l.terminated_at, l.ends_at), l.ends_at) > $1
+                             and coalesce(ld.joined_at, l.activated_at) <= $1 and (ld.left_at is null or ld.left_at > $1))
           and (v.last_challenge_issued_at is null
                or (v.qualified_at is null and v.last_challenge_issued_at <= $2)
                or v.last_challenge_issued_at <= $3)
@@ -120,18 +121,25 @@ export class VerificationSweeps {
     return qualified;
   }
 
-  /** Every lease-hour whose end plus the grace has passed is decided: verified or violated. */
+  /** Every lease-hour whose end plus the grace has passed is decided: verified or violated. Each
+   *  hour of a slot is decided for one device (ADR 0413): the device holding it at its start, up to
+   *  its leaving (a replaced device's last hour ends at the replacement instant); a replacement's
+   *  hours start at its first full hour. */
   async decideLeaseHours(): Promise<number> {
     const now = this.clock.now();
     const { rows } = await this.pool.query<DueHour>(
-      `with l as (select lease_id, activated_at, coalesce(least(terminated_at, ends_at), ends_at) as end_at from leases where activated_at is not null)
+      `with l as (select lease_id, activated_at, coalesce(least(terminated_at, ends_at), ends_at) as end_at from leases where activated_at is not null),
+       h as (
        select l.lease_id, d.device_id, g.k as hour_index, l.activated_at + g.k * interval '1 hour' as hour_start,
-              least(l.activated_at + (g.k + 1) * interval '1 hour', l.end_at) as hour_end
+              least(l.activated_at + (g.k + 1) * interval '1 hour', l.end_at, d.left_at) as hour_end
          from l join lease_devices d on d.lease_id = l.lease_id
         cross join lateral generate_series(0, greatest(0, ceil(extract(epoch from (l.end_at - l.activated_at)) / 3600)::int - 1)) as g(k)
         where l.activated_at + g.k * interval '1 hour' < l.end_at
-          and least(l.activated_at + (g.k + 1) * interval '1 hour', l.end_at) + $1 * interval '1 millisecond' <= $2
-          and not exists (select 1 from lease_hour_verdicts v where v.lease_id = l.lease_id and v.device_id = d.device_id and v.hour_index = g.k)
+          and (d.joined_at is null or l.activated_at + g.k * interval '1 hour' >= d.joined_at)
+          and (d.left_at is null or l.activated_at + g.k * interval '1 hour' < d.left_at))
+       select * from h
+        where h.hour_end + $1 * interval '1 millisecond' <= $2
+          and not exists (select 1 from lease_hour_verdicts v where v.lease_id = h.lease_id and v.device_id = h.device_id and v.hour_index = h.hour_index)
         order by hour_end limit $3`,
       [this.config.VERIFICATION_LEASE_HOUR_GRACE_MS, now, SWEEP_BATCH_MAX],
     );
@@ -272,7 +280,7 @@ export class VerificationSweeps {
       `select c.device_id, d.supplier_id, c.first_at,
               (select sum(u.uptime_ms) from device_uptime u where u.device_id = c.device_id and u.hour_start >= $1) as uptime_ms,
               v.proofs_passed, v.proofs_failed,
-              (select count(*) from lease_devices ld join leases l on l.lease_id = ld.lease_id where ld.device_id = c.device_id::text and l.termination_reason = 'completed') as leases_completed
+              (select count(*) from lease_devices ld join leases l on l.lease_id = ld.lease_id where ld.device_id = c.device_id::text and ld.left_at is null and l.termination_reason = 'completed') as leases_completed
          from heartbeat_chains c join registered_devices d on d.device_id = c.device_id left join device_verification v on v.device_id = c.device_id
         order by v.reputation_at nulls first limit $2`,
       [new Date(Math.floor((now.getTime() - THIRTY_DAYS_MS) / HOUR_MS) * HOUR_MS), SWEEP_BATCH_MAX * 5],

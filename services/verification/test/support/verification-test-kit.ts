@@ -104,6 +104,13 @@ export function heartbeatChain(agent: TestAgent, count: number, options: { from:
   return out;
 }
 
+/** One unbroken chain of heartbeats carrying `leaseId`, one at each of these stamps (ms). */
+export function leaseChainAt(agent: TestAgent, leaseId: string, stamps: number[], foreign: (i: number) => number = () => 0): SignedHeartbeat[] {
+  const out: SignedHeartbeat[] = [];
+  for (const [i, at] of stamps.entries()) out.push(heartbeatChain(agent, 1, { from: new Date(at), stepMs: 0, leaseId, foreign: () => foreign(i), ...(out.length ? { after: { ...out[out.length - 1]!, at: new Date(at).toISOString() } } : {}) })[0]!);
+  return out;
+}
+
 export { AGENT_PATHS };
 
 /** Verification on the real stack in the namespace's schema, topics and queues; no BullMQ workers
