@@ -241,6 +241,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/co-stake-offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["tokenomics_StakingController_createOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/co-stake-offers/{offerId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["tokenomics_StakingController_acceptOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deposits": {
         parameters: {
             query?: never;
@@ -347,6 +379,22 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["inventory_DevicesController_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/epochs/{epoch}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tokenomics_EpochsController_epoch"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -609,6 +657,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tokenomics_EpochsController_rewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slashes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tokenomics_SlashesController_list"];
+        put?: never;
+        post: operations["tokenomics_SlashesController_slash"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slashes/{slashId}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["tokenomics_SlashesController_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slashes/{slashId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["tokenomics_SlashesController_resolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stakes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tokenomics_StakingController_list"];
+        put?: never;
+        post: operations["tokenomics_StakingController_stake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stakes/{stakeId}/unstake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["tokenomics_StakingController_unstake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/suppliers": {
         parameters: {
             query?: never;
@@ -667,6 +811,22 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["inventory_EnrollmentTokensController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/token/supply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tokenomics_TokenSupplyController_supply"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1406,6 +1566,45 @@ export interface components {
             organizationId: string;
             balances: components["schemas"]["BalanceDto"][];
         };
+        StakeDto: {
+            deviceId: string;
+            /**
+             * @description IO base units (8 decimals), a positive integer as a string
+             * @example 1600000000000
+             */
+            amountBaseUnits: string;
+        };
+        UnstakeDto: {
+            /** @description IO base units; absent: the whole stake */
+            amountBaseUnits?: string;
+        };
+        CoStakeOfferDto: {
+            deviceId: string;
+            /**
+             * @description The co-staker's share of the device's rewards, in percent (two decimals at most)
+             * @example 20
+             */
+            sharePercent: number;
+            /** @description The co-stake asked for, IO base units: at most half of the device stake */
+            amountBaseUnits: string;
+        };
+        AcceptCoStakeOfferDto: {
+            /** @description The co-staker's Solana wallet (base58): where its share of the rewards goes */
+            coStakerWallet: string;
+        };
+        SlashDto: {
+            deviceId: string;
+            /** @enum {string} */
+            reason: "spoofed_hardware" | "tampered_data" | "failed_service";
+            /** @description IO base units taken from the stake */
+            amountBaseUnits: string;
+            /** @description The event (or case) the slash rests on */
+            evidenceEventId?: string;
+        };
+        ResolveSlashDto: {
+            /** @description true: the slashed IO returns to its wallets; false: it is burned */
+            appealWon: boolean;
+        };
         ledger_MoneyDto: {
             /**
              * @description Exact base units (decimal string); negative for issuance accounts
@@ -1996,6 +2195,52 @@ export interface operations {
             };
         };
     };
+    tokenomics_StakingController_createOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CoStakeOfferDto"];
+            };
+        };
+        responses: {
+            /** @description The open offer */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_StakingController_acceptOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptCoStakeOfferDto"];
+            };
+        };
+        responses: {
+            /** @description The offer, now active, and the co-staker position */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     billing_MoneyController_deposit: {
         parameters: {
             query?: never;
@@ -2154,6 +2399,26 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DeviceStatusChangeDto"];
                 };
+            };
+        };
+    };
+    tokenomics_EpochsController_epoch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The epoch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -2575,6 +2840,186 @@ export interface operations {
             };
         };
     };
+    tokenomics_EpochsController_rewards: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                /** @description The Solana wallet (base58) the rewards were allocated to */
+                wallet?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rewards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_SlashesController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Slashes of the caller's devices (ops: all), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_SlashesController_slash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlashDto"];
+            };
+        };
+        responses: {
+            /** @description The slash, open for appeal for a month */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_SlashesController_appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slashId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The slash, appealed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_SlashesController_resolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slashId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveSlashDto"];
+            };
+        };
+        responses: {
+            /** @description The slash, restored or burned */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_StakingController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's stake positions (ops: all), oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_StakingController_stake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StakeDto"];
+            };
+        };
+        responses: {
+            /** @description The device owner's stake position after the deposit */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tokenomics_StakingController_unstake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stakeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnstakeDto"];
+            };
+        };
+        responses: {
+            /** @description The unstake and the end of its cooldown */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     inventory_SuppliersController_list: {
         parameters: {
             query?: {
@@ -2698,6 +3143,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["EnrollmentTokenDto"];
                 };
+            };
+        };
+    };
+    tokenomics_TokenSupplyController_supply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description IO supply: books and chain side by side */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
