@@ -1,24 +1,11 @@
 import { inventoryV1 } from '@ionet/contracts';
 import { waitFor } from '@ionet/testing';
-import { DeadLetterService, ProjectionManager, ProjectionsService, defineProjection, on, type ProjectionSpec } from '../src';
-import { eventingTestKit, listedMessage, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
+import { DeadLetterService, ProjectionManager, ProjectionsService, on, type ProjectionSpec } from '../src';
+import { eventingTestKit, listedMessage, listingsV1, memoryLogger, type EventingTestKit } from './support/eventing-test-kit';
 
 jest.setTimeout(90_000);
 
-/** Version 1 keeps which devices are listed; version 2 adds when (a new column): a new shape. */
-const listingsV1 = defineProjection({
-  name: 'listings',
-  version: 1,
-  consumerGroup: 'spec.listings',
-  contexts: ['inventory'],
-  tables: [{ name: 'listings', columnsSql: 'device_id text not null', primaryKey: ['device_id'] }],
-  handlers: [
-    on(inventoryV1.DeviceListedSchema, async (e, _metadata, ctx) => {
-      await ctx.tx.query(`insert into ${ctx.table('listings')} (device_id) values ($1) on conflict do nothing`, [e.deviceId]);
-    }),
-  ],
-});
-
+/** Version 1 (the kit's `listingsV1`) keeps which devices are listed; version 2 adds when (a new column): a new shape. */
 const listingsV2: ProjectionSpec = {
   ...listingsV1,
   version: 2,

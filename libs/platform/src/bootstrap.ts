@@ -79,7 +79,7 @@ export async function createServiceApp<C extends BaseConfig>(
   const keys = app.get(ApiKeyService);
   installEdgeGuards(fastify, edge, (key) => keys.authenticate(key) !== undefined);
   // After the edge guards: key-in-query refusals and rate limits come first on every path.
-  installFastReads(fastify as unknown as FastifyInstance, app, definition.fastReads ?? [], (key) => keys.authenticate(key), metrics);
+  installFastReads(fastify as unknown as FastifyInstance, app, definition.fastReads ?? [], (key) => keys.authenticate(key), metrics, { cacheMaxBytes: edge.HTTP_READ_CACHE_MAX_BYTES });
   installBodyLimits(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';

@@ -215,7 +215,9 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       onResponse: (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: Record<string, unknown>; stream: Readable }) => {
         const type = String(res.headers['content-type'] ?? '');
         if (res.statusCode < 400 || type.startsWith(PROBLEM_CONTENT_TYPE)) {
-          void reply.send(res.stream);
+          const length = Number(res.headers['content-length'] ?? -1);
+          if (length >= 0 && length <= BUFFERED_BODY_MAX_BYTES) sendBuffered(request, reply, res.stream);
+          else void reply.send(res.stream);
           return;
         }
         // Every error leaving the gateway is problem+json, even one a service's HTTP server wrote itself.
@@ -246,6 +248,23 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   });
 
   return { app, openApi };
+}
+
+/** An upstream answer up to this size (declared by its Content-Length) is read whole and written
+ *  with its headers in one go; larger or unsized ones stream (ADR 0315). */
+const BUFFERED_BODY_MAX_BYTES = 256 * 1_024;
+
+/** Reads a sized upstream body whole, then answers it: no stream pipeline per answer. A body that
+ *  breaks off before its end is a 502, as a refused connection would be. */
+function sendBuffered(request: FastifyRequest, reply: FastifyReply, body: Readable): void {
+  const chunks: Buffer[] = [];
+  body.on('data', (chunk: Buffer) => chunks.push(chunk));
+  body.once('end', () => void reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  body.once('error', (error: Error & { code?: string; cause?: { code?: string } }) => {
+    if (reply.sent) return;
+    reply.removeHeader('content-length');
+    void sendProblem(reply, upstreamFailure(request, error));
+  });
 }
 
 /** A refusal decided while reading the body, carried to the error handler as the problem to send. */

@@ -36,6 +36,12 @@ describe('gateway', () => {
     upstream.get('/v1/proposals/problem', async (_req, reply) =>
       reply.code(409).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify({ status: 409, code: 'GOVERNANCE.CONFLICT', title: 'Conflict' })),
     );
+    // Declares 1,000 bytes, sends a few, and breaks the connection.
+    upstream.get('/v1/proposals/broken', (_req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      reply.raw.write('{"items":[', () => reply.raw.socket?.destroy());
+    });
     upstream.get('/v1/proposals/slow', async () => {
       await new Promise((r) => setTimeout(r, 2_500));
       return { late: true };
@@ -119,6 +125,15 @@ describe('gateway', () => {
     expect(await expectProblem(missing, 503, 'GATEWAY.SERVICE_UNAVAILABLE')).toMatchObject({ service: 'leasing' });
     expect(await expectProblem(await fetch(`${base}/v1/devices`), 503, 'GATEWAY.SERVICE_UNAVAILABLE')).toMatchObject({ service: 'inventory' });
     await expectProblem(await fetch(`${base}/v1/proposals/slow`), 504, 'GATEWAY.UPSTREAM_TIMEOUT');
+  });
+
+  it('answers a service\'s sized body whole, and 502 for one that breaks off before its end', async () => {
+    const whole = await fetch(`${base}/v1/proposals?page=1`, { headers: { authorization: `Bearer ${keyA}` } });
+    expect(whole.status).toBe(200);
+    const text = await whole.text();
+    expect(whole.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+    expect(JSON.parse(text)).toMatchObject({ method: 'GET', url: '/v1/proposals?page=1' });
+    await expectProblem(await fetch(`${base}/v1/proposals/broken`), 502, 'GATEWAY.BAD_GATEWAY');
   });
 
   it('refuses a malformed key or Authorization header without asking the service', async () => {

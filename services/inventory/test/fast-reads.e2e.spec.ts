@@ -66,10 +66,17 @@ describe('inventory fast reads', () => {
     return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: await res.json() };
   }
 
-  async function answeredFast(route: string): Promise<number> {
+  async function counter(name: string, route: string): Promise<number> {
     const text = await (await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${svc.opsKey}` } })).text();
-    const line = text.split('\n').find((l) => l.startsWith(`http_fast_reads_total{`) && l.includes(`route="${route}"`));
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`route="${route}"`));
     return line ? Number(line.split(' ').pop()) : 0;
+  }
+  const answeredFast = (route: string) => counter('http_fast_reads_total', route);
+  const cacheHits = (route: string) => counter('http_fast_read_cache_hits_total', route);
+
+  async function getText(path: string, key: string): Promise<{ status: number; type: string | null; text: string }> {
+    const res = await fetch(`${svc.baseUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
   }
 
   it('answers a page as the Nest route does (limit=020 is left to the validation pipe)', async () => {
@@ -147,6 +154,44 @@ describe('inventory fast reads', () => {
     expect(plans[2]).toMatch(/Index Scan using devices__g\d+__registered_at__device_id/);
     expect(plans[3]).toMatch(/Index Scan using suppliers__g\d+__tenant_id__registered_at__supplier_id/);
     for (const plan of plans) expect(plan).not.toMatch(/Sort/);
+  });
+
+  it('answers a repeated read from its cache with the same bytes, per tenant, until the catalogue changes (ADR 0315)', async () => {
+    const url = '/v1/devices?limit=3';
+    const first = await getText(url, keyA);
+    expect(first.status).toBe(200);
+    // A later read of the same URL by the same tenant comes from the cache (an unrelated change
+    // to the catalogue in between would only make it a miss once more).
+    const hitsBefore = await cacheHits('/v1/devices');
+    const cached = await waitFor('a read answered from the cache', async () => {
+      const again = await getText(url, keyA);
+      return (await cacheHits('/v1/devices')) > hitsBefore ? again : undefined;
+    }, 30_000);
+    expect(cached).toEqual(first);
+    // The same page through Nest's chain (`limit=003` is not a fast read): the same answer.
+    const nest = await getText('/v1/devices?limit=003', keyA);
+    expect({ status: nest.status, type: nest.type, body: JSON.parse(nest.text) as unknown }).toEqual({ status: 200, type: cached.type, body: JSON.parse(cached.text) as unknown });
+
+    // Another tenant asking the same URL while tenant A's page is cached sees only its own data,
+    // and ops (every tenant) their own page too.
+    for (let i = 0; i < 2; i++) expect(JSON.parse((await getText(url, keyB)).text)).toEqual({ items: [] });
+    const opsPage = JSON.parse((await getText(url, svc.opsKey)).text) as { items: Json[] };
+    expect(opsPage.items.map((d) => d.deviceId)).toEqual(deviceIds);
+    expect(JSON.parse((await getText(url, keyA)).text)).toEqual(JSON.parse(first.text));
+
+    // A change to the catalogue (a new price, applied by the projection) replaces the cached page,
+    // and the old one never comes back.
+    const res = await fetch(`${svc.baseUrl}/v1/devices/${deviceIds[0]}/price`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ askPricePerGpuHour: { amountBaseUnits: '2500000', asset: 'USDC' } }),
+    });
+    expect(res.status).toBe(200);
+    const priceOf = (text: string) => (JSON.parse(text) as { items: { askPricePerGpuHour: { amountBaseUnits: string } }[] }).items[0]!.askPricePerGpuHour.amountBaseUnits;
+    await waitFor('the new price on the cached URL', async () => (priceOf((await getText(url, keyA)).text) === '2500000' ? true : undefined), 30_000);
+    for (let i = 0; i < 3; i++) expect(priceOf((await getText(url, keyA)).text)).toBe('2500000');
+    const after = await getText(`/v1/devices/${deviceIds[0]}`, keyA);
+    expect((JSON.parse(after.text) as { askPricePerGpuHour: { amountBaseUnits: string } }).askPricePerGpuHour.amountBaseUnits).toBe('2500000');
   });
 
   it('refuses a revoked key on the fast path as soon as the key map knows', async () => {

@@ -5,6 +5,7 @@ import { ProjectionManager, type ProjectionDefinition, type RebuildProgress, typ
 import { EventingError, errorMessage } from '../support/eventing-errors';
 import { defaultLogger, type EventingLogger } from '../support/eventing-logger';
 import { projectionDefinition, type ProjectionSpec } from './projection-spec';
+import { ProjectionChanges, type ProjectionChangesOptions } from './projection-changes';
 
 export const PROJECTION_ERROR_CODES = {
   notFound: 'PROJECTION.NOT_FOUND',
@@ -43,6 +44,8 @@ export interface ProjectionsServiceOptions {
   logger?: EventingLogger;
   /** Progress is written to the status row at most this often. */
   progressWriteIntervalMs?: number;
+  /** How watched projections' change epochs are followed (cached reads, ADR 0315). */
+  changes?: ProjectionChangesOptions;
 }
 
 /** The lock's first key: every rebuild lock of this library; the second is schema + projection. */
@@ -62,9 +65,11 @@ export class ProjectionsService {
   private readonly running = new Set<Promise<unknown>>();
   private readonly logger: EventingLogger;
   private stopped = false;
+  private readonly changes: ProjectionChanges;
 
   constructor(private readonly options: ProjectionsServiceOptions) {
     this.logger = options.logger ?? defaultLogger('Projections');
+    this.changes = new ProjectionChanges(options.pool, this.logger, options.changes);
     for (const spec of options.specs) {
       if (this.definitions.has(spec.name)) throw new Error(`projection ${spec.name} is registered twice`);
       this.definitions.set(spec.name, projectionDefinition(spec, options.topicPrefix));
@@ -101,8 +106,21 @@ export class ProjectionsService {
     }
   }
 
+  /**
+   * A projection's change epoch for a cache of its reads (ADR 0315): the getter answers a number
+   * that moves whenever the projection may have changed (at once for this process's live batches
+   * and swaps, within the poll interval for another replica's), or undefined while that is not
+   * known fresh enough, when nothing may be served from the cache.
+   */
+  changeEpoch(name: string): () => number | undefined {
+    const definition = this.definition(name);
+    this.changes.watch(name, definition.groupId);
+    return () => this.changes.epoch(name);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.changes.stop();
     for (const runner of this.live.values()) await runner.stop();
     this.live.clear();
   }
@@ -162,6 +180,7 @@ export class ProjectionsService {
     try {
       const result: RebuildResult = await this.options.manager.rebuild(definition, { verifyAgainstLive, onProgress: (p) => void writeProgress(p) });
       await client.query(`update projection_rebuilds set state = 'succeeded', finished_at = now(), progress = $2, result = $3 where name = $1`, [name, toJson(pending ?? null), toJson(result)]);
+      this.changes.changed(name);
       this.logger.log(`projection ${name} rebuilt: generation ${result.generation}, ${result.eventsApplied} events`);
       if (hooks.afterSwap && !this.stopped) await hooks.afterSwap();
     } catch (err) {
@@ -207,7 +226,8 @@ export class ProjectionsService {
 
   private async startLive(definition: ProjectionDefinition): Promise<void> {
     if (this.stopped || this.live.has(definition.name)) return;
-    const runner = this.options.manager.liveRunner(definition);
+    // Each committed batch moves the projection's change epoch in this process at once.
+    const runner = this.options.manager.liveRunner(definition, { onProgress: () => this.changes.changed(definition.name) });
     this.options.deadLetters.registerRedriver(runner);
     this.live.set(definition.name, runner);
     await runner.start();

@@ -4,7 +4,7 @@ import { Pool, type PoolConfig } from 'pg';
 import type { Kafka, Producer } from 'kafkajs';
 import { EVENT_HEADERS, encodeEnvelope, inventoryV1, newEventId, topicName } from '@ionet/contracts';
 import { createTestSchema, createTestTopics, deleteTestTopics, dropTestSchema, testKafka, testNamespace, type TestNamespace } from '@ionet/testing';
-import { installEventingSchema, PgTransactionRunner, type EventingLogger, type NewEvent } from '../../src';
+import { defineProjection, installEventingSchema, on, PgTransactionRunner, type EventingLogger, type NewEvent } from '../../src';
 
 export interface EventingTestKit {
   ns: TestNamespace;
@@ -90,3 +90,17 @@ export function listedMessage(spec: RawEventSpec): { key: string; value: Buffer;
   );
   return { key: spec.deviceId, value, headers: { [EVENT_HEADERS.eventType]: 'ionet.inventory.v1.DeviceListed', [EVENT_HEADERS.eventId]: eventId }, eventId };
 }
+
+/** A projection of which devices are listed (version 1 of the specs' `listings`). */
+export const listingsV1 = defineProjection({
+  name: 'listings',
+  version: 1,
+  consumerGroup: 'spec.listings',
+  contexts: ['inventory'],
+  tables: [{ name: 'listings', columnsSql: 'device_id text not null', primaryKey: ['device_id'] }],
+  handlers: [
+    on(inventoryV1.DeviceListedSchema, async (e, _metadata, ctx) => {
+      await ctx.tx.query(`insert into ${ctx.table('listings')} (device_id) values ($1) on conflict do nothing`, [e.deviceId]);
+    }),
+  ],
+});

@@ -25,6 +25,8 @@ export const edgeConfigSchema = z.object({
   RATE_LIMIT_ADDRESS_MAX: int(1, 100_000_000).default(1_200_000),
   /** Refused credentials (401) per window and client address; beyond it, the address gets 429. */
   RATE_LIMIT_AUTH_FAILURES_MAX: int(1, 1_000_000).default(120),
+  /** Bytes of serialised answers each cached fast read keeps (ADR 0315); 0 turns the cache off. */
+  HTTP_READ_CACHE_MAX_BYTES: int(0, 1_073_741_824).default(16 * 1_048_576),
 });
 
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>;

@@ -7,6 +7,11 @@ import { PUBLIC_ROUTE, REQUIRED_SCOPES } from '../auth/auth.decorators';
 import type { AuthContext, Scope } from '../auth/scopes';
 import { PAGE_LIMIT_MAX } from './pagination';
 import { UUID_PATTERN } from './edge-values';
+import { ReadCache } from './read-cache';
+import { serializeReply } from './reply-serializer';
+
+/** The content type Fastify gives a serialised object: a cached answer carries the same. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * A hot read answered outside Nest's guard/pipe/interceptor chain (ADR 0314), on the success path
@@ -29,6 +34,12 @@ export interface FastRead<C = unknown, I = unknown> {
   accept(request: { query: unknown; params: unknown }): I | undefined;
   /** Calls the method as Nest would, with the caller and the accepted input. */
   call(controller: C, caller: AuthContext, input: I): Promise<unknown>;
+  /**
+   * Answers kept in memory while the data behind them is unchanged (ADR 0315): resolves, once at
+   * start-up, the change epoch of that data (for a projection, `ProjectionsService.changeEpoch`).
+   * Only for a read whose answer depends on nothing but the URL and the caller's tenant and scopes.
+   */
+  cacheBy?(app: INestApplicationContext): () => number | undefined;
 }
 
 /** A fast read of any controller, as a service lists them. */
@@ -45,6 +56,12 @@ interface InstalledRead {
   instance: unknown;
   scopes: readonly Scope[] | undefined;
   counter: { inc(): void };
+  cache?: { store: ReadCache; epoch: () => number | undefined; hits: { inc(): void } };
+}
+
+export interface FastReadOptions {
+  /** Bytes of answers each cached read keeps at most (0: no cache). */
+  cacheMaxBytes: number;
 }
 
 /** The Fastify route (`/v1/devices/:deviceId`) of a controller method, from Nest's metadata. */
@@ -71,10 +88,12 @@ export function installFastReads(
   reads: readonly AnyFastRead[],
   authenticate: (key: string) => AuthContext | undefined,
   registry: Registry,
+  options: FastReadOptions = { cacheMaxBytes: 0 },
 ): void {
   if (reads.length === 0) return;
   // How many requests each fast read answered; the rest of the route's requests went through Nest.
   const answered = new Counter({ name: 'http_fast_reads_total', help: 'Requests answered by a fast read (outside the Nest chain)', labelNames: ['route'], registers: [registry] });
+  const cacheHits = new Counter({ name: 'http_fast_read_cache_hits_total', help: 'Fast reads answered from the read cache (ADR 0315)', labelNames: ['route'], registers: [registry] });
   const byUrl = new Map<string, InstalledRead>();
   for (const read of reads) {
     const { url, requestMethod } = nestRouteOf(read.controller, read.method);
@@ -86,7 +105,8 @@ export function installFastReads(
       if (Reflect.getMetadata(key, handler) || Reflect.getMetadata(key, read.controller)) throw new Error(`${name} has its own ${key}: the fast path would skip them`);
     }
     const scopes = (Reflect.getMetadata(REQUIRED_SCOPES, handler) ?? Reflect.getMetadata(REQUIRED_SCOPES, read.controller)) as Scope[] | undefined;
-    byUrl.set(url, { read, instance: app.get(read.controller), scopes, counter: answered.labels(url) });
+    const cache = read.cacheBy && options.cacheMaxBytes > 0 ? { store: new ReadCache(options.cacheMaxBytes), epoch: read.cacheBy(app), hits: cacheHits.labels(url) } : undefined;
+    byUrl.set(url, { read, instance: app.get(read.controller), scopes, counter: answered.labels(url), ...(cache ? { cache } : {}) });
   }
 
   fastify.addHook('onRequest', (request: FastifyRequest & { auth?: AuthContext }, reply: FastifyReply, done: (err?: Error) => void) => {
@@ -97,6 +117,21 @@ export function installFastReads(
     if (typeof key !== 'string') return done();
     const caller = authenticate(key);
     if (!caller || (installed.scopes && !installed.scopes.some((s) => caller.scopes.includes(s)))) return done();
+    // The answer depends on the URL and on whose data the caller sees (its tenant, or all for ops).
+    const cache = installed.cache;
+    const epoch = cache?.epoch();
+    const cacheKey = epoch === undefined ? '' : `${caller.tenantId}\n${caller.scopes.join(',')}\n${request.url}`;
+    if (epoch !== undefined) {
+      // A URL stored before passed `accept` then; the same URL passes it now.
+      const body = cache!.store.get(cacheKey, epoch);
+      if (body) {
+        request.auth = caller;
+        installed.counter.inc();
+        cache!.hits.inc();
+        void reply.header('content-type', JSON_CONTENT_TYPE).send(body);
+        return;
+      }
+    }
     let input: unknown;
     try {
       input = installed.read.accept({ query: request.query, params: request.params });
@@ -114,7 +149,20 @@ export function installFastReads(
     answer.then(
       (body) => {
         installed.counter.inc();
-        void reply.send(body);
+        if (epoch === undefined) {
+          void reply.send(body);
+          return;
+        }
+        // Serialised here, as the reply serializer would, so the same bytes can answer again.
+        let bytes: Buffer;
+        try {
+          bytes = Buffer.from(serializeReply(body));
+        } catch {
+          void reply.send(body);
+          return;
+        }
+        cache!.store.set(cacheKey, bytes, epoch, cache!.epoch());
+        void reply.header('content-type', JSON_CONTENT_TYPE).send(bytes);
       },
       () => done(),
     );
