@@ -1,4 +1,5 @@
 import { waitFor } from '@ionet/testing';
+import { bpsOfFloor, DEFAULT_TOKENOMICS_PARAMETERS } from '@ionet/tokenomics';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ describe('one cluster\'s money, end to end through the gateway', () => {
   const origin = new Date();
   const clock = platformClock(origin, CLOCK_RATE);
   const hour = hourMoney(GPUS, PRICE_PER_GPU_HOUR);
+  // The share of an hour's fees bought back and burned: floor(fees * share / 10,000), ADR 0104.
+  const buybackBaseUnits = bpsOfFloor(hour.platformFeesBaseUnits, DEFAULT_TOKENOMICS_PARAMETERS.buybackShareBps);
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
@@ -142,7 +145,10 @@ describe('one cluster\'s money, end to end through the gateway', () => {
       platformFee: { amountBaseUnits: hour.platformFeesBaseUnits.toString(), asset: 'USDC' },
     });
     await ledgerHas('supplier earnings', A.supplierEarnings(supplierId), hour.supplierReceivesBaseUnits);
-    await ledgerHas('platform fees', A.platformFees, hour.platformFeesBaseUnits);
+    // The hour's fees are revenue: the ledger asks for the governed share to be bought back (ADR 0330),
+    // tokenomics spends it from platform:fees and burns the IO it bought (ADR 0601).
+    await ledgerHas('platform fees after the buyback', A.platformFees, hour.platformFeesBaseUnits - buybackBaseUnits);
+    await waitFor('the bought IO burned', async () => ((await ledgerBalance(stack, A.tokenBurned, 'IO')) > 0n ? true : undefined), 60_000, 200);
     await invariantsOk('hour 0 charged');
 
     // Hour 1 had no heartbeats: refunded (compute and the customer's fees on it), nobody paid.
@@ -162,7 +168,7 @@ describe('one cluster\'s money, end to end through the gateway', () => {
     await ledgerHas('customer balance', A.customerAvailable(org), DEPOSIT - spent);
     expect(await ledgerBalance(stack, A.customerEscrow(org))).toBe(0n);
     expect(await ledgerBalance(stack, A.supplierEarnings(supplierId))).toBe(hour.supplierReceivesBaseUnits);
-    expect(await ledgerBalance(stack, A.platformFees)).toBe(hour.platformFeesBaseUnits);
+    expect(await ledgerBalance(stack, A.platformFees)).toBe(hour.platformFeesBaseUnits - buybackBaseUnits);
     await invariantsOk('hour 1 refunded');
 
     // The invoice: the charged hour as a line, its fees, the refund for the record; the totals.

@@ -39,6 +39,8 @@ export interface RunningStack {
   /** The Kafka topic prefix the whole stack shares (a scenario may publish a context's facts there
    *  itself, standing in for a service that does not exist yet). */
   topicPrefix: string;
+  /** The BullMQ and agent-mailbox key prefix the whole stack shares (QUEUE_PREFIX), private to this run. */
+  queuePrefix: string;
   has(service: string): boolean;
   /** The output of every process, for a failing test's message. */
   logs(): string;
@@ -154,6 +156,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
       schemas,
       opsKey: TEST_OPS_KEY,
       topicPrefix: ns.topicPrefix,
+      queuePrefix: ns.queuePrefix,
       has: (service) => services.includes(service),
       logs: () => processes.map((p) => `--- ${p.name}\n${p.output.join('\n')}`).join('\n'),
       stopService: async (name) => {

@@ -230,7 +230,7 @@ describe('ionet-agent against the running platform', () => {
     const jobId = `job-${Date.now()}`;
     const script = 'console.log("job says hi"); setTimeout(() => process.exit(7), 2500)';
     const job: JobAssignment = { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', script], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() };
-    expect(await withMailbox((m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()))).toMatchObject({ posted: true });
+    expect(await withMailbox(stack, (m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()))).toMatchObject({ posted: true });
     const from = 0;
     await main.agent.line('the job accepted', (l) => l.message === 'job accepted' && l.jobId === jobId, 30_000, from);
     const exited = await main.agent.line('the job exited', (l) => l.message === 'job exited' && l.jobId === jobId, 30_000, from);
@@ -247,7 +247,7 @@ describe('ionet-agent against the running platform', () => {
     }, 30_000, 500);
     // accepted, started, running, at least one log chunk, exited: each stored once.
     expect(events.stored).toBeGreaterThanOrEqual(5);
-    expect(await withMailbox((m) => m.pending(main.deviceId))).not.toContainEqual(expect.objectContaining({ kind: 'job' }));
+    expect(await withMailbox(stack, (m) => m.pending(main.deviceId))).not.toContainEqual(expect.objectContaining({ kind: 'job' }));
     // While the job ran, the heartbeats carried its lease (Proof of Time-Lock counts them).
     expect(await heartbeatsWithLease(stack, main.deviceId, job.leaseId)).toBeGreaterThanOrEqual(1);
   });
@@ -255,13 +255,13 @@ describe('ionet-agent against the running platform', () => {
   it('stops a running job on a stop item from its mailbox and reports it stopped', async () => {
     const jobId = `job-stop-${Date.now()}`;
     const job: JobAssignment = { jobId, leaseId: `lease-${jobId}`, role: 'node', image: 'none', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {}, ports: [], endsAt: new Date(Date.now() + 3_600_000 * 60).toISOString() };
-    await withMailbox((m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()));
+    await withMailbox(stack, (m) => m.post(main.deviceId, { kind: 'job', job }, Date.now()));
     const started = await main.agent.line('the long job started', (l) => l.message === 'job started' && l.jobId === jobId);
-    await withMailbox((m) => m.post(main.deviceId, { kind: 'stop', jobId, reason: 'the customer ended the lease' }, Date.now()));
+    await withMailbox(stack, (m) => m.post(main.deviceId, { kind: 'stop', jobId, reason: 'the customer ended the lease' }, Date.now()));
     await main.agent.line('the job stopped', (l) => l.message === 'job stopped' && l.jobId === jobId);
     expect(() => process.kill(started.pid as number, 0)).toThrow();
     await waitFor('the stop acknowledged (the stopped event stored)', async () => {
-      const pending = await withMailbox((m) => m.pending(main.deviceId));
+      const pending = await withMailbox(stack, (m) => m.pending(main.deviceId));
       return pending.some((i) => i.kind === 'stop' && i.jobId === jobId) ? undefined : true;
     }, 30_000, 500);
   });
@@ -302,9 +302,10 @@ async function heartbeatsWithLease(stack: RunningStack, deviceId: string, leaseI
 }
 
 /** Posts a job into the device's work mailbox, as leasing will (verification's mailbox, in Redis). */
-async function withMailbox<T>(use: (mailbox: AgentWorkMailbox) => Promise<T>): Promise<T> {
+/** The stack's own agent mailbox (its services share a QUEUE_PREFIX private to the run). */
+async function withMailbox<T>(stack: RunningStack, use: (mailbox: AgentWorkMailbox) => Promise<T>): Promise<T> {
   const redis = new Redis(testConnections().redisUrl, { maxRetriesPerRequest: 2 });
-  const mailbox = new AgentWorkMailbox(redis, { QUEUE_PREFIX: 'ionet', REDIS_URL: testConnections().redisUrl } as BaseConfig, { warn: () => undefined } as unknown as Logger);
+  const mailbox = new AgentWorkMailbox(redis, { QUEUE_PREFIX: stack.queuePrefix, REDIS_URL: testConnections().redisUrl } as BaseConfig, { warn: () => undefined } as unknown as Logger);
   try {
     return await use(mailbox);
   } finally {
