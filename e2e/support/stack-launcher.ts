@@ -2,8 +2,9 @@ import { ensureTopics } from '@ionet/eventing';
 import { TEST_OPS_KEY, createTestSchema, deleteTestTopics, dropTestSchema, testConnections, testKafka, testNamespace, waitFor } from '@ionet/testing';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -83,9 +84,13 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
   const schemas: Record<string, string> = {};
   const urls: Record<string, string> = {};
   const launches = new Map<string, { script: string; env: Record<string, string> }>();
+  // The embedded chain's state and keys, private to this stack: a chain shared across stacks whose
+  // databases are fresh holds the mints of earlier runs (and the same operation ids, so the same bytes).
+  const chainDir = mkdtempSync(join(tmpdir(), `${ns.topicPrefix.replace(/[^a-z0-9]+/gi, '-')}chain-`));
 
   const stop = async () => {
     await Promise.all(processes.map(stopProcess));
+    rmSync(chainDir, { recursive: true, force: true });
     await Promise.all(Object.values(schemas).map((schema) => dropTestSchema(schema, conn).catch(() => undefined)));
     await deleteTestTopics(ns.topicPrefix, conn).catch(() => undefined);
     await deleteQueueKeys(ns.queuePrefix, conn.redisUrl).catch(() => undefined);
@@ -122,6 +127,7 @@ async function launchOnce(options: LaunchOptions): Promise<RunningStack> {
         ALLOW_SIMULATED_DEVICES: 'true',
         // The scenarios' webhook receivers listen on 127.0.0.1.
         ...(name === 'webhooks' ? { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } : {}),
+        ...(name === 'tokenomics' ? { CHAIN_DATA_DIR: chainDir } : {}),
         ...options.env,
       };
       urls[name] = `http://127.0.0.1:${port}`;

@@ -422,6 +422,9 @@ async function reset() {
       await client.end();
     }
   }
+  // The embedded chain (tokenomics' default CHAIN_DATA_DIR) goes with the databases that book it.
+  rmSync(join(root, '.local', 'chain'), { recursive: true, force: true });
+  say('chain: the embedded chain in .local/chain wiped');
   const rd = await redisHealthy();
   if (rd.ok) {
     const Redis = require('ioredis');

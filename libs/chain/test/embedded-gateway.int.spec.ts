@@ -62,6 +62,17 @@ describe('the embedded chain gateway (LiteSVM, SPL Token, operations recorded in
     expect((await gateway.mintInfo('IO')).supplyBaseUnits).toBe(before + 4_500n * IO);
   });
 
+  it('settles the same operation built again from a lost record as landed: the chain refuses the bytes it has seen, and mints once', async () => {
+    const before = (await gateway.mintInfo('IO')).supplyBaseUnits;
+    const request = { operationId: 'mint-record-lost', asset: 'IO' as const, to: { custody: CUSTODY.emissionReserve }, amountBaseUnits: 333n * IO };
+    expect(await gateway.mint(request)).toMatchObject({ status: 'confirmed', attempt: 1 });
+    // The record is gone (a fresh database beside a chain that kept its state): attempt 1 is built
+    // again from the same blockhash, so the very same signed bytes, which the chain has processed.
+    await env.pool.query(`delete from "${env.schema}".chain_operations where operation_id = $1`, ['mint-record-lost']);
+    expect(await gateway.mint(request)).toMatchObject({ status: 'confirmed', attempt: 1 });
+    expect((await gateway.mintInfo('IO')).supplyBaseUnits).toBe(before + 333n * IO);
+  });
+
   it('records a refused transfer as failed, then retries the same id as a new attempt once funded', async () => {
     const wallet = Keypair.generate().publicKey.toBase58();
     const request = { operationId: 'payout-underfunded', asset: 'USDC' as const, from: { custody: CUSTODY.payouts }, to: { wallet }, amountBaseUnits: 25_000_000n };

@@ -325,6 +325,10 @@ export class SolanaGateway implements ChainGateway {
       case 'confirmed':
         return session.settle('confirmed');
       case 'failed':
+        // The chain refuses a signature it has seen: these exact signed bytes landed before (a record
+        // lost or made elsewhere, the same operation built again from the same blockhash). That is
+        // this attempt's landing, never a failure: a new attempt would do the operation twice.
+        if (alreadyProcessed(outcome)) return session.settle('confirmed');
         return session.settle('failed', classify(outcome));
       case 'pending':
       case 'unknown':
@@ -366,6 +370,11 @@ export function memoInstruction(text: string): TransactionInstruction {
 
 export function toAccountInfo(account: { data: Uint8Array; owner: string }): { data: Buffer; owner: PublicKey; lamports: number; executable: boolean } {
   return { data: Buffer.from(account.data), owner: new PublicKey(account.owner), lamports: 0, executable: false };
+}
+
+/** LiteSVM reports Solana's TransactionError::AlreadyProcessed as its index, 6; RPC nodes in words. */
+function alreadyProcessed(outcome: { error: string }): boolean {
+  return outcome.error.trim() === '6' || /AlreadyProcessed|already been processed/i.test(outcome.error);
 }
 
 function classify(outcome: { error: string; logs: readonly string[] }): { code: string; message: string } {
