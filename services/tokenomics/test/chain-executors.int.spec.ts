@@ -1,3 +1,4 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,8 @@ describe('chain executors: the ledger\'s and billing\'s decisions executed on th
     // $10 at the development price of $0.50 buys 20 IO, all burned.
     expect({ spent: bought.spent?.amountBaseUnits, bought: bought.bought?.amountBaseUnits }).toEqual({ spent: '10000000', bought: (20n * IO).toString() });
     expect({ amount: burned.amount?.amountBaseUnits, total: burned.totalBurned?.amountBaseUnits, source: burned.sourceId }).toEqual({ amount: (20n * IO).toString(), total: (20n * IO).toString(), source: buybackRequestId });
+    // The burn follows the purchase in time, so the ledger's journal in time order never burns first.
+    expect(timestampMs(burned.burnedAt!)).toBeGreaterThan(timestampMs(bought.executedAt!));
 
     const anchored = payload('ionet.tokenomics.v1.ProofRootAnchored', tokenomicsV1.ProofRootAnchoredSchema);
     const memo = `ionet:heartbeat-root:v1:5:42:${'ab'.repeat(32)}`;

@@ -188,9 +188,12 @@ export class ChainExecutor {
     const swapId = `${row.decision_id}.swap`;
     if ((await gateway.operation(swapId))?.status !== 'confirmed') await this.chain.ensureFloat(CUSTODY.buyback, 'USDC', spent.amountBaseUnits, `${row.decision_id}.float`);
     const swap = await (await this.chain.swap()).swap({ operationId: swapId, sell: 'USDC', buy: 'IO', amountInBaseUnits: spent.amountBaseUnits, custody: CUSTODY.buyback, minimumOutBaseUnits: 0n });
+    const at = this.clock.now();
     const burnId = `${row.decision_id}.burn`;
     const burn = await gateway.burn({ operationId: burnId, asset: 'IO', from: { custody: CUSTODY.buyback }, amountBaseUnits: swap.boughtBaseUnits });
-    const at = this.clock.now();
+    // The burn comes after the purchase it burns, in time as on chain: the ledger's journal, read in
+    // time order, then never burns IO treasury:buyback does not hold yet.
+    const burnedAt = new Date(Math.max(this.clock.now().getTime(), at.getTime() + 1));
     const bought = { amountBaseUnits: swap.boughtBaseUnits, asset: 'IO' };
     await this.record(row, {
       asset: 'IO',
@@ -206,8 +209,8 @@ export class ChainExecutor {
           sourceId: buybackId,
           totalBurned: { amountBaseUnits: totals.burnedBaseUnits, asset: 'IO' },
           chainTransactionSignature: burn.signature,
-          burnedAt: at,
-        }, at),
+          burnedAt,
+        }, burnedAt),
       ],
     });
   }
