@@ -2,13 +2,13 @@ import { AccountNames, Ledger, NO_FLAGS, standardAccountFlags, type Asset, type 
 import { AcceleratedClock } from '@ionet/platform';
 import { DEFAULT_TOKENOMICS_PARAMETERS, leaseFees, type LeaseFees } from '@ionet/tokenomics';
 import { waitFor } from '@ionet/testing';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { RunningAgent, agentCli } from './agent-cli';
 import { gatewayClient } from './gateway-client';
 import { keyIssuer, type IssuedKey } from './keys';
 import type { RunningStack } from './stack-launcher';
+import { startWebhookReceiver, type WebhookReceiver as LocalReceiver } from './webhook-receiver';
 
 type Json = Record<string, unknown>;
 
@@ -35,30 +35,19 @@ export interface ReceivedWebhook {
 export class WebhookReceiver {
   private secret: string | undefined;
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-    /** Every delivery as it arrived, unverified. */
-    private readonly deliveries: ReceivedWebhook[],
-  ) {}
+  private constructor(private readonly local: LocalReceiver) {}
+
+  get url(): string {
+    return this.local.url;
+  }
 
   /** Every delivery so far, each verified with the endpoint's secret. */
   get received(): ReceivedWebhook[] {
-    return this.deliveries.map((d) => this.verify(d));
+    return this.local.received.map((d) => this.verify(d));
   }
 
   static async start(path = '/ionet-webhooks'): Promise<WebhookReceiver> {
-    const deliveries: ReceivedWebhook[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, deliveries);
+    return new WebhookReceiver(await startWebhookReceiver(path));
   }
 
   /** The endpoint's `whsec_` secret, which every delivery is verified with. */
@@ -85,8 +74,8 @@ export class WebhookReceiver {
     return waitFor(`a verified ${type} webhook`, () => this.ofType(type).find((r) => match(r.verified!.data)), timeoutMs, 100);
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.local.close();
   }
 }
 
